@@ -1,0 +1,59 @@
+# The two commands of the quick start: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ARGS ?=
+
+# Tests always run on PostgreSQL and Redis: the given URLs, else the local servers.
+TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/housing_commerce)
+TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
+
+.PHONY: run test install install-dev lint format schema bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make run: the whole product (web + worker + beat) on http://127.0.0.1:8000 with demo data.
+run: export DEBUG ?= true
+run: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py seed_demo_data
+	@echo "Swagger UI: http://127.0.0.1:$${PORT:-8000}/api/docs/   admin: http://127.0.0.1:$${PORT:-8000}/admin/"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+## make test: ruff, the OpenAPI check and the whole pytest suite on PostgreSQL + Redis.
+test: export DATABASE_URL_GIVEN := $(DATABASE_URL)
+test: export REDIS_URL_GIVEN := $(REDIS_URL)
+test: export DATABASE_URL := $(TEST_DATABASE_URL)
+test: export REDIS_URL := $(TEST_REDIS_URL)
+test: export SECRET_KEY ?= test-secret-key-not-for-production
+test: export DEBUG := false
+test: install-dev
+	scripts/ensure-services.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
+	$(BIN)/pytest --create-db $(ARGS)
+
+lint: install-dev
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: install-dev
+	$(BIN)/ruff check --fix . && $(BIN)/ruff format .
+
+clean:
+	rm -rf var/db.sqlite3* var/broker var/broker-processed var/celerybeat-schedule*

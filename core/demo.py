@@ -1,0 +1,17 @@
+"""Demo data registry: each app's `demo.seed(stdout)` adds its part, idempotently."""
+
+import importlib
+
+# Order matters: users first, then the domains that refer to them.
+DEMO_MODULES = ["accounts.demo", "housing.demo", "billing.demo", "receipts.demo", "stores.demo"]
+
+
+def demo_seeders():
+    for name in DEMO_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        yield name.split(".")[0], module.seed

@@ -1,0 +1,36 @@
+from django.http import JsonResponse
+from django.views.decorators.http import require_GET
+
+from core.health import readiness_failures
+from core.middleware import json_error
+
+
+@require_GET
+def healthz(request):
+    """Liveness: the process answers."""
+    return JsonResponse({"status": "ok"})
+
+
+@require_GET
+def readyz(request):
+    """Readiness: database, broker and Redis reachable; 503 naming what failed otherwise."""
+    failures = readiness_failures()
+    if failures:
+        return JsonResponse(
+            {
+                "status": "unavailable",
+                "detail": "; ".join(failures.values()),
+                "code": "not_ready",
+                "failed": failures,
+            },
+            status=503,
+        )
+    return JsonResponse({"status": "ok"})
+
+
+def not_found(request, exception=None):
+    return json_error(404)
+
+
+def server_error(request):
+    return json_error(500)
