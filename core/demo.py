@@ -3,7 +3,14 @@
 import importlib
 
 # Order matters: users first, then the domains that refer to them.
-DEMO_MODULES = ["accounts.demo", "housing.demo", "billing.demo", "receipts.demo", "stores.demo"]
+DEMO_MODULES = [
+    "accounts.demo",
+    "accounts.balances.demo",
+    "housing.demo",
+    "billing.demo",
+    "receipts.demo",
+    "stores.demo",
+]
 
 
 def demo_seeders():
