@@ -14,3 +14,6 @@ class UserAdmin(DjangoUserAdmin):
         ("Profile", {"fields": ("phone", "bio", "is_analyst", "invite_code", "invited_by")}),
     )
     raw_id_fields = ("invited_by",)
+
+
+from accounts.balances import admin as balances_admin  # noqa: E402, F401  (registers its models)

@@ -24,6 +24,8 @@ app.conf.update(
     timezone=os.environ.get("TIME_ZONE", "Europe/Moscow"),
 )
 app.autodiscover_tasks()
+# accounts keeps identity and balances in subpackages, each with its own tasks module.
+app.autodiscover_tasks(["accounts.identity", "accounts.balances"])
 
 
 def _report_time() -> tuple[int, int]:

@@ -1,0 +1,1 @@
+"""Admin of the money ledger (imported by accounts.admin)."""
