@@ -29,7 +29,7 @@ def check_broker() -> str | None:
     from config.celery import app
 
     try:
-        with app.connection_for_write() as conn:
+        with app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as exc:
         return f"broker: {exc.__class__.__name__}: {exc}"
