@@ -1,0 +1,16 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 VAR_DIR=/app/var
+WORKDIR /app
+
+COPY requirements.txt .
+RUN pip install -r requirements.txt
+
+COPY . .
+RUN DEBUG=true python manage.py collectstatic --noinput --verbosity 0 \
+    && useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
+USER app
+
+EXPOSE 8000
+# The compose file and the k8s manifests pick the process (web, ws, worker, beat).
+CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2"]
