@@ -1,0 +1,21 @@
+"""Reads for the identity API."""
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from accounts.models import User
+
+
+def profile_of(*, user_id: int) -> User:
+    """The user with `activated_your_code` (users who entered this user's code) prefetched."""
+    invitees = User.objects.only("id", "phone", "invited_by_id").order_by("invite_activated_at")
+    return User.objects.prefetch_related(Prefetch("invitees", queryset=invitees)).get(pk=user_id)
+
+
+def users_for_admin(*, search: str | None = None) -> QuerySet[User]:
+    """Every user, newest first, optionally filtered by a username/e-mail/phone fragment."""
+    queryset = User.objects.order_by("-date_joined", "-id")
+    if search:
+        queryset = queryset.filter(
+            Q(username__icontains=search) | Q(email__icontains=search) | Q(phone__icontains=search)
+        )
+    return queryset
