@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
-from rest_framework.exceptions import ErrorDetail, Throttled
+from rest_framework.exceptions import Throttled
 
 from accounts.identity.sms import get_sms_backend
 from accounts.models import SignInCode
@@ -75,10 +75,8 @@ def issue_code(*, channel: str, destination: str, now: datetime | None = None) -
                 wait = math.ceil((next_allowed - now).total_seconds())
                 raise Throttled(
                     wait=wait,
-                    detail=ErrorDetail(
-                        "A new code was sent recently; wait before asking for another.",
-                        code="code_resend_too_soon",
-                    ),
+                    detail="A new code was sent recently; wait before asking for another.",
+                    code="code_resend_too_soon",
                 )
             for name, value in fields.items():
                 setattr(row, name, value)
