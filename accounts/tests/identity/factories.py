@@ -1,4 +1,5 @@
 import factory
+from django.contrib.auth.hashers import make_password
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -16,8 +17,11 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class PhoneUserFactory(UserFactory):
+    """A user as phone sign-in makes one: no e-mail, no usable password."""
+
     phone = factory.Sequence(lambda n: f"+7999{n:07d}")
     email = ""
+    password = factory.LazyFunction(lambda: make_password(None))
 
 
 class OperatorFactory(UserFactory):
