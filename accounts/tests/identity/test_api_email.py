@@ -189,9 +189,7 @@ class TestMe:
     def test_role_and_email_are_read_only(self, signed_in):
         client = _jwt_client(signed_in[0])
 
-        response = client.patch(
-            "/api/v1/users/me/", {"role": "admin", "email": "boss@example.com"}
-        )
+        response = client.patch("/api/v1/users/me/", {"role": "admin", "email": "boss@example.com"})
 
         assert response.status_code == 200
         user = User.objects.get()

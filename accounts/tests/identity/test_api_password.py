@@ -39,7 +39,10 @@ class TestRegistration:
         [
             ({"username": "a", "password1": STRONG, "password2": STRONG + "x"}, "password2"),
             ({"username": "a", "password1": "secret", "password2": "secret"}, "password1"),
-            ({"username": "a", "password1": "12345678901", "password2": "12345678901"}, "password1"),
+            (
+                {"username": "a", "password1": "12345678901", "password2": "12345678901"},
+                "password1",
+            ),
             ({"username": "bad name!", "password1": STRONG, "password2": STRONG}, "username"),
             ({"username": "a", "password1": STRONG}, "password2"),
         ],
@@ -54,9 +57,8 @@ class TestRegistration:
     def test_password_similar_to_username_is_refused(self, api_client):
         response = api_client.post(
             "/auth/registration/",
-            {"username": "margaretthatcher", "password1": "margaretthatcher1"} | {
-                "password2": "margaretthatcher1"
-            },
+            {"username": "margaretthatcher", "password1": "margaretthatcher1"}
+            | {"password2": "margaretthatcher1"},
         )
 
         assert response.status_code == 400
@@ -170,4 +172,3 @@ class TestOperatorAccounts:
     def test_migrations_create_no_account(self):
         # The test database is freshly migrated: any user here would be a default account.
         assert not User.objects.exists()
-
