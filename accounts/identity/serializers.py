@@ -9,14 +9,14 @@ from accounts.identity.phones import normalize_phone
 from accounts.models import User
 
 
-class ErrorSerializer(serializers.Serializer):
+class IdentityErrorSerializer(serializers.Serializer):
     """Every error: a message, a machine code, and per-field messages for bad input."""
 
     detail = serializers.CharField()
     code = serializers.CharField()
 
 
-class DetailSerializer(serializers.Serializer):
+class SignedOutSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
@@ -95,7 +95,7 @@ class PhoneVerifySerializer(serializers.Serializer):
     token = SmsCodeField(help_text="The 4-digit code from the SMS.")
 
 
-class TokenSerializer(serializers.Serializer):
+class DrfTokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text='DRF token: send it as "Authorization: Token <token>".')
 
 
@@ -114,7 +114,7 @@ class ProfileSerializer(serializers.Serializer):
     )
 
 
-class ProfilePatchSerializer(serializers.Serializer):
+class InviteActivationSerializer(serializers.Serializer):
     foreign_invite_code = serializers.CharField(
         required=False,
         allow_null=True,
@@ -127,7 +127,7 @@ class ProfilePatchSerializer(serializers.Serializer):
 # --- e-mail -> JWT (seed 002) ---------------------------------------------------------------
 
 
-class EmailSerializer(serializers.Serializer):
+class EmailAddressSerializer(serializers.Serializer):
     email = serializers.EmailField()
 
 
@@ -145,7 +145,7 @@ class JwtPairSerializer(serializers.Serializer):
     refresh = serializers.CharField(help_text="Refresh JWT for /api/v1/auth/token/refresh/.")
 
 
-class RefreshSerializer(serializers.Serializer):
+class JwtRefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
@@ -223,5 +223,5 @@ class PasswordLoginSerializer(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False)
 
 
-class KeySerializer(serializers.Serializer):
+class DrfTokenKeySerializer(serializers.Serializer):
     key = serializers.CharField(help_text='DRF token: "Authorization: Token <key>".')

@@ -11,30 +11,30 @@ from rest_framework.views import APIView
 from accounts.identity import selectors, services
 from accounts.identity.serializers import (
     AdminUserSerializer,
-    DetailSerializer,
+    DrfTokenKeySerializer,
+    DrfTokenSerializer,
+    EmailAddressSerializer,
     EmailCodeSentSerializer,
-    EmailSerializer,
     EmailTokenSerializer,
-    ErrorSerializer,
+    IdentityErrorSerializer,
+    InviteActivationSerializer,
     JwtPairSerializer,
-    KeySerializer,
+    JwtRefreshSerializer,
     MeSerializer,
     PasswordLoginSerializer,
     PhoneCodeSentSerializer,
     PhoneLoginSerializer,
     PhoneVerifySerializer,
-    ProfilePatchSerializer,
     ProfileSerializer,
-    RefreshSerializer,
     RegistrationSerializer,
-    TokenSerializer,
+    SignedOutSerializer,
 )
 from accounts.identity.throttles import SIGNIN_THROTTLES
 from core.permissions import IsOperator
 
 
 def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(ErrorSerializer, description=description)
+    return OpenApiResponse(IdentityErrorSerializer, description=description)
 
 
 BAD_INPUT = _error("Bad input; `code` and the field messages say what is wrong.")
@@ -93,7 +93,7 @@ class PhoneVerifyView(SignInView):
         "once and is burned after 5 wrong tries; the 400 answer's `code` says which "
         "(`code_invalid`, `code_expired`, `code_burned`, `code_not_requested`).",
         request=PhoneVerifySerializer,
-        responses={200: TokenSerializer, 400: BAD_INPUT, 403: DISABLED, 429: THROTTLED},
+        responses={200: DrfTokenSerializer, 400: BAD_INPUT, 403: DISABLED, 429: THROTTLED},
         auth=[],
     )
     def post(self, request):
@@ -102,7 +102,7 @@ class PhoneVerifyView(SignInView):
         _, key = services.sign_in_by_phone(
             phone=serializer.validated_data["phone"], code=serializer.validated_data["token"]
         )
-        return Response(TokenSerializer({"token": key}).data)
+        return Response(DrfTokenSerializer({"token": key}).data)
 
 
 class ProfileView(APIView):
@@ -124,11 +124,11 @@ class ProfileView(APIView):
         "not exist (`invite_code_not_found`), is my own (`own_invite_code`) or I already "
         "activated one (`invite_code_already_activated`: once, ever). An empty body changes "
         "nothing.",
-        request=ProfilePatchSerializer,
+        request=InviteActivationSerializer,
         responses={200: ProfileSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED},
     )
     def patch(self, request):
-        serializer = ProfilePatchSerializer(data=request.data)
+        serializer = InviteActivationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         code = serializer.validated_data.get("foreign_invite_code")
         if code is not None:
@@ -149,12 +149,12 @@ class EmailCodeView(SignInView):
         summary="Mail a confirmation code",
         description="Mails a 6-digit confirmation code through Django's EMAIL_BACKEND (console "
         "by default; `filebased` writes into EMAIL_FILE_PATH). Same limits as phone codes.",
-        request=EmailSerializer,
+        request=EmailAddressSerializer,
         responses={200: EmailCodeSentSerializer, 400: BAD_INPUT, 429: THROTTLED},
         auth=[],
     )
     def post(self, request):
-        serializer = EmailSerializer(data=request.data)
+        serializer = EmailAddressSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = services.normalize_email(serializer.validated_data["email"])
         issued = services.request_email_code(email=email)
@@ -201,12 +201,12 @@ class JwtRefreshView(_RefreshTokenView):
         summary="Refresh the access JWT",
         description="Answers a new access JWT and a new refresh JWT; the old refresh JWT is "
         "blacklisted (rotation). A blacklisted or expired refresh JWT answers 401.",
-        request=RefreshSerializer,
+        request=JwtRefreshSerializer,
         responses={200: JwtPairSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED},
         auth=[],
     )
     def post(self, request):
-        serializer = RefreshSerializer(data=request.data)
+        serializer = JwtRefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         pair = services.refresh_jwt(refresh=serializer.validated_data["refresh"])
         return Response(JwtPairSerializer({"token": pair.access, "refresh": pair.refresh}).data)
@@ -218,12 +218,12 @@ class JwtLogoutView(_RefreshTokenView):
         summary="Sign out (blacklist the refresh JWT)",
         description="Blacklists the refresh JWT: it can no longer be refreshed. An access JWT "
         "already issued stays valid until it expires (JWT_ACCESS_MINUTES).",
-        request=RefreshSerializer,
-        responses={200: DetailSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED},
+        request=JwtRefreshSerializer,
+        responses={200: SignedOutSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED},
         auth=[],
     )
     def post(self, request):
-        serializer = RefreshSerializer(data=request.data)
+        serializer = JwtRefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.revoke_jwt(refresh=serializer.validated_data["refresh"])
         return Response({"detail": "Signed out."})
@@ -313,7 +313,7 @@ class RegistrationView(SignInView):
         description="Creates a user (Django's password validators apply) and answers its DRF "
         "token as `key`.",
         request=RegistrationSerializer,
-        responses={201: KeySerializer, 400: BAD_INPUT, 429: THROTTLED},
+        responses={201: DrfTokenKeySerializer, 400: BAD_INPUT, 429: THROTTLED},
         auth=[],
     )
     def post(self, request):
@@ -323,7 +323,7 @@ class RegistrationView(SignInView):
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password1"],
         )
-        return Response(KeySerializer({"key": key}).data, status=status.HTTP_201_CREATED)
+        return Response(DrfTokenKeySerializer({"key": key}).data, status=status.HTTP_201_CREATED)
 
 
 class PasswordLoginView(SignInView):
@@ -336,14 +336,14 @@ class PasswordLoginView(SignInView):
         description="Answers the user's DRF token as `key` (operators sign in here too). "
         "Throttled per IP and per username.",
         request=PasswordLoginSerializer,
-        responses={200: KeySerializer, 400: BAD_INPUT, 429: THROTTLED},
+        responses={200: DrfTokenKeySerializer, 400: BAD_INPUT, 429: THROTTLED},
         auth=[],
     )
     def post(self, request):
         serializer = PasswordLoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _, key = services.sign_in_with_password(request=request, **serializer.validated_data)
-        return Response(KeySerializer({"key": key}).data)
+        return Response(DrfTokenKeySerializer({"key": key}).data)
 
 
 class PasswordLogoutView(APIView):
@@ -353,7 +353,7 @@ class PasswordLogoutView(APIView):
         description="Deletes my DRF token (every client using it is signed out) and ends a "
         "browser session if there is one.",
         request=None,
-        responses={200: DetailSerializer, 401: UNAUTHENTICATED},
+        responses={200: SignedOutSerializer, 401: UNAUTHENTICATED},
     )
     def post(self, request):
         services.sign_out_token(user=request.user)
