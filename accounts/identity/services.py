@@ -11,8 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authtoken.models import Token
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
-from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.identity import codes
@@ -20,6 +21,8 @@ from accounts.identity.tasks import send_signin_code
 from accounts.models import SignInCode, User
 
 Channel = SignInCode.Channel
+JTI_CLAIM = jwt_settings.JTI_CLAIM
+USER_ID_CLAIM = jwt_settings.USER_ID_CLAIM
 
 
 @dataclass(frozen=True)
@@ -150,26 +153,45 @@ def sign_in_by_email(*, email: str, code: str) -> tuple[User, JwtPair]:
     return user, _jwt_pair(user)
 
 
-def refresh_jwt(*, refresh: str) -> JwtPair:
-    """A new access token and a rotated refresh token; the old refresh token is blacklisted.
+def _invalid_token(message: str) -> exceptions.AuthenticationFailed:
+    # simplejwt's InvalidToken nests a dict as its detail; answer the flat project format.
+    return exceptions.AuthenticationFailed(message, code="token_not_valid")
 
-    Raises InvalidToken (401) for an expired, malformed or blacklisted refresh token.
+
+def refresh_jwt(*, refresh: str) -> JwtPair:
+    """A new access JWT and a new refresh JWT; the given refresh JWT is blacklisted.
+
+    The refresh token's row is locked, so two parallel refreshes with one token cannot both
+    succeed (a replayed token yields nothing). Raises AuthenticationFailed (401,
+    `token_not_valid`) for an expired, malformed or blacklisted refresh token, or one of a
+    deleted or disabled user.
     """
-    serializer = TokenRefreshSerializer(data={"refresh": refresh})
     try:
-        serializer.is_valid(raise_exception=True)
+        token = RefreshToken(refresh)  # signature, expiry, type and blacklist checks
     except TokenError as exc:
-        raise InvalidToken(exc.args[0]) from exc
-    data = serializer.validated_data
-    return JwtPair(access=data["access"], refresh=data.get("refresh", refresh))
+        raise _invalid_token(str(exc.args[0])) from exc
+    with transaction.atomic():
+        outstanding = (
+            OutstandingToken.objects.select_for_update().filter(jti=token[JTI_CLAIM]).first()
+        )
+        if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+            raise _invalid_token("Token is blacklisted")
+        user = User.objects.filter(pk=token.get(USER_ID_CLAIM)).first()
+        if user is None or not user.is_active:
+            raise _invalid_token("No active account found for the given token.")
+        BlacklistedToken.objects.create(token=outstanding)
+        return _jwt_pair(user)
 
 
 def revoke_jwt(*, refresh: str) -> None:
-    """Blacklist a refresh token: it can no longer be refreshed. Raises InvalidToken (401)."""
+    """Blacklist a refresh token so that it can no longer be refreshed.
+
+    Raises AuthenticationFailed (401, `token_not_valid`) for a bad or already revoked token.
+    """
     try:
         RefreshToken(refresh).blacklist()
     except TokenError as exc:
-        raise InvalidToken(exc.args[0]) from exc
+        raise _invalid_token(str(exc.args[0])) from exc
 
 
 # --- username + password -> DRF token (seed 003) --------------------------------------------
@@ -181,7 +203,11 @@ def register_with_password(*, username: str, password: str) -> tuple[User, str]:
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
-        raise exceptions.ValidationError({"password1": list(exc.messages)}) from exc
+        errors = [
+            exceptions.ErrorDetail(message, code=error.code or "invalid")
+            for error, message in zip(exc.error_list, exc.messages, strict=True)
+        ]
+        raise exceptions.ValidationError({"password1": errors}) from exc
     user.set_password(password)
     try:
         with transaction.atomic():

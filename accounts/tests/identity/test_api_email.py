@@ -144,7 +144,7 @@ class TestRefreshAndLogout:
 
         assert logout.status_code == 200
         assert response.status_code == 401
-        assert response.data["code"] == "token_not_valid"
+        assert response.data == {"detail": "Token is blacklisted", "code": "token_not_valid"}
         assert BlacklistedToken.objects.count() == 1
 
     def test_logout_twice_is_refused_without_a_second_blacklist_row(self, api_client, signed_in):
@@ -211,3 +211,21 @@ class TestMe:
 
         assert response.status_code == 401
         assert "WWW-Authenticate" in response
+
+
+@pytest.mark.django_db
+class TestRefreshRefusedForGoneUsers:
+    def test_disabled_user_cannot_refresh(self, api_client, signed_in):
+        User.objects.update(is_active=False)
+
+        response = api_client.post("/api/v1/auth/token/refresh/", {"refresh": signed_in[1]})
+
+        assert response.status_code == 401
+        assert not BlacklistedToken.objects.exists()
+
+    def test_deleted_user_cannot_refresh(self, api_client, signed_in):
+        User.objects.all().delete()
+
+        response = api_client.post("/api/v1/auth/token/refresh/", {"refresh": signed_in[1]})
+
+        assert response.status_code == 401

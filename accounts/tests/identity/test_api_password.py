@@ -54,6 +54,14 @@ class TestRegistration:
         assert field in response.data
         assert not User.objects.exists()
 
+    def test_weak_password_answer_names_each_rule(self, api_client):
+        response = api_client.post(
+            "/auth/registration/", {"username": "a", "password1": "secret", "password2": "secret"}
+        )
+
+        assert response.data["code"] == "password_too_short"
+        assert len(response.data["password1"]) == 2  # too short and too common
+
     def test_password_similar_to_username_is_refused(self, api_client):
         response = api_client.post(
             "/auth/registration/",

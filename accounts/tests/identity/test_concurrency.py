@@ -97,3 +97,18 @@ def test_parallel_activations_of_different_codes_keep_only_one():
     winner = next(a for a in answers if a.status_code == 200)
     assert bob.foreign_invite_code == winner.data["foreign_invite_code"]
     assert bob.invited_by.invite_code == bob.foreign_invite_code
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_refreshes_with_one_token_succeed_once():
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    user = PhoneUserFactory()
+    refresh = str(RefreshToken.for_user(user))
+
+    answers = _in_threads(
+        5,
+        lambda i: APIClient().post("/api/v1/auth/token/refresh/", {"refresh": refresh}),
+    )
+
+    assert sorted(a.status_code for a in answers) == [200] + [401] * 4
