@@ -173,3 +173,14 @@ def deliver_code(*, code_id: int, code: str) -> bool:
         live.filter(sent_at=now).update(sent_at=None)
         raise
     return True
+
+
+def purge_stale_codes(*, older_than: timedelta = timedelta(days=1), now=None) -> int:
+    """Delete code rows whose code expired more than `older_than` ago; returns how many.
+
+    Nothing depends on them any more: the resend limit and the try counter only matter while
+    a code is alive, so the table stays as small as the set of recent sign-ins.
+    """
+    cutoff = (now or timezone.now()) - older_than
+    deleted, _ = SignInCode.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

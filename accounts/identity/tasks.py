@@ -18,3 +18,9 @@ from accounts.identity.sms import SmsDeliveryError
 def send_signin_code(code_id: int, code: str) -> bool:
     """Deliver a phone (SMS) or e-mail sign-in code; a no-op if it was replaced or sent."""
     return codes.deliver_code(code_id=code_id, code=code)
+
+
+@shared_task(name="accounts.purge_signin_codes")
+def purge_signin_codes() -> int:
+    """Daily: drop sign-in code rows that expired more than a day ago."""
+    return codes.purge_stale_codes()

@@ -75,3 +75,18 @@ class TestDeliverCode:
 
         assert mailoutbox[0].to == ["a@example.com"]
         assert issued.code in mailoutbox[0].body
+
+
+@pytest.mark.django_db
+def test_purge_drops_only_codes_expired_more_than_a_day_ago(sms_outbox):
+    from accounts.identity.tasks import purge_signin_codes
+
+    codes.issue_code(channel="sms", destination="+79990000001")
+    codes.issue_code(channel="sms", destination="+79990000002")
+    long_ago = timezone.now() - timedelta(days=2)
+    SignInCode.objects.filter(destination="+79990000001").update(
+        issued_at=long_ago - timedelta(minutes=5), expires_at=long_ago
+    )
+
+    assert purge_signin_codes.apply().get() == 1
+    assert list(SignInCode.objects.values_list("destination", flat=True)) == ["+79990000002"]
