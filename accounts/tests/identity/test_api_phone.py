@@ -68,6 +68,19 @@ class TestLogin:
         assert "phone" in response.data
         assert not SignInCode.objects.exists()
 
+    def test_bad_phone_says_why(self, api_client):
+        response = api_client.post("/api/login/", {"phone": "+7999"}, format="json")
+
+        assert response.data["code"] == "invalid_phone"
+        assert response.data["detail"].startswith("phone: ")
+
+    def test_malformed_json_is_bad_input_not_a_crash(self, api_client):
+        response = api_client.post("/api/login/", data="{not json", content_type="application/json")
+
+        assert response.status_code == 400
+        assert response.data["code"] == "parse_error"
+        assert not SignInCode.objects.exists()
+
     def test_missing_phone_is_refused(self, api_client):
         response = api_client.post("/api/login/", {}, format="json")
 
