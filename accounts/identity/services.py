@@ -62,20 +62,21 @@ def _free_username(base: str) -> str:
 
 def _get_or_create_user(*, lookup: dict, username_base: str, defaults: dict) -> User:
     """The user matching `lookup`, created without a usable password if there is none."""
-    user = User.objects.filter(**lookup).first()
-    if user is not None:
-        return user
-    user = User(username=_free_username(username_base), **defaults)
-    user.set_unusable_password()  # code sign-in users have no password until they set one
-    try:
-        with transaction.atomic():
-            user.save()
-    except IntegrityError:
-        # A parallel sign-in created the same person first (phone/e-mail are unique).
+    for _ in range(3):
         user = User.objects.filter(**lookup).first()
-        if user is None:
-            raise
-    return user
+        if user is not None:
+            return user
+        user = User(username=_free_username(username_base), **defaults)
+        user.set_unusable_password()  # code sign-in users have no password until they set one
+        try:
+            with transaction.atomic():
+                user.save()
+            return user
+        except IntegrityError:
+            # A parallel sign-in created this person, or took the same free username: look
+            # again, then retry with a fresh username.
+            continue
+    raise exceptions.APIException("Could not create the account; try again.")
 
 
 def drf_token(user: User) -> str:
