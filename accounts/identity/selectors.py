@@ -1,6 +1,6 @@
 """Reads for the identity API."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from accounts.models import User
 
@@ -11,11 +11,6 @@ def profile_of(*, user_id: int) -> User:
     return User.objects.prefetch_related(Prefetch("invitees", queryset=invitees)).get(pk=user_id)
 
 
-def users_for_admin(*, search: str | None = None) -> QuerySet[User]:
-    """Every user, newest first, optionally filtered by a username/e-mail/phone fragment."""
-    queryset = User.objects.order_by("-date_joined", "-id")
-    if search:
-        queryset = queryset.filter(
-            Q(username__icontains=search) | Q(email__icontains=search) | Q(phone__icontains=search)
-        )
-    return queryset
+def users_for_admin() -> QuerySet[User]:
+    """Every user, newest first (the view adds `?search=` and pagination)."""
+    return User.objects.order_by("-date_joined", "-id")
