@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import User
+from accounts.models import SignInCode, User
 
 
 @admin.register(User)
@@ -11,9 +11,39 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "email", "phone", "invite_code")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Profile", {"fields": ("phone", "bio", "is_analyst", "invite_code", "invited_by")}),
+        ("Role", {"fields": ("is_analyst",)}),
+        (
+            "Profile and invites",
+            {
+                "fields": (
+                    "phone",
+                    "bio",
+                    "invite_code",
+                    "foreign_invite_code",
+                    "invited_by",
+                    "invite_activated_at",
+                )
+            },
+        ),
     )
-    raw_id_fields = ("invited_by",)
+    # Invite codes follow the rules of the API (unique, once ever); the admin only shows them.
+    readonly_fields = ("invite_code", "foreign_invite_code", "invited_by", "invite_activated_at")
+
+
+@admin.register(SignInCode)
+class SignInCodeAdmin(admin.ModelAdmin):
+    """Read-only: shows who asked for a code and its state; the code itself is not stored."""
+
+    list_display = ("destination", "channel", "issued_at", "expires_at", "attempts", "sent_at")
+    list_filter = ("channel",)
+    search_fields = ("destination",)
+    exclude = ("code_hash",)
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 from accounts.balances import admin as balances_admin  # noqa: E402, F401  (registers its models)

@@ -1,7 +1,9 @@
 """Demo users, one of each kind. Passwords are fixed and printed: demo data only."""
 
+from django.conf import settings
 from rest_framework.authtoken.models import Token
 
+from accounts.identity import services
 from accounts.models import User
 
 # username -> (password, extra fields)
@@ -18,6 +20,14 @@ def demo_user(username: str) -> User:
     return User.objects.get(username=username)
 
 
+def _where_codes_go() -> str:
+    if settings.SMS_BACKEND == "file":
+        return f"files in {settings.SMS_FILE_PATH}"
+    if settings.SMS_BACKEND == "console":
+        return "the worker's output"
+    return f"the {settings.SMS_BACKEND} gateway"
+
+
 def seed(*, stdout) -> list[str]:
     notes = []
     for username, (password, fields) in DEMO_USERS.items():
@@ -28,6 +38,25 @@ def seed(*, stdout) -> list[str]:
             user.set_password(password)
             user.save(update_fields=["password"])
         token, _ = Token.objects.get_or_create(user=user)
-        notes.append(f"{user.role:>8}: username={username} password={password} token={token.key}")
-    notes.append("Sign in: curl -X POST localhost:8000/auth/login/ -d username=... -d password=...")
+        notes.append(
+            f"{user.role:>8}: username={username} password={password} token={token.key} "
+            f"invite_code={user.invite_code}" + (f" phone={user.phone}" if user.phone else "")
+        )
+
+    alice, bob = demo_user("alice"), demo_user("bob")
+    if bob.foreign_invite_code is None:
+        services.activate_invite_code(user=bob, code=alice.invite_code)
+
+    base = "curl -s -X POST localhost:8000"
+    json = "-H 'Content-Type: application/json'"
+    notes += [
+        f"bob activated alice's invite code {alice.invite_code} (see GET /api/profile/ as alice)",
+        f"Password -> token: {base}/auth/login/ -d username=alice -d password=alice-demo-pass",
+        f'Phone -> token:    {base}/api/login/ {json} -d \'{{"phone": "{alice.phone}"}}\'  '
+        f"(the 4-digit SMS code appears in {_where_codes_go()}), then "
+        f'{base}/api/verify/ {json} -d \'{{"phone": "{alice.phone}", "token": 1234}}\'',
+        f"E-mail -> JWT:     {base}/api/v1/auth/email/ -d email=alice@example.com  "
+        "(the 6-digit code is mailed by the worker through EMAIL_BACKEND), then "
+        f"{base}/api/v1/auth/token/ -d email=alice@example.com -d confirmation_code=123456",
+    ]
     return notes

@@ -56,6 +56,10 @@ app.conf.beat_schedule = {
         "task": "billing.resume_stalled_runs",
         "schedule": crontab(minute="*/5"),
     },
+    "accounts-purge-signin-codes": {
+        "task": "accounts.purge_signin_codes",
+        "schedule": crontab(hour=4, minute=41),
+    },
     "core-purge-idempotency-keys": {
         "task": "core.purge_idempotency_keys",
         "schedule": crontab(hour=4, minute=23),

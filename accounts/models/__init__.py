@@ -1,3 +1,3 @@
-from accounts.models.users import User
+from accounts.models.users import SignInCode, User
 
-__all__ = ["User"]
+__all__ = ["SignInCode", "User"]

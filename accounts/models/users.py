@@ -1,6 +1,21 @@
+import secrets
+import string
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+
+# Upper-case letters and digits: a code read aloud or typed on a phone is not case-sensitive.
+INVITE_CODE_ALPHABET = string.ascii_uppercase + string.digits
+INVITE_CODE_LENGTH = 6
+
+
+def new_invite_code() -> str:
+    """A random invite code that no user holds yet (the UNIQUE index is the final guard)."""
+    while True:
+        code = "".join(secrets.choice(INVITE_CODE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
+        if not User.objects.filter(invite_code=code).exists():
+            return code
 
 
 class User(AbstractUser):
@@ -8,6 +23,8 @@ class User(AbstractUser):
 
     Phone and e-mail are optional but unique when set. Roles: staff/superuser = operator,
     `is_analyst` = may read receipts analytics (seed 003's "Аналитик" checkbox).
+    Every user has an invite code (given on first save, never changed afterwards) and may
+    activate one foreign code, once ever.
     """
 
     class Role(models.TextChoices):
@@ -16,7 +33,9 @@ class User(AbstractUser):
         USER = "user", "User"
 
     email = models.EmailField("email address", blank=True)
-    phone = models.CharField(max_length=20, null=True, blank=True, unique=True)
+    phone = models.CharField(
+        max_length=20, null=True, blank=True, unique=True, help_text="E.164, e.g. +79991234567."
+    )
     bio = models.TextField(blank=True)
     is_analyst = models.BooleanField(
         "Аналитик", default=False, help_text="May read receipts analytics."
@@ -30,14 +49,43 @@ class User(AbstractUser):
         related_name="invitees",
         help_text="The user whose invite code this user activated.",
     )
+    # Kept apart from `invited_by` so that "once ever" still holds if the inviter is deleted.
+    foreign_invite_code = models.CharField(
+        max_length=6,
+        null=True,
+        blank=True,
+        help_text="The invite code this user activated (at most one, ever).",
+    )
+    invite_activated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [
             models.UniqueConstraint(
                 fields=["email"], condition=~Q(email=""), name="uniq_user_email_when_set"
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(invited_by__isnull=True) | ~Q(invited_by=F("id")),
+                name="user_not_invited_by_self",
+            ),
+            models.CheckConstraint(
+                condition=Q(invited_by__isnull=True) | Q(foreign_invite_code__isnull=False),
+                name="user_inviter_has_code",
+            ),
+            models.CheckConstraint(
+                condition=Q(foreign_invite_code__isnull=True)
+                | ~Q(foreign_invite_code=F("invite_code")),
+                name="user_foreign_code_not_own",
+            ),
         ]
+
+    def save(self, *args, **kwargs):
+        if not self.invite_code:
+            self.invite_code = new_invite_code()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "invite_code"}
+        super().save(*args, **kwargs)
 
     @property
     def role(self) -> str:
@@ -46,3 +94,41 @@ class User(AbstractUser):
         if self.is_analyst:
             return self.Role.ANALYST
         return self.Role.USER
+
+
+class SignInCode(models.Model):
+    """The one live sign-in code of a phone number or an e-mail address.
+
+    One row per (channel, destination): issuing a new code overwrites the old one, which is
+    how "a new code invalidates the old" holds without a cleanup job. Only an HMAC of the code
+    is stored; the plain code exists in the outgoing message alone.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "E-mail"
+
+    channel = models.CharField(max_length=5, choices=Channel.choices)
+    destination = models.CharField(max_length=254, help_text="E.164 phone or lower-case e-mail.")
+    code_hash = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="Wrong tries so far.")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "destination"], name="uniq_signin_code_destination"
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=F("issued_at")), name="signin_code_expires_after_issue"
+            ),
+            models.CheckConstraint(
+                condition=Q(channel__in=["sms", "email"]), name="signin_code_channel_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.destination}"

@@ -1,0 +1,186 @@
+"""One-time sign-in codes sent by SMS or e-mail: issue, check, deliver.
+
+Rules (numbers come from settings): a code lives SIGNIN_CODE_TTL_SECONDS; after
+SIGNIN_CODE_MAX_ATTEMPTS wrong tries it is burned; a destination gets a new code at most once
+per SIGNIN_CODE_RESEND_SECONDS; a new code replaces the old one; a code works once.
+"""
+
+import hashlib
+import hmac
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from rest_framework.exceptions import Throttled
+
+from accounts.identity.sms import get_sms_backend
+from accounts.models import SignInCode
+
+Channel = SignInCode.Channel
+
+# An SMS code is 4 digits, an e-mail code 6 (DESIGN.md). Neither starts with 0, because
+# seed 001 types the SMS code as an int and a client may send it as a JSON number.
+CODE_LENGTHS = {Channel.SMS: 4, Channel.EMAIL: 6}
+
+
+@dataclass(frozen=True)
+class IssuedCode:
+    code_id: int
+    code: str
+    expires_in: int
+
+
+def generate_code(length: int) -> str:
+    return secrets.choice("123456789") + "".join(
+        secrets.choice("0123456789") for _ in range(length - 1)
+    )
+
+
+def code_digest(*, channel: str, destination: str, code: str) -> str:
+    """HMAC of the code bound to its destination, so the table never holds a usable code."""
+    message = f"{channel}:{destination}:{code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def issue_code(*, channel: str, destination: str, now: datetime | None = None) -> IssuedCode:
+    """Create a fresh code for `destination`, replacing (and so invalidating) any older one.
+
+    Raises Throttled (429, with the seconds to wait) if the last code for this destination was
+    issued less than SIGNIN_CODE_RESEND_SECONDS ago. The caller sends the code after commit.
+    """
+    now = now or timezone.now()
+    code = generate_code(CODE_LENGTHS[channel])
+    fields = {
+        "code_hash": code_digest(channel=channel, destination=destination, code=code),
+        "issued_at": now,
+        "expires_at": now + timedelta(seconds=settings.SIGNIN_CODE_TTL_SECONDS),
+        "attempts": 0,
+        "sent_at": None,
+        "used_at": None,
+    }
+    with transaction.atomic():
+        # The row lock serialises concurrent requests for one destination; get_or_create
+        # falls back to a (locked) get if another request inserted the row first.
+        row, created = SignInCode.objects.select_for_update().get_or_create(
+            channel=channel, destination=destination, defaults=fields
+        )
+        if not created:
+            next_allowed = row.issued_at + timedelta(seconds=settings.SIGNIN_CODE_RESEND_SECONDS)
+            if now < next_allowed:
+                wait = math.ceil((next_allowed - now).total_seconds())
+                raise Throttled(
+                    wait=wait,
+                    detail="A new code was sent recently; wait before asking for another.",
+                    code="code_resend_too_soon",
+                )
+            for name, value in fields.items():
+                setattr(row, name, value)
+            row.save(update_fields=list(fields))
+    return IssuedCode(code_id=row.pk, code=code, expires_in=settings.SIGNIN_CODE_TTL_SECONDS)
+
+
+@dataclass(frozen=True)
+class CodeRejection:
+    message: str
+    code: str
+
+
+def consume_code(
+    *, channel: str, destination: str, code: str, now: datetime | None = None
+) -> CodeRejection | None:
+    """Use up the destination's code if `code` matches it; else say why it was refused.
+
+    A wrong try is counted in the database, so callers must not roll back on a rejection:
+    they return or raise only after their transaction has committed. Returns None on success.
+    """
+    now = now or timezone.now()
+    max_attempts = settings.SIGNIN_CODE_MAX_ATTEMPTS
+    with transaction.atomic():
+        row = (
+            SignInCode.objects.select_for_update()
+            .filter(channel=channel, destination=destination)
+            .first()
+        )
+        if row is None or row.used_at is not None:
+            return CodeRejection(
+                "No code is waiting for this address; request a new one.", "code_not_requested"
+            )
+        if row.attempts >= max_attempts:
+            return CodeRejection(
+                "Too many wrong tries: this code is burned; request a new one.", "code_burned"
+            )
+        if now >= row.expires_at:
+            return CodeRejection("This code has expired; request a new one.", "code_expired")
+        given = code_digest(channel=channel, destination=destination, code=str(code))
+        if not hmac.compare_digest(row.code_hash, given):
+            row.attempts += 1
+            row.save(update_fields=["attempts"])
+            left = max_attempts - row.attempts
+            if left:
+                return CodeRejection(f"Wrong code; {left} tries left.", "code_invalid")
+            return CodeRejection(
+                "Wrong code; no tries left, this code is burned. Request a new one.",
+                "code_burned",
+            )
+        row.used_at = now
+        row.save(update_fields=["used_at"])
+    return None
+
+
+def sms_text(code: str) -> str:
+    minutes = max(1, settings.SIGNIN_CODE_TTL_SECONDS // 60)
+    return f"Your sign-in code: {code}. It is valid for {minutes} min. Do not share it."
+
+
+def _send(row: SignInCode, code: str) -> None:
+    if row.channel == Channel.SMS:
+        get_sms_backend().send(phone=row.destination, text=sms_text(code))
+    else:
+        minutes = max(1, settings.SIGNIN_CODE_TTL_SECONDS // 60)
+        send_mail(
+            subject="Your confirmation code",
+            message=f"Your confirmation code: {code}\nIt is valid for {minutes} min.\n",
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[row.destination],
+        )
+
+
+def deliver_code(*, code_id: int, code: str) -> bool:
+    """Send the code if it is still the live one and was not sent yet; True if sent now.
+
+    Safe to run twice (acks_late redelivery): `sent_at` is claimed with a conditional UPDATE
+    before sending and released if sending fails, so the task can retry. A code replaced,
+    used or expired meanwhile is not sent at all.
+    """
+    row = SignInCode.objects.filter(pk=code_id).first()
+    if row is None:
+        return False
+    expected = code_digest(channel=row.channel, destination=row.destination, code=code)
+    now = timezone.now()
+    if not hmac.compare_digest(row.code_hash, expected) or row.used_at or row.expires_at <= now:
+        return False
+    live = SignInCode.objects.filter(pk=code_id, code_hash=row.code_hash)
+    if not live.filter(sent_at=None).update(sent_at=now):
+        return False
+    try:
+        _send(row, code)
+    except Exception:
+        live.filter(sent_at=now).update(sent_at=None)
+        raise
+    return True
+
+
+def purge_stale_codes(*, older_than: timedelta = timedelta(days=1), now=None) -> int:
+    """Delete code rows whose code expired more than `older_than` ago; returns how many.
+
+    Nothing depends on them any more: the resend limit and the try counter only matter while
+    a code is alive, so the table stays as small as the set of recent sign-ins.
+    """
+    cutoff = (now or timezone.now()) - older_than
+    deleted, _ = SignInCode.objects.filter(expires_at__lt=cutoff).delete()
+    return deleted

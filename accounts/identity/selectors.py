@@ -1,0 +1,16 @@
+"""Reads for the identity API."""
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.models import User
+
+
+def profile_of(*, user_id: int) -> User:
+    """The user with `activated_your_code` (users who entered this user's code) prefetched."""
+    invitees = User.objects.only("id", "phone", "invited_by_id").order_by("invite_activated_at")
+    return User.objects.prefetch_related(Prefetch("invitees", queryset=invitees)).get(pk=user_id)
+
+
+def users_for_admin() -> QuerySet[User]:
+    """Every user, newest first (the view adds `?search=` and pagination)."""
+    return User.objects.order_by("-date_joined", "-id")

@@ -1,0 +1,312 @@
+"""Sign-in flows, tokens, invite codes and profile writes. Views stay thin and call these."""
+
+import re
+from dataclasses import dataclass
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.models import update_last_login
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.authtoken.models import Token
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.identity import codes
+from accounts.identity.tasks import send_signin_code
+from accounts.models import SignInCode, User
+
+Channel = SignInCode.Channel
+JTI_CLAIM = jwt_settings.JTI_CLAIM
+USER_ID_CLAIM = jwt_settings.USER_ID_CLAIM
+
+
+@dataclass(frozen=True)
+class JwtPair:
+    access: str
+    refresh: str
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _enqueue_delivery(issued: codes.IssuedCode) -> None:
+    # After commit: the worker must find the row, and a rolled-back code is never sent.
+    transaction.on_commit(lambda: send_signin_code.delay(issued.code_id, issued.code))
+
+
+def _reject(field: str, rejection: codes.CodeRejection):
+    raise exceptions.ValidationError(
+        {field: [exceptions.ErrorDetail(rejection.message, code=rejection.code)]}
+    )
+
+
+def _ensure_active(user: User) -> None:
+    if not user.is_active:
+        raise exceptions.PermissionDenied("This account is disabled.", code="account_disabled")
+
+
+def _free_username(base: str) -> str:
+    """`base`, or `base-2`, `base-3`, ... whichever no user has (usernames are 150 chars)."""
+    base = re.sub(r"[^\w.@+-]", "", base)[:140] or "user"
+    candidate, n = base, 1
+    while User.objects.filter(username=candidate).exists():
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _get_or_create_user(*, lookup: dict, username_base: str, defaults: dict) -> User:
+    """The user matching `lookup`, created without a usable password if there is none."""
+    for _ in range(3):
+        user = User.objects.filter(**lookup).first()
+        if user is not None:
+            return user
+        user = User(username=_free_username(username_base), **defaults)
+        user.set_unusable_password()  # code sign-in users have no password until they set one
+        try:
+            with transaction.atomic():
+                user.save()
+            return user
+        except IntegrityError:
+            # A parallel sign-in created this person, or took the same free username: look
+            # again, then retry with a fresh username.
+            continue
+    raise exceptions.APIException("Could not create the account; try again.")
+
+
+def drf_token(user: User) -> str:
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key
+
+
+def _jwt_pair(user: User) -> JwtPair:
+    refresh = RefreshToken.for_user(user)
+    return JwtPair(access=str(refresh.access_token), refresh=str(refresh))
+
+
+# --- phone + SMS code (seed 001) ------------------------------------------------------------
+
+
+def request_phone_code(*, phone: str) -> codes.IssuedCode:
+    """Issue a 4-digit code for an E.164 `phone` and send it by SMS after commit.
+
+    Raises Throttled (429) when asked again within SIGNIN_CODE_RESEND_SECONDS.
+    """
+    with transaction.atomic():
+        issued = codes.issue_code(channel=Channel.SMS, destination=phone)
+        _enqueue_delivery(issued)
+    return issued
+
+
+def sign_in_by_phone(*, phone: str, code: str) -> tuple[User, str]:
+    """Check the SMS code and return (user, DRF token key); the first sign-in creates the user.
+
+    A wrong code is counted even though this raises ValidationError (400).
+    """
+    with transaction.atomic():
+        rejection = codes.consume_code(channel=Channel.SMS, destination=phone, code=code)
+        if rejection is None:
+            user = _get_or_create_user(
+                lookup={"phone": phone}, username_base=phone, defaults={"phone": phone}
+            )
+    if rejection is not None:
+        _reject("token", rejection)
+    _ensure_active(user)
+    update_last_login(None, user)
+    return user, drf_token(user)
+
+
+# --- e-mail + confirmation code -> JWT (seed 002) -------------------------------------------
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def request_email_code(*, email: str) -> codes.IssuedCode:
+    """Issue a 6-digit confirmation code for `email` and mail it after commit."""
+    with transaction.atomic():
+        issued = codes.issue_code(channel=Channel.EMAIL, destination=normalize_email(email))
+        _enqueue_delivery(issued)
+    return issued
+
+
+def sign_in_by_email(*, email: str, code: str) -> tuple[User, JwtPair]:
+    """Check the e-mail code and return (user, JWT pair); the first sign-in creates the user."""
+    email = normalize_email(email)
+    with transaction.atomic():
+        rejection = codes.consume_code(channel=Channel.EMAIL, destination=email, code=code)
+        if rejection is None:
+            user = _get_or_create_user(
+                lookup={"email__iexact": email},
+                username_base=email.split("@")[0],
+                defaults={"email": email},
+            )
+    if rejection is not None:
+        _reject("confirmation_code", rejection)
+    _ensure_active(user)
+    update_last_login(None, user)
+    return user, _jwt_pair(user)
+
+
+def _invalid_token(message: str) -> exceptions.AuthenticationFailed:
+    # simplejwt's InvalidToken nests a dict as its detail; answer the flat project format.
+    return exceptions.AuthenticationFailed(message, code="token_not_valid")
+
+
+def refresh_jwt(*, refresh: str) -> JwtPair:
+    """A new access JWT and a new refresh JWT; the given refresh JWT is blacklisted.
+
+    The refresh token's row is locked, so two parallel refreshes with one token cannot both
+    succeed (a replayed token yields nothing). Raises AuthenticationFailed (401,
+    `token_not_valid`) for an expired, malformed or blacklisted refresh token, or one of a
+    deleted or disabled user.
+    """
+    try:
+        token = RefreshToken(refresh)  # signature, expiry, type and blacklist checks
+    except TokenError as exc:
+        raise _invalid_token(str(exc.args[0])) from exc
+    with transaction.atomic():
+        outstanding = (
+            OutstandingToken.objects.select_for_update().filter(jti=token[JTI_CLAIM]).first()
+        )
+        if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+            raise _invalid_token("Token is blacklisted")
+        user = User.objects.filter(pk=token.get(USER_ID_CLAIM)).first()
+        if user is None or not user.is_active:
+            raise _invalid_token("No active account found for the given token.")
+        BlacklistedToken.objects.create(token=outstanding)
+        return _jwt_pair(user)
+
+
+def revoke_jwt(*, refresh: str) -> None:
+    """Blacklist a refresh token so that it can no longer be refreshed.
+
+    Raises AuthenticationFailed (401, `token_not_valid`) for a bad or already revoked token.
+    """
+    try:
+        RefreshToken(refresh).blacklist()
+    except TokenError as exc:
+        raise _invalid_token(str(exc.args[0])) from exc
+
+
+# --- username + password -> DRF token (seed 003) --------------------------------------------
+
+
+def register_with_password(*, username: str, password: str) -> tuple[User, str]:
+    """Create a user with a password checked by AUTH_PASSWORD_VALIDATORS; (user, token key)."""
+    user = User(username=username)
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        errors = [
+            exceptions.ErrorDetail(message, code=error.code or "invalid")
+            for error, message in zip(exc.error_list, exc.messages, strict=True)
+        ]
+        raise exceptions.ValidationError({"password1": errors}) from exc
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise exceptions.ValidationError(
+            {"username": [exceptions.ErrorDetail("This username is taken.", code="unique")]}
+        ) from exc
+    update_last_login(None, user)
+    return user, drf_token(user)
+
+
+def sign_in_with_password(*, username: str, password: str, request=None) -> tuple[User, str]:
+    """(user, DRF token key) for valid credentials; ValidationError (400) otherwise."""
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        raise exceptions.ValidationError(
+            {
+                "non_field_errors": [
+                    exceptions.ErrorDetail(
+                        "Unable to sign in with the given username and password.",
+                        code="invalid_credentials",
+                    )
+                ]
+            }
+        )
+    update_last_login(None, user)
+    return user, drf_token(user)
+
+
+def sign_out_token(*, user: User) -> None:
+    """Delete the user's DRF token: every client using it is signed out."""
+    Token.objects.filter(user=user).delete()
+
+
+# --- invite codes and profile ---------------------------------------------------------------
+
+
+def _invite_error(message: str, code: str):
+    return exceptions.ValidationError(
+        {"foreign_invite_code": [exceptions.ErrorDetail(message, code=code)]}
+    )
+
+
+def activate_invite_code(*, user: User, code: str) -> User:
+    """Record that `user` entered another user's invite code. Allowed once per user, ever.
+
+    Refused with ValidationError (400) when the code is unknown, is the user's own, or the
+    user already activated a code; a refusal changes nothing.
+    """
+    code = code.strip().upper()
+    if code == user.invite_code:
+        raise _invite_error("You cannot activate your own invite code.", "own_invite_code")
+    if user.foreign_invite_code:
+        raise _invite_error(
+            f"You already activated invite code {user.foreign_invite_code}; it cannot be changed.",
+            "invite_code_already_activated",
+        )
+    inviter = User.objects.filter(invite_code=code).first()
+    if inviter is None:
+        raise _invite_error("No user has this invite code.", "invite_code_not_found")
+    # Conditional UPDATE: of two parallel activations only one matches `foreign_invite_code
+    # IS NULL`, so "once ever" holds without a lock.
+    now = timezone.now()
+    updated = User.objects.filter(pk=user.pk, foreign_invite_code__isnull=True).update(
+        foreign_invite_code=code, invited_by=inviter, invite_activated_at=now
+    )
+    if not updated:
+        user.refresh_from_db(fields=["foreign_invite_code"])
+        raise _invite_error(
+            "You already activated an invite code; it cannot be changed.",
+            "invite_code_already_activated",
+        )
+    user.foreign_invite_code, user.invited_by, user.invite_activated_at = code, inviter, now
+    return user
+
+
+ME_FIELDS = ("first_name", "last_name", "username", "bio")
+ADMIN_FIELDS = (*ME_FIELDS, "email", "is_analyst", "is_active")
+
+
+def update_user(*, user: User, allowed: tuple[str, ...] = ME_FIELDS, **fields) -> User:
+    """Set the given (already validated) fields; fields outside `allowed` are a bug."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise ValueError(f"Not updatable here: {sorted(unknown)}")
+    for name, value in fields.items():
+        setattr(user, name, value)
+    if fields:
+        try:
+            with transaction.atomic():
+                user.save(update_fields=list(fields))
+        except IntegrityError as exc:
+            raise exceptions.ValidationError(
+                {
+                    "non_field_errors": [
+                        exceptions.ErrorDetail("This username or e-mail is taken.", code="unique")
+                    ]
+                }
+            ) from exc
+    return user
