@@ -1,3 +1,4 @@
+from accounts.models.ledger import Account, ExchangeRate, Movement, Service
 from accounts.models.users import User
 
-__all__ = ["User"]
+__all__ = ["Account", "ExchangeRate", "Movement", "Service", "User"]
