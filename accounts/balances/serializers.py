@@ -13,13 +13,22 @@ MAX_ID = 2**63 - 1  # bigint: larger ids are bad input, not a database error
 COMMENT_MAX_LENGTH = Movement._meta.get_field("comment").max_length
 
 
+def _not_above_max_amount(value: Decimal) -> None:
+    # Read at call time: the limit is a setting (BALANCE_MAX_AMOUNT), not an import-time constant.
+    if value > settings.BALANCE_MAX_AMOUNT:
+        raise serializers.ValidationError(
+            f"Ensure this value is less than or equal to {settings.BALANCE_MAX_AMOUNT}."
+        )
+
+
 def amount_field(**kwargs) -> serializers.DecimalField:
     return serializers.DecimalField(
         max_digits=MONEY_MAX_DIGITS,
         decimal_places=MONEY_DECIMAL_PLACES,
         min_value=Decimal("0.01"),
-        max_value=settings.BALANCE_MAX_AMOUNT,
-        help_text="Roubles, > 0, at most 2 decimal places (a JSON number or a string).",
+        validators=[_not_above_max_amount],
+        help_text="Roubles, > 0, at most 2 decimal places and at most BALANCE_MAX_AMOUNT "
+        "(default 1000000000.00); a JSON number or a string.",
         **kwargs,
     )
 
