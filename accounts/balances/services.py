@@ -171,9 +171,9 @@ def _post_movement(
                     raise Conflict(
                         f"The balance may not exceed {MAX_BALANCE}.", code="balance_limit"
                     )
-            _set_balances(cursor, balances)
-            movement_id = _insert_movement(
+            movement_id = _write_balances_and_movement(
                 cursor,
+                balances,
                 kind=kind,
                 debit_id=debit_id,
                 credit_id=credit_id,
@@ -216,19 +216,9 @@ def _lock_accounts(cursor, ids: list[int]) -> dict[int, _LockedAccount]:
     }
 
 
-def _set_balances(cursor, balances: dict[int, Decimal]) -> None:
-    table = Account._meta.db_table
-    cases = " ".join(["WHEN %s THEN %s"] * len(balances))
-    placeholders = ", ".join(["%s"] * len(balances))
-    params = [value for pair in balances.items() for value in pair]
-    cursor.execute(
-        f"UPDATE {table} SET balance = CASE id {cases} END WHERE id IN ({placeholders})",
-        [*params, *balances],
-    )
-
-
-def _insert_movement(
+def _write_balances_and_movement(
     cursor,
+    balances: dict[int, Decimal],
     *,
     kind: str,
     debit_id: int | None,
@@ -238,20 +228,34 @@ def _insert_movement(
     comment: str,
     created_at,
 ) -> int:
-    table = Movement._meta.db_table
-    cursor.execute(
-        f"INSERT INTO {table} (kind, debit_account_id, credit_account_id, amount, service_id,"
-        " comment, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-        [
-            str(kind),
-            debit_id,
-            credit_id,
-            amount,
-            service_id,
-            comment,
-            connection.ops.adapt_datetimefield_value(created_at),
-        ],
+    """Store the new balances of the locked accounts and append the movement; its id."""
+    cases = " ".join(["WHEN %s THEN %s"] * len(balances))
+    placeholders = ", ".join(["%s"] * len(balances))
+    update = (
+        f"UPDATE {Account._meta.db_table} SET balance = CASE id {cases} END "
+        f"WHERE id IN ({placeholders})"
     )
+    update_params = [*(value for pair in balances.items() for value in pair), *balances]
+    insert = (
+        f"INSERT INTO {Movement._meta.db_table} (kind, debit_account_id, credit_account_id,"
+        " amount, service_id, comment, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+        " RETURNING id"
+    )
+    insert_params = [
+        str(kind),
+        debit_id,
+        credit_id,
+        amount,
+        service_id,
+        comment,
+        connection.ops.adapt_datetimefield_value(created_at),
+    ]
+    if connection.vendor == "postgresql":
+        # One round trip: PostgreSQL always runs a data-modifying WITH to completion.
+        cursor.execute(f"WITH updated AS ({update}) {insert}", update_params + insert_params)
+    else:
+        cursor.execute(update, update_params)
+        cursor.execute(insert, insert_params)
     return cursor.fetchone()[0]
 
 
