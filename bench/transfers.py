@@ -112,7 +112,7 @@ def http_client(args) -> tuple[list[float], int, int]:
     stop_at = time.monotonic() + duration
     while time.monotonic() < stop_at:
         target = rng.choice(accounts)
-        source = hot if hot else rng.choice(accounts)
+        source = hot if isinstance(hot, dict) else rng.choice(accounts)
         if source["id"] == target["id"]:
             continue
         body = json.dumps(
@@ -125,18 +125,24 @@ def http_client(args) -> tuple[list[float], int, int]:
         started = time.perf_counter()
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         try:
-            conn.request(
-                "POST",
-                "/api/v1/transfers/",
-                body,
-                {"Authorization": f"Bearer {source['token']}", "Content-Type": "application/json"},
-            )
+            if hot == "healthz":
+                conn.request("GET", "/healthz")
+            else:
+                conn.request(
+                    "POST",
+                    "/api/v1/transfers/",
+                    body,
+                    {
+                        "Authorization": f"Bearer {source['token']}",
+                        "Content-Type": "application/json",
+                    },
+                )
             status = conn.getresponse().status
         except OSError:
             status = 0
         finally:
             conn.close()
-        if status == 201:
+        if status in (200, 201):
             latencies.append(time.perf_counter() - started)
         elif status == 402:
             refused += 1
@@ -254,6 +260,7 @@ def main() -> None:
         print(f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port}", flush=True)
         http_round(port, accounts, None, args.clients, 2)  # warm-up: imports, connections
         random_round = http_round(port, accounts, None, args.clients, args.duration)
+        trivial = http_round(port, accounts, "healthz", args.clients, args.duration / 2)
         hot_round = None
         if not args.skip_hot:
             hot_round = http_round(port, accounts, hot, args.clients, args.duration)
@@ -275,6 +282,7 @@ def main() -> None:
     print(line("HTTP random transfers", random_round))
     if hot_round:
         print(line("HTTP, one hot debit account", hot_round))
+    print(line("(reference: GET /healthz)", trivial))
     print(f"{'bare SQL, same pool size':<28} {bare['rate']:8.0f} transfers/s   ({bare['ok']} ok)")
     print(f"ratio ours / bare SQL        {random_round['rate'] / bare['rate']:8.3f}")
     print(

@@ -402,3 +402,28 @@ def test_history_query_count_does_not_grow_with_rows(
     with django_assert_num_queries(2):
         assert len(client.get("/api/v1/transactions/").json()["results"]) == 5
     assert Movement.objects.count() == 11
+
+
+def test_purchase_by_get_takes_comment_from_query_and_key_covers_it(client_for, funded_account):
+    account = funded_account("100.00")
+    service = ServiceFactory(price=Decimal("10.00"))
+    client = client_for(account.user)
+    path = f"/api/v1/services/{service.pk}/purchase/"
+    first = client.get(f"{path}?comment=gift", HTTP_IDEMPOTENCY_KEY="g")
+    assert first.status_code == 201
+    assert first.json()["comment"] == "gift"
+    before = ledger_snapshot()
+    assert client.get(f"{path}?comment=other", HTTP_IDEMPOTENCY_KEY="g").status_code == 422
+    assert client.get(f"{path}?comment=gift", HTTP_IDEMPOTENCY_KEY="g").json() == first.json()
+    assert ledger_snapshot() == before
+
+
+def test_unknown_ids_in_urls_are_404_never_500(client_for, funded_account):
+    client = client_for(funded_account("1.00").user)
+    for path in [
+        f"/api/v1/services/{2**70}/",
+        f"/api/v1/accounts/{2**70}/",
+        "/api/v1/services/abc/",
+        "/api/v1/accounts/999999/",
+    ]:
+        assert client.get(path).status_code == 404, path
