@@ -148,7 +148,6 @@ def _post_movement(
     only has to exist. Unknown or someone else's accounts answer 404 naming the field.
     """
     amount = check_amount(amount)
-    created_at = timezone.now()
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             accounts = _lock_accounts(cursor, sorted({i for i in (debit_id, credit_id) if i}))
@@ -171,6 +170,7 @@ def _post_movement(
                     raise Conflict(
                         f"The balance may not exceed {MAX_BALANCE}.", code="balance_limit"
                     )
+            created_at = timezone.now()  # once the locks are held: history follows commit order
             movement_id = _write_balances_and_movement(
                 cursor,
                 balances,
