@@ -59,21 +59,22 @@ class AccountSerializer(serializers.ModelSerializer):
     """An account; with `?currency=` the balance is converted and `rate`/`rate_date` added."""
 
     balance = serializers.DecimalField(max_digits=20, decimal_places=2, read_only=True)
+    # Not read-only so that the schema marks them optional: they appear only with ?currency=.
+    # The serializer is never used for input.
     rate = serializers.DecimalField(
         max_digits=20,
         decimal_places=8,
-        read_only=True,
         required=False,
         help_text="Roubles per 1 unit of `currency` (only with ?currency=).",
     )
     rate_date = serializers.DateField(
-        read_only=True, required=False, help_text="Date of the rate (only with ?currency=)."
+        required=False, help_text="Date of the rate (only with ?currency=)."
     )
 
     class Meta:
         model = Account
         fields = ["id", "balance", "currency", "rate", "rate_date", "created_at"]
-        read_only_fields = fields
+        read_only_fields = ["id", "balance", "currency", "created_at"]
 
     def to_representation(self, account: Account) -> dict:
         rate: Rate | None = self.context.get("rate")
