@@ -1,6 +1,7 @@
 """Money reads: a user's accounts (in any currency), movements, history, ledger checks."""
 
 import datetime as dt
+from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -62,6 +63,35 @@ def latest_rate(*, currency: str) -> Rate:
             code="rate_unavailable",
         )
     return Rate(code, row[0], row[1])
+
+
+@dataclass(frozen=True)
+class RateHistory:
+    """Every stored rate of one currency, to convert each movement at the rate of its day."""
+
+    currency: str
+    dates: tuple[dt.date, ...]
+    rates: tuple[Decimal, ...]
+
+    def on(self, day: dt.date) -> Rate:
+        """The rate in force on `day`; before the first stored rate, the oldest one."""
+        if self.currency == BASE_CURRENCY:
+            return Rate(BASE_CURRENCY, Decimal("1"), day)
+        index = max(bisect_right(self.dates, day) - 1, 0)
+        return Rate(self.currency, self.rates[index], self.dates[index])
+
+
+def rate_history(*, currency: str) -> RateHistory:
+    """All rates of `currency` up to today (same 400/503 refusals as `latest_rate`)."""
+    code = latest_rate(currency=currency).currency
+    if code == BASE_CURRENCY:
+        return RateHistory(BASE_CURRENCY, (), ())
+    rows = list(
+        ExchangeRate.objects.filter(currency=code, date__lte=timezone.localdate())
+        .order_by("date")
+        .values_list("date", "rate")
+    )
+    return RateHistory(code, tuple(r[0] for r in rows), tuple(r[1] for r in rows))
 
 
 def convert(*, amount: Decimal, rate: Rate) -> Decimal:

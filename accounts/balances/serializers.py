@@ -3,9 +3,10 @@
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.balances.selectors import HISTORY_ORDERINGS, Rate, convert
+from accounts.balances.selectors import HISTORY_ORDERINGS, Rate, RateHistory, convert
 from accounts.models import Account, Movement, Service
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
@@ -188,6 +189,21 @@ class HistoryQuerySerializer(serializers.Serializer):
         choices=list(HISTORY_ORDERINGS), required=False, default="-created_at"
     )
     type = serializers.ChoiceField(choices=Movement.Kind.choices, required=False)
+    currency = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=10,
+        help_text="ISO 4217 code: adds `converted`, each amount at the rate of its day.",
+    )
+
+
+class ConvertedAmountSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=20, decimal_places=2)
+    rate = serializers.DecimalField(
+        max_digits=20, decimal_places=8, help_text="Roubles per 1 unit on `rate_date`."
+    )
+    rate_date = serializers.DateField()
 
 
 class HistoryEntrySerializer(serializers.ModelSerializer):
@@ -203,6 +219,10 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
         help_text="The other account of a transfer; null otherwise.",
     )
     service = ServiceSerializer(read_only=True, allow_null=True)
+    # Optional in the schema (hence not read-only): present only with ?currency=.
+    converted = ConvertedAmountSerializer(
+        required=False, help_text="The amount in `?currency=` at the rate of the movement's day."
+    )
 
     class Meta:
         model = Movement
@@ -211,10 +231,24 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
             "type",
             "direction",
             "amount",
+            "converted",
             "account",
             "counterpart_account",
             "service",
             "comment",
             "created_at",
         ]
-        read_only_fields = fields
+        read_only_fields = [field for field in fields if field != "converted"]
+
+    def to_representation(self, movement: Movement) -> dict:
+        data = super().to_representation(movement)
+        rates: RateHistory | None = self.context.get("rates")
+        if rates is not None:
+            rate = rates.on(timezone.localdate(movement.created_at))
+            data["converted"] = {
+                "currency": rate.currency,
+                "amount": f"{convert(amount=movement.amount, rate=rate):.2f}",
+                "rate": format(rate.rate.normalize(), "f"),
+                "rate_date": rate.date.isoformat(),
+            }
+        return data

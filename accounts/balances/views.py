@@ -341,22 +341,38 @@ class HistoryView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.HistoryEntrySerializer
 
-    def get_queryset(self):
+    def _query(self) -> dict:
         query = s.HistoryQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
+        return query.validated_data
+
+    def get_queryset(self):
+        query = self._query()
         return selectors.history_of(
-            user=self.request.user,
-            ordering=query.validated_data["ordering"],
-            kind=query.validated_data.get("type"),
+            user=self.request.user, ordering=query["ordering"], kind=query.get("type")
         )
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        currency = self._query().get("currency")
+        if currency:
+            context["rates"] = selectors.rate_history(currency=currency)
+        return context
 
     @extend_schema(
         tags=["balances"],
         summary="History of all my movements",
         description="Deposits, withdrawals, purchases and transfers in and out, newest first "
-        "by default. Orderings are stable (ties broken by id), so pages never overlap.",
+        "by default. `amount` is always positive (roubles); `direction` says in or out, and "
+        "`ordering=amount` sorts by that amount. Orderings are stable (ties broken by id), so "
+        "pages never overlap. With `?currency=USD` each entry adds `converted`: the amount at "
+        "the rate of the movement's day.",
         parameters=[s.HistoryQuerySerializer],
-        responses={200: s.HistoryEntrySerializer(many=True), 400: _error("Unknown ordering.")},
+        responses={
+            200: s.HistoryEntrySerializer(many=True),
+            400: _error("Unknown ordering, type or currency code."),
+            503: _error("No exchange rate is stored for this currency yet."),
+        },
     )
     def get(self, request, *args, **kwargs):
         return super().get(request, *args, **kwargs)

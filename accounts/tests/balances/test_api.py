@@ -427,3 +427,32 @@ def test_unknown_ids_in_urls_are_404_never_500(client_for, funded_account):
         "/api/v1/accounts/999999/",
     ]:
         assert client.get(path).status_code == 404, path
+
+
+def test_history_in_another_currency_uses_the_rate_of_each_movements_day(
+    client_for, funded_account
+):
+    account = funded_account("184.00")  # today
+    ExchangeRateFactory(currency="USD", date="2026-01-01", rate=Decimal("80"))
+    ExchangeRateFactory(currency="USD", date="2026-01-10", rate=Decimal("92"))
+    old = Movement.objects.create(  # a ledger row from a day the newer rate did not exist yet
+        kind="deposit",
+        credit_account=account,
+        amount=Decimal("160.00"),
+        created_at="2026-01-05T12:00:00+03:00",
+    )
+    client = client_for(account.user)
+    rows = {r["id"]: r for r in client.get("/api/v1/history/?currency=USD").json()["results"]}
+    assert rows[old.pk]["converted"] == {
+        "currency": "USD",
+        "amount": "2.00",
+        "rate": "80",
+        "rate_date": "2026-01-01",
+    }
+    today = next(r for r in rows.values() if r["id"] != old.pk)
+    assert today["amount"] == "184.00"
+    assert today["converted"]["amount"] == "2.00"
+    assert today["converted"]["rate_date"] == "2026-01-10"
+    assert "converted" not in client.get("/api/v1/history/").json()["results"][0]
+    assert client.get("/api/v1/history/?currency=XYZ").status_code == 400
+    assert client.get("/api/v1/history/?currency=MXN").status_code == 503
