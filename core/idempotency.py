@@ -28,7 +28,7 @@ def request_fingerprint(request) -> str:
     if hasattr(body, "lists"):  # QueryDict from form data: keep repeated values
         body = dict(body.lists())
     canonical = json.dumps(
-        {"method": request.method, "path": request.path, "body": body},
+        {"method": request.method, "path": request.get_full_path(), "body": body},
         sort_keys=True,
         default=str,
     )

@@ -1,0 +1,196 @@
+"""Money reads: a user's accounts (in any currency), movements, history, ledger checks."""
+
+import datetime as dt
+from bisect import bisect_right
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.utils import timezone
+from rest_framework import exceptions
+
+from accounts.balances.currencies import ISO_4217_CODES
+from accounts.models import Account, ExchangeRate, Movement, Service
+from accounts.models.ledger import BASE_CURRENCY
+from core.exceptions import ServiceUnavailable
+from core.money import round_money
+
+HISTORY_ORDERINGS = {
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "amount": ("amount", "id"),
+    "-amount": ("-amount", "-id"),
+}
+
+
+@dataclass(frozen=True)
+class Rate:
+    currency: str
+    rate: Decimal  # roubles per one unit
+    date: dt.date
+
+
+def accounts_of(*, user) -> QuerySet[Account]:
+    return Account.objects.filter(user=user).order_by("id")
+
+
+def account_ids_of(*, user) -> list[int]:
+    return list(Account.objects.filter(user=user).values_list("id", flat=True))
+
+
+def latest_rate(*, currency: str) -> Rate:
+    """The newest known rate of `currency` (RUB is 1 today).
+
+    Unknown currency codes are a 400; a real currency we hold no rate for is a 503.
+    """
+    code = currency.strip().upper()
+    if code == BASE_CURRENCY:
+        return Rate(BASE_CURRENCY, Decimal("1"), timezone.localdate())
+    row = (
+        ExchangeRate.objects.filter(currency=code, date__lte=timezone.localdate())
+        .order_by("-date")
+        .values_list("rate", "date")
+        .first()
+    )
+    if row is None:
+        if code not in ISO_4217_CODES and not ExchangeRate.objects.filter(currency=code).exists():
+            raise exceptions.ValidationError(
+                {"currency": [f"Unknown currency code {currency!r} (ISO 4217 expected)."]}
+            )
+        raise ServiceUnavailable(
+            f"No exchange rate for {code} yet; try again after the rates refresh.",
+            code="rate_unavailable",
+        )
+    return Rate(code, row[0], row[1])
+
+
+@dataclass(frozen=True)
+class RateHistory:
+    """Every stored rate of one currency, to convert each movement at the rate of its day."""
+
+    currency: str
+    dates: tuple[dt.date, ...]
+    rates: tuple[Decimal, ...]
+
+    def on(self, day: dt.date) -> Rate:
+        """The rate in force on `day`; before the first stored rate, the oldest one."""
+        if self.currency == BASE_CURRENCY:
+            return Rate(BASE_CURRENCY, Decimal("1"), day)
+        index = max(bisect_right(self.dates, day) - 1, 0)
+        return Rate(self.currency, self.rates[index], self.dates[index])
+
+
+def rate_history(*, currency: str) -> RateHistory:
+    """All rates of `currency` up to today (same 400/503 refusals as `latest_rate`)."""
+    code = latest_rate(currency=currency).currency
+    if code == BASE_CURRENCY:
+        return RateHistory(BASE_CURRENCY, (), ())
+    rows = list(
+        ExchangeRate.objects.filter(currency=code, date__lte=timezone.localdate())
+        .order_by("date")
+        .values_list("date", "rate")
+    )
+    return RateHistory(code, tuple(r[0] for r in rows), tuple(r[1] for r in rows))
+
+
+def convert(*, amount: Decimal, rate: Rate) -> Decimal:
+    """Roubles to the rate's currency, rounded half-up to 2 places."""
+    return round_money(amount / rate.rate)
+
+
+def services_catalogue(*, include_archived: bool = False) -> QuerySet[Service]:
+    services = Service.objects.order_by("id")
+    return services if include_archived else services.filter(is_active=True)
+
+
+def deposits_of(*, user) -> QuerySet[Movement]:
+    return _movements(Q(kind=Movement.Kind.DEPOSIT, credit_account__user=user))
+
+
+def withdrawals_of(*, user) -> QuerySet[Movement]:
+    return _movements(Q(kind=Movement.Kind.WITHDRAWAL, debit_account__user=user))
+
+
+def purchases_of(*, user) -> QuerySet[Movement]:
+    return _movements(Q(kind=Movement.Kind.PURCHASE, debit_account__user=user)).select_related(
+        "service"
+    )
+
+
+def outgoing_transfers_of(*, user) -> QuerySet[Movement]:
+    return _movements(Q(kind=Movement.Kind.TRANSFER, debit_account__user=user))
+
+
+def incoming_transfers_of(*, user) -> QuerySet[Movement]:
+    return _movements(Q(kind=Movement.Kind.TRANSFER, credit_account__user=user))
+
+
+def _movements(condition: Q) -> QuerySet[Movement]:
+    return Movement.objects.filter(condition).order_by("-created_at", "-id")
+
+
+def history_of(*, user, ordering: str = "-created_at", kind: str | None = None) -> QuerySet:
+    """All movements touching the user's accounts, with `direction` "in" or "out".
+
+    Orderings end with the id so that pages never repeat or skip a row.
+    """
+    ids = account_ids_of(user=user)
+    movements = Movement.objects.filter(
+        Q(debit_account_id__in=ids) | Q(credit_account_id__in=ids)
+    ).annotate(
+        direction=Case(
+            When(debit_account_id__in=ids, then=Value("out")),
+            default=Value("in"),
+            output_field=CharField(),
+        ),
+        account_id=Case(
+            When(debit_account_id__in=ids, then=F("debit_account_id")),
+            default=F("credit_account_id"),
+        ),
+        counterpart_id=Case(
+            When(debit_account_id__in=ids, then=F("credit_account_id")),
+            default=F("debit_account_id"),
+        ),
+    )
+    if kind:
+        movements = movements.filter(kind=kind)
+    return movements.select_related("service").order_by(*HISTORY_ORDERINGS[ordering])
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    account_id: int
+    balance: Decimal
+    ledger_sum: Decimal
+
+
+def ledger_discrepancies() -> list[Discrepancy]:
+    """Accounts whose cached balance differs from the sum of their movements."""
+    accounts = Account._meta.db_table
+    movements = Movement._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT a.id, a.balance, COALESCE(c.total, 0) - COALESCE(d.total, 0)
+            FROM {accounts} a
+            LEFT JOIN (SELECT credit_account_id AS id, SUM(amount) AS total FROM {movements}
+                       WHERE credit_account_id IS NOT NULL GROUP BY credit_account_id) c
+                   ON c.id = a.id
+            LEFT JOIN (SELECT debit_account_id AS id, SUM(amount) AS total FROM {movements}
+                       WHERE debit_account_id IS NOT NULL GROUP BY debit_account_id) d
+                   ON d.id = a.id
+            ORDER BY a.id
+            """
+        )
+        rows = cursor.fetchall()
+    found = []
+    for account_id, balance, ledger_sum in rows:
+        balance, ledger_sum = _money(balance), _money(ledger_sum)
+        if balance != ledger_sum:
+            found.append(Discrepancy(account_id, balance, ledger_sum))
+    return found
+
+
+def _money(value) -> Decimal:
+    return round_money(Decimal(str(value)))

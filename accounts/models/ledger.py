@@ -1,0 +1,161 @@
+"""The money ledger: accounts with a cached balance, append-only movements, services, rates.
+
+Every change of a balance is one `Movement` row written in the same transaction as the balance
+update, so `Account.balance` always equals the sum of its movements (`verify_ledger` checks it).
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
+BASE_CURRENCY = "RUB"
+
+
+def _money_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
+    )
+
+
+class Account(models.Model):
+    """A user's money account in roubles; other currencies are conversions on read."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="balance_account"
+    )
+    currency = models.CharField(max_length=3, default=BASE_CURRENCY, editable=False)
+    balance = _money_field(
+        default=Decimal("0.00"),
+        editable=False,
+        help_text="Cached sum of the account's movements, updated in the same transaction.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="account_balance_non_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency=BASE_CURRENCY), name="account_currency_is_base"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.user} {self.balance} {self.currency}"
+
+
+class Service(models.Model):
+    """An item of the catalogue a user may buy from their balance (again and again)."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    price = _money_field()
+    is_active = models.BooleanField(
+        default=True, help_text="Archived services are hidden and cannot be bought."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.CheckConstraint(condition=Q(price__gt=0), name="service_price_gt_0")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.price})"
+
+
+class Movement(models.Model):
+    """One money operation. Append-only (a database trigger refuses UPDATE and DELETE).
+
+    Money leaves `debit_account` and arrives at `credit_account`: a deposit only credits, a
+    withdrawal or purchase only debits, a transfer does both in one row.
+    """
+
+    class Kind(models.TextChoices):
+        DEPOSIT = "deposit", "Deposit"
+        WITHDRAWAL = "withdrawal", "Withdrawal"
+        PURCHASE = "purchase", "Purchase"
+        TRANSFER = "transfer", "Transfer"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    debit_account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="debits"
+    )
+    credit_account = models.ForeignKey(
+        Account, null=True, blank=True, on_delete=models.PROTECT, related_name="credits"
+    )
+    amount = _money_field()
+    service = models.ForeignKey(
+        Service, null=True, blank=True, on_delete=models.PROTECT, related_name="purchases"
+    )
+    comment = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["debit_account", "created_at"], name="movement_debit_time"),
+            models.Index(fields=["credit_account", "created_at"], name="movement_credit_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="movement_amount_gt_0"),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind="deposit",
+                        debit_account__isnull=True,
+                        credit_account__isnull=False,
+                        service__isnull=True,
+                    )
+                    | Q(
+                        kind="withdrawal",
+                        debit_account__isnull=False,
+                        credit_account__isnull=True,
+                        service__isnull=True,
+                    )
+                    | Q(
+                        kind="purchase",
+                        debit_account__isnull=False,
+                        credit_account__isnull=True,
+                        service__isnull=False,
+                    )
+                    | (
+                        Q(
+                            kind="transfer",
+                            debit_account__isnull=False,
+                            credit_account__isnull=False,
+                            service__isnull=True,
+                        )
+                        & ~Q(debit_account=F("credit_account"))
+                    )
+                ),
+                name="movement_shape_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} #{self.pk}"
+
+
+class ExchangeRate(models.Model):
+    """How many roubles one unit of `currency` cost on `date` (from the rates provider)."""
+
+    currency = models.CharField(max_length=3)
+    date = models.DateField()
+    rate = models.DecimalField(max_digits=20, decimal_places=8, help_text="RUB per 1 unit")
+    source = models.CharField(max_length=300, blank=True)
+    fetched_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["currency", "-date"]
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "date"], name="uniq_rate_per_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.currency} {self.rate} on {self.date}"

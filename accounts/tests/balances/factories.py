@@ -1,0 +1,41 @@
+from decimal import Decimal
+
+import factory
+
+from accounts.models import Account, ExchangeRate, Service, User
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+
+    username = factory.Sequence(lambda n: f"money-user-{n}")
+    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    """An empty account; fund it with `services.deposit` so the ledger stays consistent."""
+
+    class Meta:
+        model = Account
+
+    user = factory.SubFactory(UserFactory)
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+
+    name = factory.Sequence(lambda n: f"Service {n}")
+    description = "A useful thing."
+    price = Decimal("100.00")
+
+
+class ExchangeRateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ExchangeRate
+
+    currency = "USD"
+    date = factory.Faker("date_this_month")
+    rate = Decimal("90.00000000")
+    source = "test"
