@@ -1,10 +1,16 @@
 """Reads of stock: the report shape the API, websockets, xlsx and Telegram share."""
 
+import re
+
 from django.conf import settings
 from django.db.models import QuerySet
 from rest_framework.exceptions import NotFound
 
-from stores.models import StockItem, StockMovement, Store
+from stores.models import STORE_ID_PATTERN, StockItem, StockMovement, Store
+
+
+def is_valid_store_id(store_id: str) -> bool:
+    return bool(re.fullmatch(STORE_ID_PATTERN, store_id))
 
 
 def get_store(*, store_id: str) -> Store:
