@@ -5,7 +5,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from rest_framework.exceptions import NotFound
 
 from stores import selectors
-from stores.services import store_group
+from stores.broadcast import store_group
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_UNKNOWN_STORE = 4404

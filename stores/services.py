@@ -12,8 +12,6 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -21,6 +19,7 @@ from django.db.models.functions import Collate
 from django.utils import timezone
 
 from core.exceptions import Conflict
+from stores.broadcast import publish_report
 from stores.models import StockItem, StockMovement, Store
 from stores.selectors import store_report
 
@@ -53,24 +52,6 @@ class InsufficientStock(Conflict):
             for s in shortages
         )
         super().__init__(f"Not enough stock: {text}.")
-
-
-def store_group(store_id: str) -> str:
-    """The Channels group of a store's subscribers (store ids are already group-name safe)."""
-    return f"stores.{store_id}"
-
-
-def publish_report(report: dict) -> None:
-    """Send a report to every websocket subscriber of its store; never fails the caller."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(
-            store_group(report["store"]["store_id"]), {"type": "stock.report", "report": report}
-        )
-    except Exception:  # the change is committed; a missed live update must not turn it into 500
-        logger.exception("could not publish the stock report of %s", report["store"]["store_id"])
 
 
 def _finish(*, store: Store) -> dict:
