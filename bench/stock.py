@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import random
+import secrets
 import socket
 import subprocess
 import sys
@@ -313,7 +314,15 @@ def main() -> None:
     services.apply_group_operation(
         store=store, operation="supply", lines=[(i, start_qty) for i in items], user=user
     )
-    env = {**os.environ, "DB_CONN_MAX_AGE": "60", "LOG_LEVEL": "WARNING"}
+    # The servers run as in production: DEBUG off (DEBUG makes whitenoise rescan static files
+    # on every request and Django keep every query).
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(40),
+        "DB_CONN_MAX_AGE": "60",
+        "LOG_LEVEL": "WARNING",
+    }
 
     print(
         f"HTTP phase: {args.clients} clients ({args.client_procs} processes), {args.items} hot "

@@ -19,6 +19,7 @@ from django.db.models.functions import Collate
 from django.utils import timezone
 
 from core.exceptions import Conflict
+from stores import sql
 from stores.broadcast import publish_report
 from stores.models import StockItem, StockMovement, Store
 from stores.selectors import store_report
@@ -54,52 +55,27 @@ class InsufficientStock(Conflict):
         super().__init__(f"Not enough stock: {text}.")
 
 
-def _finish(*, store: Store) -> dict:
-    """The report after a change, published to subscribers once the transaction commits."""
-    report = store_report(store=store)
-    transaction.on_commit(lambda: publish_report(report))
-    return report
+def _report_after(*, store: Store, change) -> dict:
+    """Run `change`, then publish the report once it is committed; returns the report.
 
+    Outside a transaction (the usual HTTP case) the callback runs at once, so the report read
+    after the commit serves both the answer and the subscribers. Inside an outer transaction
+    (e.g. an Idempotency-Key request) subscribers get a report read after the real commit.
+    """
+    change()
+    published: dict = {}
 
-def _table() -> str:
-    return connection.ops.quote_name(StockItem._meta.db_table)
+    def after_commit():
+        published["report"] = store_report(store=store)
+        publish_report(published["report"])
+
+    transaction.on_commit(after_commit, robust=True)
+    return published.get("report") or store_report(store=store)
 
 
 def _item_order():
     # Code-point order, as Python's sorted() gives, whatever the database collation.
     return Collate("item_id", "C") if connection.vendor == "postgresql" else "item_id"
-
-
-def _upsert(*, store: Store, lines: list[tuple[str, int]]) -> list[tuple[int, str, int]]:
-    """Add quantities, creating missing items; rows are taken in the order of `lines`."""
-    now = timezone.now()
-    table = _table()
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(lines))
-    params: list = []
-    for item_id, quantity in lines:
-        params += [store.pk, item_id, quantity, now]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (store_id, item_id, quantity, updated_at) VALUES {values} "
-            f"ON CONFLICT (store_id, item_id) DO UPDATE "
-            f"SET quantity = {table}.quantity + EXCLUDED.quantity, "
-            f"updated_at = EXCLUDED.updated_at "
-            f"RETURNING id, item_id, quantity",
-            params,
-        )
-        rows = cursor.fetchall()
-    return rows
-
-
-def _take(*, store: Store, item_id: str, quantity: int) -> tuple[int, int] | None:
-    """The guarded decrement: (item pk, quantity after), or None if there is not enough."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_table()} SET quantity = quantity - %s, updated_at = %s "
-            f"WHERE store_id = %s AND item_id = %s AND quantity >= %s RETURNING id, quantity",
-            [quantity, timezone.now(), store.pk, item_id, quantity],
-        )
-        return cursor.fetchone()
 
 
 def _available(*, store: Store, item_ids: Iterable[str]) -> dict[str, int]:
@@ -110,20 +86,8 @@ def _available(*, store: Store, item_ids: Iterable[str]) -> dict[str, int]:
     )
 
 
-def _log(*, operation: str, changes: list[tuple[int, int, int]], user, request_id: str) -> None:
-    """Write one movement per (item pk, delta, quantity after)."""
-    user = user if user is not None and user.is_authenticated else None
-    StockMovement.objects.bulk_create(
-        StockMovement(
-            item_id=item_pk,
-            operation=operation,
-            delta=delta,
-            quantity_after=after,
-            user=user,
-            request_id=request_id,
-        )
-        for item_pk, delta, after in changes
-    )
+def _user_id(user) -> int | None:
+    return user.pk if user is not None and user.is_authenticated else None
 
 
 def new_request_id() -> str:
@@ -138,7 +102,6 @@ def _merge(lines: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
     return sorted(totals.items())
 
 
-@transaction.atomic
 def apply_operation(
     *,
     store: Store,
@@ -161,7 +124,6 @@ def apply_operation(
     )
 
 
-@transaction.atomic
 def apply_group_operation(
     *,
     store: Store,
@@ -178,51 +140,60 @@ def apply_group_operation(
     merged = _merge(lines)
     if not merged:
         raise ValueError("a stock operation needs at least one line")
-    request_id = request_id or new_request_id()
-    if operation == SUPPLY:
-        rows = _upsert(store=store, lines=merged)
-        requested = dict(merged)
-        changes = [(pk, requested[item_id], after) for pk, item_id, after in rows]
-    elif operation == DEMAND:
-        changes, short = [], []
-        for item_id, quantity in merged:
-            taken = _take(store=store, item_id=item_id, quantity=quantity)
-            if taken is None:
-                short.append((item_id, quantity))
-            else:
-                changes.append((taken[0], -quantity, taken[1]))
+    if operation not in (SUPPLY, DEMAND):
+        raise ValueError(f"unknown stock operation {operation!r}")
+    context = {"user_id": _user_id(user), "request_id": request_id or new_request_id()}
+
+    def take_all():
+        short = [
+            (item_id, quantity)
+            for item_id, quantity in merged
+            if not sql.take(store_pk=store.pk, item_id=item_id, quantity=quantity, **context)
+        ]
         if short:
             available = _available(store=store, item_ids=[item_id for item_id, _ in short])
             raise InsufficientStock(
                 [Shortage(item_id, qty, available.get(item_id, 0)) for item_id, qty in short]
             )
-    else:
-        raise ValueError(f"unknown stock operation {operation!r}")
-    _log(operation=operation, changes=changes, user=user, request_id=request_id)
-    return _finish(store=store)
+
+    def change():
+        if operation == SUPPLY:
+            sql.supply(store_pk=store.pk, lines=merged, operation=SUPPLY, **context)
+        elif len(merged) == 1:
+            take_all()  # one guarded statement: nothing to roll back if it is short
+        else:
+            # Rows are taken in item_id order inside one transaction; a shortage anywhere
+            # rolls every line back.
+            with transaction.atomic():
+                take_all()
+
+    return _report_after(store=store, change=change)
 
 
-@transaction.atomic
 def clean_store(*, store: Store, user=None, request_id: str | None = None) -> dict:
     """Set every item of the store to 0 (movements record what was removed); returns the report."""
-    request_id = request_id or new_request_id()
-    items = list(
-        StockItem.objects.select_for_update()
-        .filter(store=store, quantity__gt=0)
-        .order_by(_item_order())
-        .only("id", "quantity")
-    )
-    if items:
-        StockItem.objects.filter(pk__in=[item.pk for item in items]).update(
-            quantity=0, updated_at=timezone.now()
-        )
-        _log(
-            operation=CLEAN,
-            changes=[(item.pk, -item.quantity, 0) for item in items],
-            user=user,
-            request_id=request_id,
-        )
-    return _finish(store=store)
+    context = {"user_id": _user_id(user), "request_id": request_id or new_request_id()}
+
+    def change():
+        with transaction.atomic():
+            items = list(
+                StockItem.objects.select_for_update()
+                .filter(store=store, quantity__gt=0)
+                .order_by(_item_order())
+                .only("id", "quantity")
+            )
+            if not items:
+                return
+            StockItem.objects.filter(pk__in=[item.pk for item in items]).update(
+                quantity=0, updated_at=timezone.now()
+            )
+            sql.log(
+                operation=CLEAN,
+                changes=[(item.pk, -item.quantity, 0) for item in items],
+                **context,
+            )
+
+    return _report_after(store=store, change=change)
 
 
 def create_store(*, store_id: str) -> Store:
