@@ -88,7 +88,7 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 # --- HTTP load (client processes, each with threads) -----------------------------------------
-def _client_thread(port, token, items, group_ratio, deadline, seed, out, lock):
+def _client_thread(port, token, items, group_ratio, deadline, seed, out, lock, calibrate):
     rng = random.Random(seed)
     latencies, counts, deltas = [], Counter(), Counter()
     headers = {
@@ -97,6 +97,15 @@ def _client_thread(port, token, items, group_ratio, deadline, seed, out, lock):
         "Host": "localhost",
     }
     while time.monotonic() < deadline:
+        if calibrate:
+            started = time.perf_counter()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            conn.request("GET", "/healthz", headers={"Host": "localhost"})
+            conn.getresponse().read()
+            conn.close()
+            latencies.append(time.perf_counter() - started)
+            counts["healthz"] += 1
+            continue
         operation = rng.choice(["supply", "demand"])
         if rng.random() < group_ratio:
             lines = [(item, rng.randint(1, 3)) for item in rng.sample(items, 3)]
@@ -136,13 +145,13 @@ def _client_thread(port, token, items, group_ratio, deadline, seed, out, lock):
         out.append((latencies, counts, deltas))
 
 
-def _client_process(port, token, items, group_ratio, deadline_in, threads, seed, queue):
+def _client_process(port, token, items, group_ratio, deadline_in, threads, seed, queue, calibrate):
     deadline = time.monotonic() + deadline_in
     out, lock = [], threading.Lock()
     workers = [
         threading.Thread(
             target=_client_thread,
-            args=(port, token, items, group_ratio, deadline, seed * 1000 + n, out, lock),
+            args=(port, token, items, group_ratio, deadline, seed * 1000 + n, out, lock, calibrate),
         )
         for n in range(threads)
     ]
@@ -158,8 +167,9 @@ def _client_process(port, token, items, group_ratio, deadline_in, threads, seed,
     queue.put((latencies, dict(counts), dict(deltas)))
 
 
-def http_load(args, port: int, token: str, items: list[str]) -> dict:
+def http_load(args, port: int, token: str, items: list[str], calibrate: bool = False) -> dict:
     queue = multiprocessing.Queue()
+    duration = args.duration / 2 if calibrate else args.duration
     procs = []
     per_proc = [args.clients // args.client_procs] * args.client_procs
     for n in range(args.clients % args.client_procs):
@@ -168,7 +178,7 @@ def http_load(args, port: int, token: str, items: list[str]) -> dict:
     for n, threads in enumerate(per_proc):
         proc = multiprocessing.Process(
             target=_client_process,
-            args=(port, token, items, args.group_ratio, args.duration, threads, n + 1, queue),
+            args=(port, token, items, args.group_ratio, duration, threads, n + 1, queue, calibrate),
         )
         proc.start()
         procs.append(proc)
@@ -339,9 +349,13 @@ def main() -> None:
     sock.close()
     try:
         wait_http(port, gunicorn)
+        # The ceiling of this stack on this machine: a trivial view, same clients.
+        calibration = http_load(args, port, token, items, calibrate=True)
         result = http_load(args, port, token, items)
     finally:
         stop(gunicorn)
+    healthz_rate = calibration["counts"]["healthz"] / calibration["elapsed"]
+    print(f"  calibration, GET /healthz (no DB): {healthz_rate:,.0f} req/s")
     lat = result["latencies"]
     counts = result["counts"]
     accepted = sum(v for k, v in counts.items() if k.endswith("_ok"))

@@ -184,3 +184,28 @@ def test_rolled_back_service_call_sends_nothing(store, token):
         await ws.disconnect()
 
     asyncio.run(scenario())
+
+
+def test_idempotent_write_announces_once_and_its_replay_announces_nothing(store, token):
+    operator = client_for(OperatorFactory())
+
+    def post():
+        response = operator.post(
+            "/stores/abc111",
+            {"operation": "supply", "item_id": "apple", "quantity": 1},
+            HTTP_IDEMPOTENCY_KEY="same-key",
+        )
+        return response.status_code, response.json()
+
+    async def scenario():
+        ws = await connect(f"/ws/stores/abc111?token={token}")
+        await ws.receive_json_from(timeout=TIMEOUT)
+        status, answer = await sync_to_async(post)()
+        assert status == 200
+        assert await ws.receive_json_from(timeout=TIMEOUT) == answer
+        status, replayed = await sync_to_async(post)()
+        assert (status, replayed) == (200, answer)
+        assert await ws.receive_nothing(timeout=0.5)
+        await ws.disconnect()
+
+    asyncio.run(scenario())
