@@ -1,9 +1,11 @@
-"""Writes of stock. Every change is one transaction that also writes its movement rows.
+"""Writes of stock. Every change, with its movement rows, commits or fails as a whole.
 
 Concurrency: a single supply is one upsert and a single demand one guarded update
-(`quantity = quantity - n WHERE quantity >= n`); group operations and clean lock rows in
-code-point order of `item_id`, the same order everywhere, so that parallel operations queue
-instead of deadlocking. `CHECK (quantity >= 0)` backs this up in the database.
+(`quantity = quantity - n WHERE quantity >= n`), each a single statement with its movement
+insert (see `stores.sql`); group operations and clean lock rows in code-point order of
+`item_id`, the same order everywhere, so that parallel operations queue instead of
+deadlocking. `CHECK (quantity >= 0)` backs this up in the database. Subscribers get the
+report after the commit, one message per service call.
 """
 
 import logging

@@ -67,6 +67,15 @@ class TestSingleOperation:
             "store": {"store_id": "abc111", "report": [{"item_id": "apple", "quantity": 10}]}
         }
 
+    def test_single_operation_is_four_queries(
+        self, operator_client, store, django_assert_num_queries
+    ):
+        StockItemFactory(store=store, item_id="apple", quantity=5)
+        body = {"operation": "demand", "item_id": "apple", "quantity": 1}
+        with django_assert_num_queries(4):  # token, store, guarded update + movement, report
+            response = operator_client.post("/stores/abc111", body)
+        assert response.json()["store"]["report"] == [{"item_id": "apple", "quantity": 4}]
+
     def test_demand_takes_from_item(self, operator_client, store):
         StockItemFactory(store=store, item_id="apple", quantity=5)
         response = operator_client.post(
