@@ -17,6 +17,7 @@ class FakeTelegram:
         self.token = token
         self.requests: list[dict] = []
         self.script: list[tuple[int, dict]] = []
+        self.updates: list[dict] = []  # served by getUpdates from the requested offset on
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -27,7 +28,7 @@ class FakeTelegram:
         return f"http://{host}:{port}/bot"
 
     def sends(self) -> list[dict]:
-        return [r for r in self.requests if r["method"] != "getMe"]
+        return [r for r in self.requests if r["method"] not in ("getMe", "getUpdates")]
 
     def __enter__(self):
         self.thread.start()
@@ -50,13 +51,18 @@ class FakeTelegram:
                 record = {"method": method, "token": token, "fields": _fields(self.headers, raw)}
                 with fake.lock:
                     fake.requests.append(record)
-                    scripted = fake.script.pop(0) if method != "getMe" and fake.script else None
+                    passive = method in ("getMe", "getUpdates")
+                    scripted = fake.script.pop(0) if not passive and fake.script else None
                 if token != fake.token:
                     return self._answer(401, {"ok": False, "error_code": 401, "description": "x"})
                 if scripted:
                     return self._answer(*scripted)
                 if method == "getMe":
                     return self._answer(200, {"ok": True, "result": BOT_USER})
+                if method == "getUpdates":
+                    offset = int(record["fields"].get("offset") or 0)
+                    pending = [u for u in fake.updates if u["update_id"] >= offset]
+                    return self._answer(200, {"ok": True, "result": pending})
                 chat = {"id": int(record["fields"]["chat_id"]), "type": "private"}
                 message = {"message_id": len(fake.requests), "date": 0, "chat": chat}
                 return self._answer(200, {"ok": True, "result": message})
