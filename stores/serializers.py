@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from stores.models import ITEM_ID_MAX_LENGTH, StockMovement, Store
+from stores.models import ITEM_ID_MAX_LENGTH, STORE_ID_PATTERN, StockMovement, Store
 
 MAX_QUANTITY = 1_000_000_000
 MAX_GROUP_LINES = 1000
@@ -27,10 +27,13 @@ class GroupOperationInputSerializer(serializers.Serializer):
     )
 
 
-class StoreInputSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Store
-        fields = ["store_id"]
+class StoreInputSerializer(serializers.Serializer):
+    # Not a ModelSerializer: a taken id is a conflict (409, from the service), not bad input.
+    store_id = serializers.RegexField(
+        STORE_ID_PATTERN,
+        max_length=64,
+        error_messages={"invalid": "Letters, digits, '_', '-' and '.' only (1-64)."},
+    )
 
 
 # --- output ---------------------------------------------------------------------------------

@@ -150,6 +150,16 @@ class TestSingleOperation:
         assert response.json()["code"]
         assert stock(store) == {}
 
+    def test_refused_demand_is_replayed_as_refused(self, operator_client, store):
+        StockItemFactory(store=store, item_id="apple", quantity=1)
+        body = {"operation": "demand", "item_id": "apple", "quantity": 2}
+        first = operator_client.post("/stores/abc111", body, HTTP_IDEMPOTENCY_KEY="d1")
+        StockItem.objects.filter(store=store).update(quantity=5)
+        again = operator_client.post("/stores/abc111", body, HTTP_IDEMPOTENCY_KEY="d1")
+        assert first.status_code == again.status_code == 409
+        assert again.json()["errors"] == [{"item_id": "apple", "requested": 2, "available": 1}]
+        assert stock(store) == {"apple": 5}
+
     def test_ordinary_user_may_not_write(self, reader_client, store):
         StockItemFactory(store=store, item_id="apple", quantity=2)
         response = reader_client.post(
@@ -357,7 +367,8 @@ class TestMovementsAndStores:
         assert response.status_code == 201
         assert response.json()["store_id"] == "new-1"
         again = operator_client.post("/stores/", {"store_id": "new-1"})
-        assert again.status_code in (400, 409)
+        assert again.status_code == 409
+        assert again.json()["code"] == "store_exists"
         assert Store.objects.filter(store_id="new-1").count() == 1
 
     def test_invalid_store_id_is_400(self, operator_client):
