@@ -1,5 +1,7 @@
 """Live stock report of one store over a websocket."""
 
+import json
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from rest_framework.exceptions import NotFound
@@ -52,6 +54,14 @@ class StoreStockConsumer(AsyncJsonWebsocketConsumer):
         if self.group_name:
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
             self.group_name = None
+
+    @classmethod
+    async def decode_json(cls, text_data):
+        # Any text is a request for the report; a non-JSON one must not kill the socket.
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            return None
 
     async def receive_json(self, content, **kwargs):
         """Any message from the client asks for the current report again."""

@@ -178,9 +178,10 @@ def test_rolled_back_service_call_sends_nothing(store, token):
         await ws.receive_json_from(timeout=TIMEOUT)
         await sync_to_async(change_then_roll_back)()
         assert await ws.receive_nothing(timeout=0.5)
-        await ws.send_json_to({"action": "report"})
-        report = await ws.receive_json_from(timeout=TIMEOUT)
-        assert report["store"]["report"] == [{"item_id": "apple", "quantity": 5}]
+        for text in ['{"action": "report"}', "not json"]:
+            await ws.send_to(text_data=text)
+            report = await ws.receive_json_from(timeout=TIMEOUT)
+            assert report["store"]["report"] == [{"item_id": "apple", "quantity": 5}]
         await ws.disconnect()
 
     asyncio.run(scenario())
