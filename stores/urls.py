@@ -1,20 +1,26 @@
-from django.urls import re_path
+from django.urls import path
 
 from stores import views
 
-# The seed's paths, each with and without the trailing slash.
-STORE = r"^stores/(?P<store_id>[^/]+)"
+
+def both(route: str, view, name: str) -> list:
+    """The seed's path (in the OpenAPI schema) and its trailing-slash twin (same view)."""
+    return [
+        path(route, view.as_view(), name=name),
+        path(route + "/", view.as_view(schema=None), name=f"{name}-slash"),
+    ]
+
 
 urlpatterns = [
-    re_path(r"^stores/?$", views.StoreListView.as_view(), name="store-list"),
-    re_path(STORE + r"/?$", views.StoreStockView.as_view(), name="store-stock"),
-    re_path(STORE + r"/group_op/?$", views.GroupOperationView.as_view(), name="store-group-op"),
-    re_path(STORE + r"/clean/?$", views.CleanView.as_view(), name="store-clean"),
-    re_path(STORE + r"/xlsx_report/?$", views.XlsxReportView.as_view(), name="store-xlsx"),
-    re_path(STORE + r"/movements/?$", views.MovementListView.as_view(), name="store-movements"),
-    re_path(
-        STORE + r"/items/(?P<item_id>[^/]+)/movements/?$",
-        views.ItemMovementListView.as_view(),
-        name="store-item-movements",
+    *both("stores", views.StoreListView, "store-list"),
+    *both("stores/<str:store_id>", views.StoreStockView, "store-stock"),
+    *both("stores/<str:store_id>/group_op", views.GroupOperationView, "store-group-op"),
+    *both("stores/<str:store_id>/clean", views.CleanView, "store-clean"),
+    *both("stores/<str:store_id>/xlsx_report", views.XlsxReportView, "store-xlsx"),
+    *both("stores/<str:store_id>/movements", views.MovementListView, "store-movements"),
+    *both(
+        "stores/<str:store_id>/items/<str:item_id>/movements",
+        views.ItemMovementListView,
+        "store-item-movements",
     ),
 ]

@@ -26,6 +26,7 @@ from stores.serializers import (
 
 REQUEST_ID_HEADER = "X-Request-ID"
 TAG = "stores"
+SLASH = " The same path with a trailing slash answers too."
 
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
     "Idempotency-Key",
@@ -113,7 +114,7 @@ class StoreStockView(StockViewMixin, APIView):
         tags=[TAG],
         summary="Stock report of a store",
         operation_id="stores_report",
-        description="Items with quantity > 0, sorted by item_id.",
+        description="Items with quantity > 0, sorted by item_id." + SLASH,
         responses={200: StoreReportSerializer, **COMMON_ERRORS},
     )
     def get(self, request, store_id: str):
@@ -127,7 +128,7 @@ class StoreStockView(StockViewMixin, APIView):
         description=(
             "`supply` adds to the item (creating it), `demand` takes from it. A demand of more "
             "than is in stock, or of an unknown item, answers 409 and changes nothing. Answers "
-            "the store's report; websocket subscribers get the same report."
+            "the store's report; websocket subscribers get the same report." + SLASH
         ),
         request=OperationInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER, REQUEST_ID_PARAMETER],
@@ -157,6 +158,7 @@ class GroupOperationView(StockViewMixin, APIView):
         description=(
             "Repeated item ids are summed. If any line cannot be served, nothing is applied and "
             "the 409 answer lists every failed line in `errors`. Subscribers get one message."
+            + SLASH
         ),
         request=GroupOperationInputSerializer,
         parameters=[IDEMPOTENCY_PARAMETER, REQUEST_ID_PARAMETER],
@@ -182,7 +184,8 @@ class CleanView(StockViewMixin, APIView):
         tags=[TAG],
         summary="Empty a store",
         operation_id="stores_clean",
-        description="Sets every item to 0 (recorded as `clean` movements); the report is `[]`.",
+        description="Sets every item to 0 (recorded as `clean` movements); the report is `[]`."
+        + SLASH,
         request=None,
         parameters=[IDEMPOTENCY_PARAMETER, REQUEST_ID_PARAMETER],
         responses={200: StoreReportSerializer, **COMMON_ERRORS},
@@ -219,7 +222,7 @@ class XlsxReportView(APIView):
         operation_id="stores_xlsx_report",
         description=(
             "A workbook with the store id, the generation time, a header row (item_id, "
-            "quantity) and one row per item in stock; saved as STORE_<store_id>.xlsx."
+            "quantity) and one row per item in stock; saved as STORE_<store_id>.xlsx." + SLASH
         ),
         responses={
             (200, xlsx.XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
