@@ -294,6 +294,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10, help="seconds per phase (10)")
     parser.add_argument("--items", type=int, default=10, help="hot items (10)")
     parser.add_argument("--group-ratio", type=float, default=0.1, help="share of group ops (0.1)")
+    parser.add_argument(
+        "--start-quantity", type=int, default=20, help="stock of each hot item at start (20)"
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
     parser.add_argument("--subscribers", type=int, default=100, help="websockets (100)")
     parser.add_argument("--changes", type=int, default=50, help="changes for fan-out (50)")
@@ -320,7 +323,7 @@ def main() -> None:
     Store.objects.filter(store_id=STORE_ID).delete()
     store = Store.objects.create(store_id=STORE_ID)
     items = [f"hot-{n}" for n in range(args.items)]
-    start_qty = 1000
+    start_qty = args.start_quantity
     services.apply_group_operation(
         store=store, operation="supply", lines=[(i, start_qty) for i in items], user=user
     )
