@@ -49,7 +49,9 @@ def format_report(reports: list[dict], *, generated_at: datetime) -> str:
             lines.append(f"Store {store['store_id']}: empty")
             continue
         total = sum(line["quantity"] for line in store["report"])
-        lines.append(f"Store {store['store_id']} ({len(store['report'])} items, {total} units):")
+        count = len(store["report"])
+        items = f"{count} item" + ("s" if count != 1 else "")
+        lines.append(f"Store {store['store_id']} ({items}, {total} units):")
         lines += [f"  {line['item_id']}: {line['quantity']}" for line in store["report"]]
     return "\n".join(lines)
 

@@ -1,11 +1,19 @@
+import threading
 from io import BytesIO
 
 import pytest
+from django.db import connection
 from openpyxl import load_workbook
+from rest_framework.test import APIClient
 
 from stores.models import StockItem, StockMovement, Store
 from stores.tests.conftest import client_for
-from stores.tests.factories import StockItemFactory, StoreFactory, StorekeeperFactory
+from stores.tests.factories import (
+    OperatorFactory,
+    StockItemFactory,
+    StoreFactory,
+    StorekeeperFactory,
+)
 
 
 def stock(store) -> dict[str, int]:
@@ -374,9 +382,45 @@ class TestMovementsAndStores:
     def test_invalid_store_id_is_400(self, operator_client):
         response = operator_client.post("/stores", {"store_id": "has space"})
         assert response.status_code == 400
-        assert not Store.objects.exists()
+        assert not Store.objects.filter(store_id="has space").exists()
 
     def test_reader_lists_but_may_not_create_stores(self, reader_client, store):
-        assert reader_client.get("/stores").json()["count"] == 1
+        assert reader_client.get("/stores").json()["count"] == Store.objects.count()
         assert reader_client.post("/stores", {"store_id": "x"}).status_code == 403
-        assert Store.objects.count() == 1
+        assert not Store.objects.filter(store_id="x").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_requests_through_the_api_add_up():
+    store = StoreFactory(store_id="par")
+    operator_token = OperatorFactory().auth_token.key
+    statuses: list[tuple[str, int]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(30)
+
+    def call(operation):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {operator_token}")
+        try:
+            barrier.wait()
+            response = client.post(
+                "/stores/par", {"operation": operation, "item_id": "x", "quantity": 1}
+            )
+            with lock:
+                statuses.append((operation, response.status_code))
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=call, args=(op,)) for op in ["supply"] * 20 + ["demand"] * 10
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    served = sum(1 for op, status in statuses if op == "demand" and status == 200)
+    refused = sum(1 for op, status in statuses if op == "demand" and status == 409)
+    assert served + refused == 10
+    assert all(status == 200 for op, status in statuses if op == "supply")
+    assert stock(store) == {"x": 20 - served}
+    assert StockMovement.objects.filter(item__store=store).count() == 20 + served

@@ -45,7 +45,7 @@ def test_bot_answers_stock_command_to_special_user_only(settings, stock):
         assert asyncio.run(scenario()) == 14
     replies = [(r["fields"]["chat_id"], r["fields"]["text"]) for r in fake.sends()]
     assert [chat for chat, _ in replies] == [str(CHAT)] * 3
-    assert "Store abc111 (1 items, 10 units):\n  apple: 10" in replies[0][1]
+    assert "Store abc111 (1 item, 10 units):\n  apple: 10" in replies[0][1]
     assert "xyz000" not in replies[0][1]
     assert replies[1][1] == "Unknown store: nope"
     assert "Store xyz000: empty" in replies[2][1]
