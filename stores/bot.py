@@ -13,7 +13,7 @@ from rest_framework.exceptions import NotFound
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from stores import selectors
+from stores import selectors, services
 from stores.telegram import MESSAGE_LIMIT, format_report
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def stock_reply(text: str) -> str:
     store_id = argument.strip()
     if store_id:
         try:
-            reports = [selectors.store_report(store=selectors.get_store(store_id=store_id))]
+            reports = [selectors.store_report(store=services.resolve_store(store_id=store_id))]
         except NotFound:
             return f"Unknown store: {store_id}"
     else:

@@ -6,7 +6,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from rest_framework.exceptions import NotFound
 
-from stores import selectors
+from stores import selectors, services
 from stores.broadcast import store_group
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -16,7 +16,7 @@ CLOSE_UNKNOWN_STORE = 4404
 @database_sync_to_async
 def _current_report(store_id: str) -> dict | None:
     try:
-        store = selectors.get_store(store_id=store_id)
+        store = services.resolve_store(store_id=store_id)
     except NotFound:
         return None
     return selectors.store_report(store=store)

@@ -2,9 +2,7 @@
 
 import re
 
-from django.conf import settings
 from django.db.models import QuerySet
-from rest_framework.exceptions import NotFound
 
 from stores.models import STORE_ID_PATTERN, StockItem, StockMovement, Store
 
@@ -13,21 +11,8 @@ def is_valid_store_id(store_id: str) -> bool:
     return bool(re.fullmatch(STORE_ID_PATTERN, store_id))
 
 
-def get_store(*, store_id: str) -> Store:
-    """The store of that id; stores named in STORE_IDS are created on first use.
-
-    Raises NotFound for any other unknown id.
-    """
-    store = Store.objects.filter(store_id=store_id).first()
-    if store is not None:
-        return store
-    if store_id in settings.STORE_IDS:
-        from stores.services import ensure_configured_stores  # a write, kept in services
-
-        created = ensure_configured_stores(store_ids=[store_id])
-        if created:
-            return created[0]
-    raise NotFound(f"Store '{store_id}' does not exist.", code="store_not_found")
+def find_store(*, store_id: str) -> Store | None:
+    return Store.objects.filter(store_id=store_id).first()
 
 
 def stock_lines(*, store: Store) -> list[dict]:

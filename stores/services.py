@@ -19,12 +19,13 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Collate
 from django.utils import timezone
+from rest_framework.exceptions import NotFound
 
 from core.exceptions import Conflict
 from stores import sql
 from stores.broadcast import publish_report
 from stores.models import StockItem, StockMovement, Store
-from stores.selectors import store_report
+from stores.selectors import find_store, store_report
 
 logger = logging.getLogger(__name__)
 
@@ -196,6 +197,20 @@ def clean_store(*, store: Store, user=None, request_id: str | None = None) -> di
             )
 
     return _report_after(store=store, change=change)
+
+
+def resolve_store(*, store_id: str) -> Store:
+    """The store of that id, for a request addressing it; raises NotFound if unknown.
+
+    A store named in STORE_IDS is created here if it does not exist yet (STORE_IDS set after
+    the last `migrate`), so that every configured store answers from the first request.
+    """
+    store = find_store(store_id=store_id)
+    if store is None and store_id in settings.STORE_IDS:
+        store = next(iter(ensure_configured_stores(store_ids=[store_id])), None)
+    if store is None:
+        raise NotFound(f"Store '{store_id}' does not exist.", code="store_not_found")
+    return store
 
 
 def create_store(*, store_id: str) -> Store:

@@ -118,7 +118,7 @@ class StoreStockView(StockViewMixin, APIView):
         responses={200: StoreReportSerializer, **COMMON_ERRORS},
     )
     def get(self, request, store_id: str):
-        store = selectors.get_store(store_id=store_id)
+        store = services.resolve_store(store_id=store_id)
         return Response(selectors.store_report(store=store))
 
     @extend_schema(
@@ -136,7 +136,7 @@ class StoreStockView(StockViewMixin, APIView):
     )
     @idempotent
     def post(self, request, store_id: str):
-        store = selectors.get_store(store_id=store_id)
+        store = services.resolve_store(store_id=store_id)
         body = OperationInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         report = services.apply_operation(
@@ -166,7 +166,7 @@ class GroupOperationView(StockViewMixin, APIView):
     )
     @idempotent
     def post(self, request, store_id: str):
-        store = selectors.get_store(store_id=store_id)
+        store = services.resolve_store(store_id=store_id)
         body = GroupOperationInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         report = services.apply_group_operation(
@@ -192,7 +192,7 @@ class CleanView(StockViewMixin, APIView):
     )
     @idempotent
     def post(self, request, store_id: str):
-        store = selectors.get_store(store_id=store_id)
+        store = services.resolve_store(store_id=store_id)
         report = services.clean_store(
             store=store, user=request.user, request_id=_request_id(request)
         )
@@ -230,7 +230,7 @@ class XlsxReportView(APIView):
         },
     )
     def get(self, request, store_id: str):
-        store = selectors.get_store(store_id=store_id)
+        store = services.resolve_store(store_id=store_id)
         content = xlsx.build_workbook([selectors.store_report(store=store)])
         response = HttpResponse(content, content_type=xlsx.XLSX_CONTENT_TYPE)
         filename = xlsx.report_filename(store.store_id)
@@ -246,7 +246,7 @@ class MovementListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no URL kwargs
             return StockMovement.objects.none()
-        store = selectors.get_store(store_id=self.kwargs["store_id"])
+        store = services.resolve_store(store_id=self.kwargs["store_id"])
         item_id = self.kwargs.get("item_id") or self.request.query_params.get("item_id")
         return selectors.movements(store=store, item_id=item_id)
 
