@@ -1,0 +1,86 @@
+"""Websocket authentication shared by every app's consumers.
+
+A client signs in with a DRF token or an access JWT, given either as the `token` query
+parameter (browsers cannot set headers on a websocket) or in the `Authorization` header
+(`Token <key>` or `Bearer <jwt>`); without one, the Django session cookie is used.
+"""
+
+from urllib.parse import parse_qs
+
+from channels.auth import AuthMiddlewareStack
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from channels.security.websocket import OriginValidator
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+
+
+def _credentials(scope) -> tuple[str, str] | None:
+    """(kind, value) from the query string or the Authorization header; kind: token|jwt."""
+    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    if query.get("token"):
+        value = query["token"][0].strip()
+        # A DRF key is 40 hex characters; a JWT always has two dots.
+        return ("jwt" if value.count(".") == 2 else "token", value)
+    for name, raw in scope.get("headers", []):
+        if name == b"authorization":
+            scheme, _, value = raw.decode("latin1").strip().partition(" ")
+            if scheme.lower() == "token":
+                return "token", value.strip()
+            if scheme.lower() == "bearer":
+                return "jwt", value.strip()
+    return None
+
+
+@database_sync_to_async
+def user_for_credentials(kind: str, value: str):
+    """The active user the credentials belong to, or AnonymousUser."""
+    if kind == "token":
+        from rest_framework.authtoken.models import Token
+
+        token = Token.objects.select_related("user").filter(key=value).first()
+        user = token.user if token else None
+    else:
+        from rest_framework_simplejwt.authentication import JWTAuthentication
+        from rest_framework_simplejwt.exceptions import AuthenticationFailed, InvalidToken
+
+        auth = JWTAuthentication()
+        try:
+            user = auth.get_user(auth.get_validated_token(value.encode()))
+        except (InvalidToken, AuthenticationFailed):
+            user = None
+    return user if user is not None and user.is_active else AnonymousUser()
+
+
+class TokenAuthMiddleware(BaseMiddleware):
+    """Sets scope["user"] from a token when one is given (an invalid one gives AnonymousUser)."""
+
+    async def __call__(self, scope, receive, send):
+        credentials = _credentials(scope)
+        if credentials is not None:
+            scope = dict(scope, user=await user_for_credentials(*credentials))
+        return await super().__call__(scope, receive, send)
+
+
+def TokenAuthMiddlewareStack(inner):
+    """Session auth first, then a token (if present) overrides the user."""
+    return AuthMiddlewareStack(TokenAuthMiddleware(inner))
+
+
+class _BrowserOriginValidator(OriginValidator):
+    """Checks Origin only when there is one.
+
+    Browsers always send Origin, so cross-site pages are still refused; command-line and
+    server clients send none and authenticate by token, which a foreign page cannot forge.
+    Channels' own validator would refuse them outright.
+    """
+
+    def valid_origin(self, parsed_origin) -> bool:
+        return parsed_origin is None or super().valid_origin(parsed_origin)
+
+
+def AllowedHostsOriginValidator(application):
+    allowed_hosts = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed_hosts:
+        allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]
+    return _BrowserOriginValidator(application, allowed_hosts)
