@@ -1,6 +1,13 @@
-from django.urls import re_path
+from django.urls import include, path, re_path
+from rest_framework.routers import DefaultRouter
 
+from billing import views
 from billing.contract import views as contract
+
+router = DefaultRouter(trailing_slash="/?")
+router.include_root_view = False
+router.register("rent-runs", views.RentRunViewSet, basename="rent-run")
+router.register("charges", views.ChargeViewSet, basename="charge")
 
 # Seed 000's paths answer with and without the trailing slash.
 urlpatterns = [
@@ -9,5 +16,16 @@ urlpatterns = [
         r"^payment/progress/(?P<task_id>[^/]+)/?$",
         contract.ProgressView.as_view(),
         name="payment-progress",
+    ),
+    path("api/v1/", include(router.urls)),
+    re_path(
+        r"^api/v1/houses/(?P<house_id>[0-9]+)/charges/?$",
+        views.HouseMonthChargesView.as_view(),
+        name="house-month-charges",
+    ),
+    re_path(
+        r"^api/v1/houses/(?P<house_id>[0-9]+)/statement/?$",
+        views.HouseStatementView.as_view(),
+        name="house-statement",
     ),
 ]

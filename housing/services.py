@@ -411,3 +411,9 @@ def _save_tariff(tariff: Tariff) -> Tariff:
 def delete_tariff(*, tariff: Tariff) -> None:
     """Delete a tariff."""
     tariff.delete()
+
+
+def delete_meter(*, meter: WaterMeter) -> None:
+    """Delete a meter entered by mistake, with its readings (a replaced meter is closed with
+    `replace_meter` instead, so that its history stays)."""
+    meter.delete()

@@ -1,6 +1,16 @@
-from django.urls import re_path
+from django.urls import include, path, re_path
+from rest_framework.routers import DefaultRouter
 
+from housing import views
 from housing.contract import views as contract
+
+router = DefaultRouter(trailing_slash="/?")
+router.include_root_view = False
+router.register("houses", views.HouseViewSet, basename="house")
+router.register("flats", views.FlatViewSet, basename="flat")
+router.register("meters", views.MeterViewSet, basename="meter")
+router.register("readings", views.ReadingViewSet, basename="reading")
+router.register("tariffs", views.TariffViewSet, basename="tariff")
 
 # Seed 000's paths answer with and without the trailing slash.
 urlpatterns = [
@@ -17,4 +27,5 @@ urlpatterns = [
         contract.WaterCheckerDetailsView.as_view(),
         name="water-checkers-details",
     ),
+    path("api/v1/", include(router.urls)),
 ]

@@ -27,22 +27,22 @@ class TaskIdSerializer(serializers.Serializer):
     task_id = serializers.UUIDField(source="pk")
 
 
-class ProgressStreetSerializer(serializers.Serializer):
+class PaymentStreetSerializer(serializers.Serializer):
     street_name = serializers.CharField(source="name")
 
 
-class ProgressHomeSerializer(serializers.Serializer):
+class PaymentHomeSerializer(serializers.Serializer):
     house_number = serializers.IntegerField(source="number")
-    street = ProgressStreetSerializer()
+    street = PaymentStreetSerializer()
 
 
-class ProgressCounterSerializer(serializers.Serializer):
+class PaymentCounterSerializer(serializers.Serializer):
     done = serializers.IntegerField(source="done_flats")
     total = serializers.IntegerField(source="total_flats")
     percent = serializers.FloatField()
 
 
-class ProgressLineSerializer(serializers.Serializer):
+class PaymentLineSerializer(serializers.Serializer):
     flat_number = serializers.IntegerField(source="flat.number")
     water_consumption = _number(places=3)
     water_cost = _number()
@@ -51,16 +51,16 @@ class ProgressLineSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="ok | needs_reading | no_meter")
 
 
-class ProgressSerializer(serializers.Serializer):
+class PaymentProgressSerializer(serializers.Serializer):
     task_id = serializers.UUIDField(source="pk")
-    home = ProgressHomeSerializer(source="house")
+    home = PaymentHomeSerializer(source="house")
     month = serializers.IntegerField()
     year = serializers.IntegerField()
     status = serializers.CharField(help_text="PENDING | IN_PROGRESS | COMPLETED | FAILED")
     result = _number(allow_null=True, help_text="Sum of the lines; null until COMPLETED.")
     error = serializers.CharField(help_text="Why the run failed; empty otherwise.")
-    progress = ProgressCounterSerializer(source="*")
+    progress = PaymentCounterSerializer(source="*")
     flats = serializers.SerializerMethodField()
 
-    def get_flats(self, run) -> ProgressLineSerializer(many=True):  # type: ignore[valid-type]
-        return ProgressLineSerializer(self.context["lines"], many=True).data
+    def get_flats(self, run) -> PaymentLineSerializer(many=True):  # type: ignore[valid-type]
+        return PaymentLineSerializer(self.context["lines"], many=True).data

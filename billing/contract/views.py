@@ -8,7 +8,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors, services
-from billing.contract.serializers import CalculateInSerializer, ProgressSerializer, TaskIdSerializer
+from billing.contract.serializers import (
+    CalculateInSerializer,
+    PaymentProgressSerializer,
+    TaskIdSerializer,
+)
 from core.permissions import IsOperator
 from housing.selectors import get_house_by_address
 
@@ -72,7 +76,7 @@ class ProgressView(APIView):
         "`needs_reading` on a line: a meter reading is missing, no water was charged.",
         parameters=[OpenApiParameter("task_id", str, OpenApiParameter.PATH)],
         responses={
-            200: ProgressSerializer,
+            200: PaymentProgressSerializer,
             401: OpenApiResponse(description="Not signed in."),
             404: OpenApiResponse(description="No such task."),
         },
@@ -80,4 +84,4 @@ class ProgressView(APIView):
     def get(self, request, task_id: str):
         run = selectors.get_run(run_id=task_id)
         lines = selectors.run_lines(run=run)
-        return Response(ProgressSerializer(run, context={"lines": lines}).data)
+        return Response(PaymentProgressSerializer(run, context={"lines": lines}).data)
