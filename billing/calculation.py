@@ -47,7 +47,7 @@ meter_use AS (
         ON cur.meter_id = m.id AND cur.year = %(year)s AND cur.month = %(month)s
     LEFT JOIN {reading} prev
         ON prev.meter_id = m.id AND prev.year = %(prev_year)s AND prev.month = %(prev_month)s
-    WHERE m.installed_on <= %(month_end)s
+    WHERE (m.installed_on IS NULL OR m.installed_on <= %(month_end)s)
       AND (m.removed_on IS NULL OR m.removed_on >= %(month_start)s)
     GROUP BY m.flat_id
 ),

@@ -60,7 +60,9 @@ class WaterMeter(models.Model):
 
     flat = models.ForeignKey(Flat, on_delete=models.CASCADE, related_name="meters")
     serial = models.CharField(max_length=64, unique=True)
-    installed_on = models.DateField()
+    installed_on = models.DateField(
+        null=True, blank=True, help_text="Empty: installed before any month on record."
+    )
     removed_on = models.DateField(null=True, blank=True)
     initial_value = models.DecimalField(
         max_digits=QUANTITY_MAX_DIGITS,

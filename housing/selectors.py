@@ -7,7 +7,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
-from housing.periods import month_end, month_start
+from housing.periods import month_start
 
 
 def flats_with_meter_counts() -> QuerySet[Flat]:
@@ -57,16 +57,6 @@ def flat_list() -> QuerySet[Flat]:
 
 def meter_list() -> QuerySet[WaterMeter]:
     return WaterMeter.objects.select_related("flat__house__street").order_by("id")
-
-
-def active_meters_in_month(*, flat: Flat, year: int, month: int) -> list[WaterMeter]:
-    return list(
-        WaterMeter.objects.filter(
-            Q(removed_on__isnull=True) | Q(removed_on__gte=month_start(year, month)),
-            flat=flat,
-            installed_on__lte=month_end(year, month),
-        ).order_by("id")
-    )
 
 
 def reading_list() -> QuerySet[MeterReading]:

@@ -42,6 +42,15 @@ class FlatSpecSerializer(serializers.Serializer):
         min_value=0, max_value=10, default=0, help_text="Meters to install in a new flat."
     )
 
+    def validate(self, attrs):
+        # A partial house update still needs whole flats.
+        missing = {"number", "area"} - attrs.keys()
+        if missing:
+            raise serializers.ValidationError(
+                {name: ["This field is required."] for name in missing}
+            )
+        return attrs
+
 
 class HouseCreateSerializer(serializers.Serializer):
     street_name = serializers.CharField(max_length=200)
@@ -102,7 +111,9 @@ class MeterSerializer(serializers.ModelSerializer):
 class MeterCreateSerializer(serializers.Serializer):
     flat = serializers.PrimaryKeyRelatedField(queryset=Flat.objects.all())
     serial = serializers.CharField(max_length=64, required=False, help_text="Generated if empty.")
-    installed_on = serializers.DateField(required=False, help_text="Default: today.")
+    installed_on = serializers.DateField(
+        required=False, help_text="Empty: installed before any month on record."
+    )
     initial_value = quantity_field(min_value=Decimal(0), default=Decimal(0))
 
 

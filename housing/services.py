@@ -53,7 +53,7 @@ def _new_serial() -> str:
     return f"AUTO-{uuid.uuid4().hex[:12].upper()}"
 
 
-def _install_meters(flats: Sequence[tuple[Flat, int]], installed_on: date) -> None:
+def _install_meters(flats: Sequence[tuple[Flat, int]], installed_on: date | None = None) -> None:
     WaterMeter.objects.bulk_create(
         WaterMeter(flat=flat, serial=_new_serial(), installed_on=installed_on)
         for flat, count in flats
@@ -75,7 +75,7 @@ def _upsert_flats(house: House, flats: Sequence[FlatSpec]) -> None:
             to_resize.append(flat)
     Flat.objects.bulk_create(flat for flat, _ in to_create)
     Flat.objects.bulk_update(to_resize, ["area"])
-    _install_meters([(flat, meters) for flat, meters in to_create], timezone.localdate())
+    _install_meters([(flat, meters) for flat, meters in to_create])
 
 
 def _save_house(house: House) -> None:
@@ -134,7 +134,7 @@ def create_flat(*, house: House, number: int, area: Decimal, meters: int = 0) ->
             flat.save()
     except IntegrityError as exc:
         raise ValidationError({"number": [f"Flat {number} already exists in this house."]}) from exc
-    _install_meters([(flat, meters)], timezone.localdate())
+    _install_meters([(flat, meters)])
     return flat
 
 
@@ -174,12 +174,13 @@ def create_meter(
     installed_on: date | None = None,
     initial_value: Decimal = Decimal(0),
 ) -> WaterMeter:
-    """Install a meter in a flat (a serial is generated when none is given)."""
+    """Install a meter in a flat (a serial is generated when none is given; no installation
+    date means installed before any month on record)."""
     return _save_meter(
         WaterMeter(
             flat=flat,
             serial=(serial or "").strip() or _new_serial(),
-            installed_on=installed_on or timezone.localdate(),
+            installed_on=installed_on,
             initial_value=initial_value,
         )
     )
@@ -200,7 +201,7 @@ def replace_meter(
     meter = WaterMeter.objects.select_for_update().get(pk=meter.pk)
     if meter.removed_on is not None:
         raise ValidationError({"removed_on": [f"Meter {meter.serial} was removed already."]})
-    if removed_on < meter.installed_on:
+    if meter.installed_on is not None and removed_on < meter.installed_on:
         raise ValidationError({"removed_on": ["A meter cannot be removed before installation."]})
     if removed_on > timezone.localdate():
         raise ValidationError({"removed_on": ["The replacement date is in the future."]})
@@ -224,7 +225,7 @@ def replace_meter(
 
 
 def _is_active(meter: WaterMeter, year: int, month: int) -> bool:
-    return meter.installed_on <= month_end(year, month) and (
+    return (meter.installed_on is None or meter.installed_on <= month_end(year, month)) and (
         meter.removed_on is None or meter.removed_on >= month_start(year, month)
     )
 

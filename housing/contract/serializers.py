@@ -45,9 +45,20 @@ class FlatInSerializer(serializers.Serializer):
         help_text="Meters to install in a new flat (ignored for flats that exist).",
     )
 
+    def validate(self, attrs):
+        # A partial house update still needs whole flats.
+        missing = {"flat_number", "flat_size"} - attrs.keys()
+        if missing:
+            raise serializers.ValidationError(
+                {name: ["This field is required."] for name in missing}
+            )
+        return attrs
+
     def to_spec(self, data) -> FlatSpec:
         return FlatSpec(
-            number=data["flat_number"], area=data["flat_size"], meters=data["water_checkers_count"]
+            number=data["flat_number"],
+            area=data["flat_size"],
+            meters=data.get("water_checkers_count", 0),
         )
 
 
