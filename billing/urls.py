@@ -1,11 +1,11 @@
 from django.urls import include, path, re_path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from billing import views
 from billing.contract import views as contract
 
-router = DefaultRouter(trailing_slash="/?")
-router.include_root_view = False
+router = SimpleRouter()
+router.trailing_slash = "/?"  # with and without the slash, like seed 000's paths
 router.register("rent-runs", views.RentRunViewSet, basename="rent-run")
 router.register("charges", views.ChargeViewSet, basename="charge")
 

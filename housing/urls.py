@@ -1,11 +1,11 @@
 from django.urls import include, path, re_path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from housing import views
 from housing.contract import views as contract
 
-router = DefaultRouter(trailing_slash="/?")
-router.include_root_view = False
+router = SimpleRouter()
+router.trailing_slash = "/?"  # with and without the slash, like seed 000's paths
 router.register("houses", views.HouseViewSet, basename="house")
 router.register("flats", views.FlatViewSet, basename="flat")
 router.register("meters", views.MeterViewSet, basename="meter")

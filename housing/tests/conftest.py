@@ -6,12 +6,12 @@ from accounts.models import User
 
 @pytest.fixture
 def operator(db) -> User:
-    return User.objects.create_user(username="op", password="op-pass-123", is_staff=True)
+    return User.objects.create_user(username="op", is_staff=True)
 
 
 @pytest.fixture
 def resident(db) -> User:
-    return User.objects.create_user(username="resident", password="resident-pass-123")
+    return User.objects.create_user(username="resident")
 
 
 @pytest.fixture
