@@ -3,7 +3,7 @@
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import Http404
 
 from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
@@ -91,11 +91,15 @@ def tariff_list() -> QuerySet[Tariff]:
     )
 
 
-def tariff_for_month(*, kind: str, house: House, year: int, month: int) -> Tariff | None:
-    """The tariff in force on the month's first day; a house's own tariff beats the global one."""
+def tariffs_for_month(*, house_id: int, year: int, month: int) -> dict[str, Tariff]:
+    """Per kind, the tariff in force on the month's first day; a house's own tariff beats the
+    global one. One query."""
     first_day: date = month_start(year, month)
-    candidates = Tariff.objects.filter(
-        Q(house=house) | Q(house__isnull=True), kind=kind, valid_from__lte=first_day
+    candidates = (
+        Tariff.objects.filter(
+            Q(house_id=house_id) | Q(house__isnull=True), valid_from__lte=first_day
+        )
+        .order_by("kind", F("house_id").asc(nulls_last=True), "-valid_from")
+        .distinct("kind")
     )
-    # Nulls last on house_id puts the house's own tariffs first.
-    return candidates.order_by("house_id", "-valid_from").first()
+    return {tariff.kind: tariff for tariff in candidates}

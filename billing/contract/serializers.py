@@ -57,7 +57,11 @@ class PaymentProgressSerializer(serializers.Serializer):
     month = serializers.IntegerField()
     year = serializers.IntegerField()
     status = serializers.CharField(help_text="PENDING | IN_PROGRESS | COMPLETED | FAILED")
-    result = _number(allow_null=True, help_text="Sum of the lines; null until COMPLETED.")
+    result = _number(
+        allow_null=True,
+        help_text="Sum of the lines written so far (null before the first batch); the "
+        "final amount once COMPLETED.",
+    )
     error = serializers.CharField(help_text="Why the run failed; empty otherwise.")
     progress = PaymentCounterSerializer(source="*")
     flats = serializers.SerializerMethodField()

@@ -219,13 +219,14 @@ class WorkerKilled(Exception):
     pass
 
 
+def die(seconds):
+    raise WorkerKilled
+
+
 def test_run_interrupted_after_a_batch_resumes_from_its_cursor(monkeypatch):
     global_tariffs()
     house = house_with_flats(flats=6, months=[(2024, 1), (2024, 2)])
     run, _ = services.start_rent_run(house=house, year=2024, month=2)
-
-    def die(seconds):
-        raise WorkerKilled
 
     # The pause between batches is the first point after a commit: "die" there.
     monkeypatch.setattr(services.time, "sleep", die)
@@ -269,7 +270,7 @@ def test_start_returns_the_completed_run_unless_recalculation_is_asked():
     assert not StagedLine.objects.exists()
 
 
-def test_recalculation_keeps_the_old_charges_until_it_completes():
+def test_recalculation_keeps_the_old_charges_until_it_completes(monkeypatch):
     global_tariffs()
     house = house_with_flats(flats=4, months=[(2024, 1), (2024, 2)])
     first = run_month(house, 2024, 2)
@@ -277,22 +278,10 @@ def test_recalculation_keeps_the_old_charges_until_it_completes():
     MeterReading.objects.filter(year=2024, month=2).update(value=D("90"))
 
     second, _ = services.start_rent_run(house=house, year=2024, month=2, recalculate=True)
-    services._begin(second.pk)
     # Half-way through a recalculation the published charges are still the first run's.
-    from billing.calculation import calculate_batch
-
-    second.refresh_from_db()
-    calculate_batch(
-        staged=True,
-        run_id=second.pk,
-        house_id=house.pk,
-        year=2024,
-        month=2,
-        water_tariff=second.water_tariff,
-        upkeep_tariff=second.upkeep_tariff,
-        max_id=second.max_flat_id,
-        limit=2,
-    )
+    monkeypatch.setattr(services.time, "sleep", die)
+    with pytest.raises(WorkerKilled):
+        services.execute_run(run_id=second.pk, batch_size=2, pause=1)
     assert dict(Charge.objects.values_list("flat_id", "total")) == before
     assert set(Charge.objects.values_list("run_id", flat=True)) == {first.pk}
     assert StagedLine.objects.filter(run=second).count() == 2
