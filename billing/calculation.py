@@ -22,7 +22,11 @@ from billing.models import Charge, StagedLine
 from housing.models import Flat, MeterReading, WaterMeter
 from housing.periods import month_end, month_start, previous_month
 
+# A batch's lines and the run's cursor commit together, so a database crash that loses the
+# last commits loses both and the run recomputes them: the commit need not wait for the WAL
+# flush. Sent with the statement to save a round trip.
 _LINES_SQL = """
+SET LOCAL synchronous_commit TO OFF;
 WITH batch AS (
     SELECT f.id, f.area
     FROM {flat} f

@@ -100,20 +100,10 @@ def _claim(run: RentRun) -> bool:
     return True
 
 
-def _relax_durability() -> None:
-    """A batch's charges and the cursor commit together, so a database crash that loses the
-    last commits loses both, and the run recomputes them: the commit need not wait for the
-    WAL flush (PostgreSQL only; everything else stays as configured)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit TO OFF")
-
-
 def _publish(run: RentRun) -> None:
     """Make the run's lines the month's charges and complete it (caller holds the lock)."""
-    month_charges = Charge.objects.filter(house_id=run.house_id, year=run.year, month=run.month)
     if run.recalculate:
-        month_charges.delete()
+        Charge.objects.filter(house_id=run.house_id, year=run.year, month=run.month).delete()
         columns = (
             "flat_id, house_id, year, month, run_id, status, area, water_consumption, "
             "water_tariff, upkeep_tariff, water_cost, upkeep_cost, total"
@@ -125,9 +115,9 @@ def _publish(run: RentRun) -> None:
                 [run.pk],
             )
         StagedLine.objects.filter(run=run).delete()
-    else:
-        # Lines left by an earlier failed run for flats that no longer belong to the work list.
-        month_charges.exclude(run=run).delete()
+    # Otherwise nothing is left over from an earlier failed run of the month: it started
+    # before this one, so every flat it charged (and that still exists) is within this run's
+    # work list (id <= max_flat_id) and was overwritten by the upsert.
     run.result = run.result or 0
     run.status = Status.COMPLETED
     run.finished_at = run.heartbeat_at = timezone.now()
@@ -142,7 +132,6 @@ def execute_run(*, run_id, batch_size: int | None = None, pause: float | None = 
     claimed = False
     while True:
         with transaction.atomic():
-            _relax_durability()
             run = RentRun.objects.select_for_update().filter(pk=run_id).first()
             if run is None or run.status not in RentRun.ACTIVE:
                 return

@@ -21,7 +21,10 @@ class Street(models.Model):
 
 
 class House(models.Model):
-    street = models.ForeignKey(Street, on_delete=models.PROTECT, related_name="houses")
+    # Indexed by the (street, number) unique constraint.
+    street = models.ForeignKey(
+        Street, on_delete=models.PROTECT, related_name="houses", db_index=False
+    )
     number = models.PositiveIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -37,7 +40,8 @@ class House(models.Model):
 
 
 class Flat(models.Model):
-    house = models.ForeignKey(House, on_delete=models.CASCADE, related_name="flats")
+    # Indexed by the (house, number) unique constraint.
+    house = models.ForeignKey(House, on_delete=models.CASCADE, related_name="flats", db_index=False)
     number = models.PositiveIntegerField()
     area = models.DecimalField(
         max_digits=QUANTITY_MAX_DIGITS, decimal_places=QUANTITY_DECIMAL_PLACES, help_text="m2"
@@ -58,7 +62,8 @@ class Flat(models.Model):
 class WaterMeter(models.Model):
     """A physical meter. Replacing one closes it (`removed_on`) and installs a new one."""
 
-    flat = models.ForeignKey(Flat, on_delete=models.CASCADE, related_name="meters")
+    # Indexed by meter_flat_active_idx (flat, removed_on).
+    flat = models.ForeignKey(Flat, on_delete=models.CASCADE, related_name="meters", db_index=False)
     serial = models.CharField(max_length=64, unique=True)
     installed_on = models.DateField(
         null=True, blank=True, help_text="Empty: installed before any month on record."
@@ -89,7 +94,10 @@ class WaterMeter(models.Model):
 class MeterReading(models.Model):
     """The cumulative dial value of a meter for a month (one per meter per month)."""
 
-    meter = models.ForeignKey(WaterMeter, on_delete=models.CASCADE, related_name="readings")
+    # Indexed by the (meter, year, month) unique constraint.
+    meter = models.ForeignKey(
+        WaterMeter, on_delete=models.CASCADE, related_name="readings", db_index=False
+    )
     year = models.PositiveSmallIntegerField()
     month = models.PositiveSmallIntegerField()
     value = models.DecimalField(
