@@ -19,6 +19,7 @@ from billing.serializers import (
     RentRunSerializer,
 )
 from billing.statements import house_statement_xlsx
+from core.idempotency import idempotent
 from core.permissions import IsOperator, IsOperatorOrReadOnly
 from housing.models import House
 
@@ -69,6 +70,7 @@ class RentRunViewSet(
     def _answer(self, run, code=status.HTTP_200_OK) -> Response:
         return Response(RentRunSerializer(selectors.get_run(run_id=run.pk)).data, status=code)
 
+    @idempotent
     def create(self, request, *args, **kwargs):
         body = RentRunCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -13,6 +13,7 @@ from billing.contract.serializers import (
     PaymentProgressSerializer,
     TaskIdSerializer,
 )
+from core.idempotency import idempotent
 from core.permissions import IsOperator
 from housing.selectors import get_house_by_address
 
@@ -31,7 +32,8 @@ class CalculateView(APIView):
         "is already in progress for that house and month, or completed (unless "
         "`recalculate: true`, which replaces the charges atomically when done). Unknown house "
         "or street, a missing field, month 13 or a future month: 400. A month without tariffs "
-        "makes the run FAILED with the reason in `error`.",
+        "makes the run FAILED with the reason in `error`. An `Idempotency-Key` header makes "
+        "a retry replay the first answer.",
         request=CalculateInSerializer,
         responses={
             201: TaskIdSerializer,
@@ -41,6 +43,7 @@ class CalculateView(APIView):
             403: OpenApiResponse(description="Not an operator."),
         },
     )
+    @idempotent
     def post(self, request):
         body = CalculateInSerializer(data=request.data)
         body.is_valid(raise_exception=True)

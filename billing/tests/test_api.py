@@ -223,3 +223,17 @@ def test_charges_read_needs_sign_in(house):
     assert APIClient().get("/api/v1/charges/").status_code == 401
     other = HouseFactory(street=StreetFactory(name="Z"))
     assert APIClient().get(f"/api/v1/houses/{other.pk}/statement/").status_code == 401
+
+
+def test_calculate_with_an_idempotency_key_replays_the_first_answer(house, operator_client):
+    body = {"home_number": house.number, "street_name": house.street.name, "month": 5, "year": 2024}
+    first = operator_client.post(
+        "/payment/calculate/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    again = operator_client.post(
+        "/payment/calculate/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1"
+    )
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json()
+    assert again["Idempotent-Replayed"] == "true"
+    assert RentRun.objects.count() == 1

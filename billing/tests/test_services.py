@@ -339,3 +339,13 @@ def test_run_gives_up_after_the_maximum_attempts(settings):
     assert run.status == RentRun.Status.FAILED
     assert "2 attempts" in run.error
     assert not Charge.objects.exists()
+
+
+def test_beat_task_resumes_stalled_runs_and_reports_how_many():
+    from billing.tasks import resume_stalled_runs
+
+    RentRunFactory(
+        status=RentRun.Status.IN_PROGRESS, heartbeat_at=timezone.now() - timedelta(hours=1)
+    )
+    assert resume_stalled_runs() == 1
+    assert resume_stalled_runs() == 0
