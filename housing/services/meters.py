@@ -1,7 +1,6 @@
-"""Writes to the housing registry. Every public service validates and raises Django's
-ValidationError (mapped to 400) before changing anything; multi-row writes are atomic."""
+"""Writes of meters and their readings: install, replace, record (one or a month's batch),
+correct. Readings are cumulative: checks keep every meter's series rising."""
 
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -12,17 +11,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 
-from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
+from housing.models import Flat, House, MeterReading, WaterMeter
 from housing.periods import month_end, month_start, period_index, validate_month
-
-
-@dataclass(frozen=True)
-class FlatSpec:
-    """A flat to create or resize. `meters` is how many meters a new flat gets."""
-
-    number: int
-    area: Decimal
-    meters: int = 0
+from housing.services.registry import new_serial
 
 
 @dataclass(frozen=True)
@@ -32,130 +23,6 @@ class ReadingSpec:
     flat_number: int
     value: Decimal
     serial: str | None = None
-
-
-def _street(name: str) -> Street:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"street_name": ["A street name is required."]})
-    street, _ = Street.objects.get_or_create(name=name)
-    return street
-
-
-def _check_flat_specs(flats: Sequence[FlatSpec]) -> None:
-    numbers = [spec.number for spec in flats]
-    duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
-    if duplicates:
-        raise ValidationError({"flats": [f"Flat numbers repeat: {duplicates}."]})
-
-
-def _new_serial() -> str:
-    return f"AUTO-{uuid.uuid4().hex[:12].upper()}"
-
-
-def _install_meters(flats: Sequence[tuple[Flat, int]], installed_on: date | None = None) -> None:
-    WaterMeter.objects.bulk_create(
-        WaterMeter(flat=flat, serial=_new_serial(), installed_on=installed_on)
-        for flat, count in flats
-        for _ in range(count)
-    )
-
-
-def _upsert_flats(house: House, flats: Sequence[FlatSpec]) -> None:
-    """Add the flats the house lacks and resize the ones it has; others stay as they are."""
-    _check_flat_specs(flats)
-    existing = {flat.number: flat for flat in Flat.objects.filter(house=house)}
-    to_create, to_resize = [], []
-    for spec in flats:
-        flat = existing.get(spec.number)
-        if flat is None:
-            to_create.append((Flat(house=house, number=spec.number, area=spec.area), spec.meters))
-        elif flat.area != spec.area:
-            flat.area = spec.area
-            to_resize.append(flat)
-    Flat.objects.bulk_create(flat for flat, _ in to_create)
-    Flat.objects.bulk_update(to_resize, ["area"])
-    _install_meters([(flat, meters) for flat, meters in to_create])
-
-
-def _save_house(house: House) -> None:
-    try:
-        with transaction.atomic():
-            house.save()
-    except IntegrityError as exc:
-        raise ValidationError(
-            {"house_number": [f"House {house.number} already exists on {house.street.name}."]}
-        ) from exc
-
-
-@transaction.atomic
-def create_house(*, street_name: str, number: int, flats: Sequence[FlatSpec] = ()) -> House:
-    """Create a house (and its street when new) with its flats and their meters."""
-    _check_flat_specs(flats)
-    house = House(street=_street(street_name), number=number)
-    _save_house(house)
-    _upsert_flats(house, flats)
-    return house
-
-
-@transaction.atomic
-def update_house(
-    *,
-    house: House,
-    street_name: str | None = None,
-    number: int | None = None,
-    flats: Sequence[FlatSpec] | None = None,
-) -> House:
-    """Partial update: move the house to another street name (created when new), renumber it,
-    add or resize flats. Flats not listed are left alone; other houses on the old street too."""
-    house = House.objects.select_for_update().select_related("street").get(pk=house.pk)
-    if street_name is not None and street_name.strip() != house.street.name:
-        house.street = _street(street_name)
-    if number is not None:
-        house.number = number
-    _save_house(house)
-    if flats:
-        _upsert_flats(house, flats)
-    return house
-
-
-@transaction.atomic
-def delete_house(*, house: House) -> None:
-    """Delete a house with its flats, meters, readings, tariffs, runs and charges."""
-    house.delete()
-
-
-@transaction.atomic
-def create_flat(*, house: House, number: int, area: Decimal, meters: int = 0) -> Flat:
-    """Add a flat to a house, with `meters` new meters installed today."""
-    flat = Flat(house=house, number=number, area=area)
-    try:
-        with transaction.atomic():
-            flat.save()
-    except IntegrityError as exc:
-        raise ValidationError({"number": [f"Flat {number} already exists in this house."]}) from exc
-    _install_meters([(flat, meters)])
-    return flat
-
-
-@transaction.atomic
-def update_flat(*, flat: Flat, number: int | None = None, area: Decimal | None = None) -> Flat:
-    """Renumber or resize a flat."""
-    if number is not None:
-        flat.number = number
-    if area is not None:
-        flat.area = area
-    try:
-        with transaction.atomic():
-            flat.save()
-    except IntegrityError as exc:
-        raise ValidationError({"number": [f"Flat {number} already exists in this house."]}) from exc
-    return flat
-
-
-def delete_flat(*, flat: Flat) -> None:
-    """Delete a flat with its meters, readings and charges."""
-    flat.delete()
 
 
 def _save_meter(meter: WaterMeter) -> WaterMeter:
@@ -179,7 +46,7 @@ def create_meter(
     return _save_meter(
         WaterMeter(
             flat=flat,
-            serial=(serial or "").strip() or _new_serial(),
+            serial=(serial or "").strip() or new_serial(),
             installed_on=installed_on,
             initial_value=initial_value,
         )
@@ -349,7 +216,7 @@ def _meters_for(
             meter = flat_meters[0]
         elif not flat_meters:
             meter = WaterMeter(
-                flat=flat, serial=_new_serial(), installed_on=month_start(year, month)
+                flat=flat, serial=new_serial(), installed_on=month_start(year, month)
             )
             to_install.append(meter)
             flat_meters.append(meter)
@@ -376,42 +243,6 @@ def record_house_readings(
         year=year,
         month=month,
     )
-
-
-def create_tariff(
-    *, kind: str, price: Decimal, valid_from: date, house: House | None = None
-) -> Tariff:
-    """Set a price from a date on, globally or for one house."""
-    return _save_tariff(Tariff(kind=kind, price=price, valid_from=valid_from, house=house))
-
-
-def update_tariff(
-    *, tariff: Tariff, price: Decimal | None = None, valid_from: date | None = None
-) -> Tariff:
-    """Correct a tariff's price or start date (runs already completed keep their prices)."""
-    if price is not None:
-        tariff.price = price
-    if valid_from is not None:
-        tariff.valid_from = valid_from
-    return _save_tariff(tariff)
-
-
-def _save_tariff(tariff: Tariff) -> Tariff:
-    if tariff.price < 0:
-        raise ValidationError({"price": ["A price cannot be negative."]})
-    try:
-        with transaction.atomic():
-            tariff.save()
-    except IntegrityError as exc:
-        raise ValidationError(
-            {"valid_from": ["A tariff of this kind and scope already starts on this date."]}
-        ) from exc
-    return tariff
-
-
-def delete_tariff(*, tariff: Tariff) -> None:
-    """Delete a tariff."""
-    tariff.delete()
 
 
 def delete_meter(*, meter: WaterMeter) -> None:
