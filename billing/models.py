@@ -1,6 +1,7 @@
 """Rent calculation runs (the saved progress) and the per-flat charges they produce."""
 
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -145,8 +146,14 @@ class Charge(ChargeFields):
                 condition=Q(water_cost__gte=0, upkeep_cost__gte=0, water_consumption__gte=0),
                 name="charge_amounts_gte_0",
             ),
+            # total = water + upkeep, written as |difference| < half a kopeck: the same thing
+            # for NUMERIC(14, 2), and it still holds where SQLite compares floats.
             models.CheckConstraint(
-                condition=Q(total=F("water_cost") + F("upkeep_cost")), name="charge_total_sum"
+                condition=Q(
+                    total__gt=F("water_cost") + F("upkeep_cost") - Decimal("0.005"),
+                    total__lt=F("water_cost") + F("upkeep_cost") + Decimal("0.005"),
+                ),
+                name="charge_total_sum",
             ),
         ]
         indexes = [

@@ -12,15 +12,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from billing.calculation import calculate_batch
 from billing.models import Charge, RentRun, StagedLine
 from core.exceptions import Conflict
-from housing.models import Flat, House, Tariff
+from housing.models import House, Tariff
 from housing.periods import validate_month
-from housing.selectors import tariffs_for_month
+from housing.selectors import house_month_facts
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +28,17 @@ Status = RentRun.Status
 
 
 def _enqueue(run_id) -> None:
+    transaction.on_commit(lambda: _send(run_id))
+
+
+def _send(run_id) -> None:
     from billing.tasks import calculate_rent
 
-    transaction.on_commit(lambda: calculate_rent.delay(str(run_id)))
+    try:
+        calculate_rent.delay(str(run_id))
+    except Exception:
+        # The run is committed and PENDING: billing.resume_stalled_runs sends it again later.
+        logger.exception("Could not enqueue rent run %s; the beat job will retry", run_id)
 
 
 def start_rent_run(
@@ -81,8 +89,8 @@ def _claim(run: RentRun) -> bool:
         return False
     now = timezone.now()
     if run.status == Status.PENDING:
-        tariffs = tariffs_for_month(house_id=run.house_id, year=run.year, month=run.month)
-        missing = [kind for kind in Tariff.Kind.values if kind not in tariffs]
+        facts = house_month_facts(house_id=run.house_id, year=run.year, month=run.month)
+        missing = [kind for kind in Tariff.Kind.values if facts[kind] is None]
         if missing:
             _fail(
                 run,
@@ -90,10 +98,9 @@ def _claim(run: RentRun) -> bool:
                 f"{run.year}-{run.month:02d}-01 for this house or globally.",
             )
             return False
-        flats = Flat.objects.filter(house_id=run.house_id).aggregate(n=Count("id"), top=Max("id"))
-        run.water_tariff = tariffs[Tariff.Kind.WATER].price
-        run.upkeep_tariff = tariffs[Tariff.Kind.UPKEEP].price
-        run.total_flats, run.max_flat_id = flats["n"], flats["top"] or 0
+        run.water_tariff = facts[Tariff.Kind.WATER]
+        run.upkeep_tariff = facts[Tariff.Kind.UPKEEP]
+        run.total_flats, run.max_flat_id = facts["flats_count"], facts["max_flat_id"]
         run.status = Status.IN_PROGRESS
         run.started_at = now
     run.heartbeat_at = now
@@ -112,7 +119,7 @@ def _publish(run: RentRun) -> None:
             cursor.execute(
                 f"INSERT INTO {Charge._meta.db_table} ({columns}) "
                 f"SELECT {columns} FROM {StagedLine._meta.db_table} WHERE run_id = %s",
-                [run.pk],
+                [RentRun._meta.pk.get_db_prep_value(run.pk, connection)],
             )
         StagedLine.objects.filter(run=run).delete()
     # Otherwise nothing is left over from an earlier failed run of the month: it started

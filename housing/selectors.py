@@ -3,7 +3,7 @@
 from datetime import date
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
@@ -91,15 +91,34 @@ def tariff_list() -> QuerySet[Tariff]:
     )
 
 
-def tariffs_for_month(*, house_id: int, year: int, month: int) -> dict[str, Tariff]:
-    """Per kind, the tariff in force on the month's first day; a house's own tariff beats the
-    global one. One query."""
-    first_day: date = month_start(year, month)
-    candidates = (
+def _price_in_force(kind: str, first_day: date) -> Subquery:
+    # Nulls last on house_id puts the house's own tariffs before the global ones.
+    return Subquery(
         Tariff.objects.filter(
-            Q(house_id=house_id) | Q(house__isnull=True), valid_from__lte=first_day
+            Q(house_id=OuterRef("pk")) | Q(house__isnull=True), kind=kind, valid_from__lte=first_day
         )
-        .order_by("kind", F("house_id").asc(nulls_last=True), "-valid_from")
-        .distinct("kind")
+        .order_by(F("house_id").asc(nulls_last=True), "-valid_from")
+        .values("price")[:1]
     )
-    return {tariff.kind: tariff for tariff in candidates}
+
+
+def house_month_facts(*, house_id: int, year: int, month: int) -> dict:
+    """What a rent run fixes when it starts, in one query: per kind the price in force on the
+    month's first day (a house's own tariff beats the global one; None when there is none),
+    and the house's flat count and highest flat id."""
+    first_day = month_start(year, month)
+    flats = Flat.objects.filter(house_id=OuterRef("pk")).order_by().values("house_id")
+    facts = (
+        House.objects.filter(pk=house_id)
+        .annotate(
+            **{kind: _price_in_force(kind, first_day) for kind in Tariff.Kind.values},
+            flats_count=Subquery(flats.annotate(n=Count("id")).values("n")),
+            max_flat_id=Subquery(flats.annotate(top=Max("id")).values("top")),
+        )
+        .values(*Tariff.Kind.values, "flats_count", "max_flat_id")
+        .first()
+    )
+    facts = facts or dict.fromkeys([*Tariff.Kind.values, "flats_count", "max_flat_id"])
+    facts["flats_count"] = facts["flats_count"] or 0
+    facts["max_flat_id"] = facts["max_flat_id"] or 0
+    return facts
