@@ -1,13 +1,10 @@
 """Reads of the housing registry. Every list here costs a fixed number of queries."""
 
-from datetime import date
-
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
-from housing.periods import month_start
 
 
 def flats_with_meter_counts() -> QuerySet[Flat]:
@@ -91,34 +88,19 @@ def tariff_list() -> QuerySet[Tariff]:
     )
 
 
-def _price_in_force(kind: str, first_day: date) -> Subquery:
-    # Nulls last on house_id puts the house's own tariffs before the global ones.
+def price_in_force(*, kind: str, house_id, year, month) -> Subquery:
+    """The price of the `kind` tariff in force on the first day of (year, month) for a house:
+    the latest one started by then, the house's own beating the global one. The arguments may
+    be values or OuterRef()s, so other queries can embed the rule."""
+    # valid_from <= the month's first day, spelt with the parts so that OuterRef()s fit.
+    started = (
+        Q(valid_from__year__lt=year)
+        | Q(valid_from__year=year, valid_from__month__lt=month)
+        | Q(valid_from__year=year, valid_from__month=month, valid_from__day=1)
+    )
     return Subquery(
-        Tariff.objects.filter(
-            Q(house_id=OuterRef("pk")) | Q(house__isnull=True), kind=kind, valid_from__lte=first_day
-        )
+        Tariff.objects.filter(started, Q(house_id=house_id) | Q(house__isnull=True), kind=kind)
+        # Nulls last on house_id puts the house's own tariffs before the global ones.
         .order_by(F("house_id").asc(nulls_last=True), "-valid_from")
         .values("price")[:1]
     )
-
-
-def house_month_facts(*, house_id: int, year: int, month: int) -> dict:
-    """What a rent run fixes when it starts, in one query: per kind the price in force on the
-    month's first day (a house's own tariff beats the global one; None when there is none),
-    and the house's flat count and highest flat id."""
-    first_day = month_start(year, month)
-    flats = Flat.objects.filter(house_id=OuterRef("pk")).order_by().values("house_id")
-    facts = (
-        House.objects.filter(pk=house_id)
-        .annotate(
-            **{kind: _price_in_force(kind, first_day) for kind in Tariff.Kind.values},
-            flats_count=Subquery(flats.annotate(n=Count("id")).values("n")),
-            max_flat_id=Subquery(flats.annotate(top=Max("id")).values("top")),
-        )
-        .values(*Tariff.Kind.values, "flats_count", "max_flat_id")
-        .first()
-    )
-    facts = facts or dict.fromkeys([*Tariff.Kind.values, "flats_count", "max_flat_id"])
-    facts["flats_count"] = facts["flats_count"] or 0
-    facts["max_flat_id"] = facts["max_flat_id"] or 0
-    return facts
