@@ -237,3 +237,17 @@ def test_calculate_with_an_idempotency_key_replays_the_first_answer(house, opera
     assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
     assert RentRun.objects.count() == 1
+
+
+def test_deleting_a_house_removes_its_runs_and_charges(house, operator_client):
+    run, _ = services.start_rent_run(house=house, year=2024, month=5)
+    services.execute_run(run_id=run.pk)
+    assert Charge.objects.filter(house=house).count() == 3
+
+    response = operator_client.delete(
+        "/api/homes/details/",
+        QUERY_STRING=f"home_number={house.number}&street_name={house.street.name}",
+    )
+
+    assert response.status_code == 204
+    assert not Charge.objects.exists() and not RentRun.objects.exists()
