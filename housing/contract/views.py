@@ -1,6 +1,6 @@
 """Seed 000's housing endpoints. Thin: parse, call housing services/selectors, render."""
 
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -208,7 +208,7 @@ class WaterCheckerDetailsView(APIView):
         if "home" in data:
             house = selectors.find_house(number=data["home"], street_name=data.get("street_name"))
         elif data.get("street_name"):
-            raise Http404("Give `home` with `street_name`.")
+            raise ValidationError({"home": ["Give the house number with `street_name`."]})
         numbers = list(data.get("flats") or []) + ([data["flat"]] if "flat" in data else [])
         readings = selectors.readings_matching(
             house=house, flat_numbers=numbers, year=data.get("year"), month=data.get("month")
