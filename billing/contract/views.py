@@ -28,16 +28,17 @@ class CalculateView(APIView):
         operation_id="payment_calculate",
         summary="Start calculating a house's rent for a month (operator)",
         description="Creates a run (its id is `task_id`) that a Celery worker computes in "
-        "batches, saving progress. 201 for a new run; 200 with the existing run's id when one "
-        "is already in progress for that house and month, or completed (unless "
-        "`recalculate: true`, which replaces the charges atomically when done). Unknown house "
+        "batches, saving progress. Always 201, as seed 000 documents it: when a run of that "
+        "house and month is already in progress, or completed (unless `recalculate: true`, "
+        "which replaces the charges atomically when done), its id is returned instead of a "
+        "new one (POST /api/v1/rent-runs/ tells the two apart: 201 new, 200 existing). "
+        "Unknown house "
         "or street, a missing field, month 13 or a future month: 400. A month without tariffs "
         "makes the run FAILED with the reason in `error`. An `Idempotency-Key` header makes "
         "a retry replay the first answer.",
         request=CalculateInSerializer,
         responses={
             201: TaskIdSerializer,
-            200: TaskIdSerializer,
             400: OpenApiResponse(description="Validation error."),
             401: OpenApiResponse(description="Not signed in."),
             403: OpenApiResponse(description="Not an operator."),
@@ -54,17 +55,15 @@ class CalculateView(APIView):
             )
         except Http404 as exc:
             raise serializers.ValidationError({"home_number": [str(exc)]}) from exc
-        run, created = services.start_rent_run(
+        run, _ = services.start_rent_run(
             house=house,
             year=data["year"],
             month=data["month"],
             recalculate=data["recalculate"],
             user=request.user,
         )
-        return Response(
-            TaskIdSerializer(run).data,
-            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-        )
+        # Seed 000 documents only 201; the resource API answers 200 for an existing run.
+        return Response(TaskIdSerializer(run).data, status=status.HTTP_201_CREATED)
 
 
 class ProgressView(APIView):

@@ -90,7 +90,7 @@ def test_calculating_the_same_month_again_returns_the_same_run(house, operator_c
     first = calculate(operator_client, house).json()["task_id"]
     services.execute_run(run_id=first)
     again = calculate(operator_client, house)
-    assert (again.status_code, again.json()["task_id"]) == (200, first)
+    assert (again.status_code, again.json()["task_id"]) == (201, first)
     recalc = calculate(operator_client, house, recalculate=True)
     assert recalc.status_code == 201
     assert recalc.json()["task_id"] != first
