@@ -12,15 +12,15 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Max, OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from billing.calculation import calculate_batch
 from billing.models import Charge, RentRun, StagedLine
 from core.exceptions import Conflict
-from housing.models import Flat, House, Tariff
+from housing.models import House, Tariff
 from housing.periods import validate_month
-from housing.selectors import price_in_force
+from housing.selectors import house_month_facts
 
 logger = logging.getLogger(__name__)
 
@@ -80,28 +80,6 @@ def _fail(run: RentRun, error: str) -> None:
     logger.warning("Rent run %s failed: %s", run.pk, error)
 
 
-def _lock_run(run_id, *, with_start_facts: bool) -> RentRun | None:
-    """The run under its row lock; for the first batch of an execution also what a start
-    fixes (the tariffs in force, the house's flats), in the same query."""
-    runs = RentRun.objects.select_for_update().filter(pk=run_id)
-    if with_start_facts:
-        flats = Flat.objects.filter(house_id=OuterRef("house_id")).order_by().values("house_id")
-        runs = runs.annotate(
-            **{
-                f"{kind}_price": price_in_force(
-                    kind=kind,
-                    house_id=OuterRef("house_id"),
-                    year=OuterRef("year"),
-                    month=OuterRef("month"),
-                )
-                for kind in Tariff.Kind.values
-            },
-            flats_count=Subquery(flats.annotate(n=Count("id")).values("n")),
-            flats_max_id=Subquery(flats.annotate(top=Max("id")).values("top")),
-        )
-    return runs.first()
-
-
 def _claim(run: RentRun) -> bool:
     """Count this execution as an attempt and, on the first one, fix the run's tariffs and
     work list. False when the run failed instead. The caller holds the run's lock."""
@@ -111,7 +89,8 @@ def _claim(run: RentRun) -> bool:
         return False
     now = timezone.now()
     if run.status == Status.PENDING:
-        missing = [kind for kind in Tariff.Kind.values if getattr(run, f"{kind}_price") is None]
+        facts = house_month_facts(house_id=run.house_id, year=run.year, month=run.month)
+        missing = [kind for kind in Tariff.Kind.values if facts[kind] is None]
         if missing:
             _fail(
                 run,
@@ -119,8 +98,9 @@ def _claim(run: RentRun) -> bool:
                 f"{run.year}-{run.month:02d}-01 for this house or globally.",
             )
             return False
-        run.water_tariff, run.upkeep_tariff = run.water_price, run.upkeep_price
-        run.total_flats, run.max_flat_id = run.flats_count or 0, run.flats_max_id or 0
+        run.water_tariff = facts[Tariff.Kind.WATER]
+        run.upkeep_tariff = facts[Tariff.Kind.UPKEEP]
+        run.total_flats, run.max_flat_id = facts["flats_count"], facts["max_flat_id"]
         run.status = Status.IN_PROGRESS
         run.started_at = now
     run.heartbeat_at = now
@@ -159,7 +139,7 @@ def execute_run(*, run_id, batch_size: int | None = None, pause: float | None = 
     claimed = False
     while True:
         with transaction.atomic():
-            run = _lock_run(run_id, with_start_facts=not claimed)
+            run = RentRun.objects.select_for_update().filter(pk=run_id).first()
             if run is None or run.status not in RentRun.ACTIVE:
                 return
             if not claimed:
