@@ -127,7 +127,12 @@ def _publish(run: RentRun) -> None:
     # work list (id <= max_flat_id) and was overwritten by the upsert.
     run.result = run.result or 0
     run.status = Status.COMPLETED
+    run.error = ""
     run.finished_at = run.heartbeat_at = timezone.now()
+    logger.info(
+        "Rent run %s completed: house %s, %d-%02d, %d flats, %s",
+        run.pk, run.house_id, run.year, run.month, run.done_flats, run.result,
+    )  # fmt: skip
 
 
 def execute_run(*, run_id, batch_size: int | None = None, pause: float | None = None) -> None:
@@ -172,6 +177,12 @@ def execute_run(*, run_id, batch_size: int | None = None, pause: float | None = 
                 return
         if pause:
             time.sleep(pause)
+
+
+def note_run_error(*, run_id, error: str) -> None:
+    """Show why an execution broke off (the run stays active: resume_stalled_runs retries it,
+    up to RENT_MAX_ATTEMPTS)."""
+    RentRun.objects.filter(pk=run_id, status__in=RentRun.ACTIVE).update(error=error[:2000])
 
 
 def resume_stalled_runs(*, older_than: timedelta | None = None) -> list:

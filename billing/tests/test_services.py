@@ -349,3 +349,24 @@ def test_beat_task_resumes_stalled_runs_and_reports_how_many():
     )
     assert resume_stalled_runs() == 1
     assert resume_stalled_runs() == 0
+
+
+def test_task_notes_why_an_execution_broke_off_and_keeps_the_run_active(monkeypatch):
+    from billing.tasks import calculate_rent
+
+    global_tariffs()
+    house = house_with_flats(flats=4, months=[(2024, 1), (2024, 2)])
+    run, _ = services.start_rent_run(house=house, year=2024, month=2)
+    monkeypatch.setattr(services.time, "sleep", die)
+    monkeypatch.setattr(services.settings, "RENT_BATCH_SIZE", 2)
+    monkeypatch.setattr(services.settings, "RENT_BATCH_PAUSE_SECONDS", 1)
+
+    with pytest.raises(WorkerKilled):
+        calculate_rent(str(run.pk))
+
+    run.refresh_from_db()
+    assert (run.status, run.done_flats, run.error) == ("IN_PROGRESS", 2, "WorkerKilled: ")
+    monkeypatch.undo()
+    calculate_rent(str(run.pk))
+    run.refresh_from_db()
+    assert (run.status, run.done_flats, run.error) == ("COMPLETED", 4, "")
