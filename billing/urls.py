@@ -1,1 +1,31 @@
-urlpatterns: list = []
+from django.urls import include, path, re_path
+from rest_framework.routers import SimpleRouter
+
+from billing import views
+from billing.contract import views as contract
+
+router = SimpleRouter()
+router.trailing_slash = "/?"  # with and without the slash, like seed 000's paths
+router.register("rent-runs", views.RentRunViewSet, basename="rent-run")
+router.register("charges", views.ChargeViewSet, basename="charge")
+
+# Seed 000's paths answer with and without the trailing slash.
+urlpatterns = [
+    re_path(r"^payment/calculate/?$", contract.CalculateView.as_view(), name="payment-calculate"),
+    re_path(
+        r"^payment/progress/(?P<task_id>[^/]+)/?$",
+        contract.ProgressView.as_view(),
+        name="payment-progress",
+    ),
+    path("api/v1/", include(router.urls)),
+    re_path(
+        r"^api/v1/houses/(?P<house_id>[0-9]+)/charges/?$",
+        views.HouseMonthChargesView.as_view(),
+        name="house-month-charges",
+    ),
+    re_path(
+        r"^api/v1/houses/(?P<house_id>[0-9]+)/statement/?$",
+        views.HouseStatementView.as_view(),
+        name="house-statement",
+    ),
+]

@@ -205,6 +205,12 @@ EXCHANGE_RATES_URL = env.str(
 )
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 
+# --- Rent calculation (billing) ----------------------------------------------------------
+RENT_BATCH_SIZE = env.int("RENT_BATCH_SIZE", default=2000)  # flats per committed batch
+RENT_BATCH_PAUSE_SECONDS = env.float("RENT_BATCH_PAUSE_SECONDS", default=0.0)  # spare the DB
+RENT_STALLED_AFTER_SECONDS = env.int("RENT_STALLED_AFTER_SECONDS", default=120)
+RENT_MAX_ATTEMPTS = env.int("RENT_MAX_ATTEMPTS", default=5)
+
 # --- Receipts -------------------------------------------------------------------------------
 RECEIPTS_TRANSPORT = env.str("RECEIPTS_TRANSPORT", default="celery")  # celery | kafka
 RECEIPTS_JOURNAL_PATH = env.str(

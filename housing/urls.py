@@ -1,1 +1,31 @@
-urlpatterns: list = []
+from django.urls import include, path, re_path
+from rest_framework.routers import SimpleRouter
+
+from housing import views
+from housing.contract import views as contract
+
+router = SimpleRouter()
+router.trailing_slash = "/?"  # with and without the slash, like seed 000's paths
+router.register("houses", views.HouseViewSet, basename="house")
+router.register("flats", views.FlatViewSet, basename="flat")
+router.register("meters", views.MeterViewSet, basename="meter")
+router.register("readings", views.ReadingViewSet, basename="reading")
+router.register("tariffs", views.TariffViewSet, basename="tariff")
+
+# Seed 000's paths answer with and without the trailing slash.
+urlpatterns = [
+    re_path(r"^api/homes/?$", contract.HomeListView.as_view(), name="homes-list"),
+    re_path(r"^api/homes/details/?$", contract.HomeDetailsView.as_view(), name="homes-details"),
+    re_path(r"^api/homes/create/?$", contract.HomeCreateView.as_view(), name="homes-create"),
+    re_path(
+        r"^api/water-checkers/create/?$",
+        contract.WaterCheckerCreateView.as_view(),
+        name="water-checkers-create",
+    ),
+    re_path(
+        r"^api/water-checkers/details/?$",
+        contract.WaterCheckerDetailsView.as_view(),
+        name="water-checkers-details",
+    ),
+    path("api/v1/", include(router.urls)),
+]

@@ -1,0 +1,57 @@
+"""Reads of rent runs and charges; each costs a fixed number of queries."""
+
+import uuid
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
+
+from billing.models import Charge, LineStatus, RentRun, StagedLine
+from housing.models import House
+
+
+def run_list() -> QuerySet[RentRun]:
+    return RentRun.objects.select_related("house__street").order_by("-created_at")
+
+
+def get_run(*, run_id) -> RentRun:
+    """A run by its id (the API's task_id); anything that is not one is a 404."""
+    try:
+        run_uuid = uuid.UUID(str(run_id))
+    except ValueError as exc:
+        raise Http404("No such task.") from exc
+    run = run_list().filter(pk=run_uuid).first()
+    if run is None:
+        raise Http404("No such task.")
+    return run
+
+
+def run_lines(*, run: RentRun) -> QuerySet:
+    """The lines a run has written so far, by flat number: published charges, or a
+    recalculation's staged lines until it publishes them."""
+    model = StagedLine if run.recalculate and run.status != RentRun.Status.COMPLETED else Charge
+    return model.objects.filter(run=run).select_related("flat").order_by("flat__number")
+
+
+def charge_list() -> QuerySet[Charge]:
+    return Charge.objects.select_related("flat", "house__street").order_by(
+        "-year", "-month", "house_id", "flat__number"
+    )
+
+
+def house_month_charges(*, house: House, year: int, month: int) -> QuerySet[Charge]:
+    return (
+        Charge.objects.filter(house=house, year=year, month=month)
+        .select_related("flat")
+        .order_by("flat__number")
+    )
+
+
+def house_month_totals(*, house: House, year: int, month: int) -> dict:
+    """Sums of a house's charges for a month."""
+    return Charge.objects.filter(house=house, year=year, month=month).aggregate(
+        flats=Count("id"),
+        water_cost=Sum("water_cost"),
+        upkeep_cost=Sum("upkeep_cost"),
+        total=Sum("total"),
+        needs_reading=Count("id", filter=Q(status=LineStatus.NEEDS_READING)),
+    )

@@ -1,0 +1,49 @@
+"""The xlsx statement of a house's charges for a month."""
+
+import io
+
+from openpyxl import Workbook
+
+from billing import selectors
+from housing.models import House
+
+COLUMNS = [
+    ("Flat", "flat_number"),
+    ("Area, m2", "area"),
+    ("Water, m3", "water_consumption"),
+    ("Water tariff", "water_tariff"),
+    ("Water", "water_cost"),
+    ("Upkeep tariff", "upkeep_tariff"),
+    ("Upkeep", "upkeep_cost"),
+    ("Total", "total"),
+    ("Status", "status"),
+]
+
+
+def house_statement_xlsx(*, house: House, year: int, month: int) -> bytes:
+    """One row per flat, then the totals; numbers are written as numbers with fixed formats."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(f"{year}-{month:02d}")
+    sheet.append([f"Rent statement: {house.street.name}, {house.number}, {year}-{month:02d}"])
+    sheet.append([title for title, _ in COLUMNS])
+    for charge in selectors.house_month_charges(house=house, year=year, month=month):
+        values = {"flat_number": charge.flat.number}
+        for _, attr in COLUMNS[1:]:
+            values.setdefault(attr, getattr(charge, attr))
+        sheet.append([values[attr] for _, attr in COLUMNS])
+    totals = selectors.house_month_totals(house=house, year=year, month=month)
+    sheet.append(
+        [
+            "Total",
+            None,
+            None,
+            None,
+            totals["water_cost"],
+            None,
+            totals["upkeep_cost"],
+            totals["total"],
+        ]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,86 @@
+"""The set-based SQL statement and the portable (SQLite) implementation agree line by line."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from billing.calculation import calculate_batch, calculate_batch_portable
+from billing.models import Charge, RentRun, StagedLine
+from billing.tests.factories import RentRunFactory
+from housing.models import Flat
+from housing.tests.factories import (
+    FlatFactory,
+    HouseFactory,
+    MeterReadingFactory,
+    WaterMeterFactory,
+)
+
+pytestmark = pytest.mark.django_db
+D = Decimal
+COLUMNS = ["flat_id", "status", "area", "water_consumption", "water_cost", "upkeep_cost", "total"]
+
+
+@pytest.fixture
+def city():
+    """Every case the rules name, in one house, for January 2024."""
+    house = HouseFactory()
+    plain = WaterMeterFactory(flat=FlatFactory(house=house, area=D("45.255")))
+    MeterReadingFactory(meter=plain, year=2023, month=12, value=D("10.001"))
+    MeterReadingFactory(meter=plain, year=2024, month=1, value=D("13.336"))
+    two = FlatFactory(house=house, area=D("61.005"))
+    for before, after in [("1", "2.5"), ("7", "7")]:
+        meter = WaterMeterFactory(flat=two)
+        MeterReadingFactory(meter=meter, year=2023, month=12, value=D(before))
+        MeterReadingFactory(meter=meter, year=2024, month=1, value=D(after))
+    replaced = FlatFactory(house=house, area=D("30"))
+    old = WaterMeterFactory(flat=replaced, removed_on=date(2024, 1, 10))
+    MeterReadingFactory(meter=old, year=2023, month=12, value=D("500"))
+    MeterReadingFactory(meter=old, year=2024, month=1, value=D("502"))
+    new = WaterMeterFactory(flat=replaced, installed_on=date(2024, 1, 10), initial_value=D("1"))
+    MeterReadingFactory(meter=new, year=2024, month=1, value=D("3.5"))
+    gone = WaterMeterFactory(flat=replaced, removed_on=date(2023, 11, 30))  # not counted
+    MeterReadingFactory(meter=gone, year=2023, month=10, value=D("1"))
+    missing = WaterMeterFactory(flat=FlatFactory(house=house, area=D("20")))
+    MeterReadingFactory(meter=missing, year=2023, month=12, value=D("4"))
+    gap = WaterMeterFactory(flat=FlatFactory(house=house, area=D("20")))
+    MeterReadingFactory(meter=gap, year=2023, month=11, value=D("4"))
+    MeterReadingFactory(meter=gap, year=2024, month=1, value=D("6"))
+    FlatFactory(house=house, area=D("99.999"))  # no meter
+    FlatFactory(house=HouseFactory(), area=D("10"))  # another house: not in the batch
+    return house
+
+
+@pytest.mark.parametrize("staged", [False, True])
+def test_sql_and_portable_batches_write_the_same_lines(city, staged):
+    model = StagedLine if staged else Charge
+    results = {}
+    for name, calculate in [("sql", calculate_batch), ("portable", calculate_batch_portable)]:
+        run = RentRunFactory(house=city, year=2024, month=1, status=RentRun.Status.IN_PROGRESS)
+        max_id = Flat.objects.filter(house=city).latest("id").id
+        kwargs = {
+            "run_id": run.pk,
+            "house_id": city.pk,
+            "year": 2024,
+            "month": 1,
+            "water_tariff": D("41.35"),
+            "upkeep_tariff": D("27.05"),
+            "max_id": max_id,
+        }
+        first = calculate(staged=staged, after_id=0, limit=4, **kwargs)
+        second = calculate(staged=staged, after_id=first.last_flat_id, limit=4, **kwargs)
+        rows = list(model.objects.filter(run=run).order_by("flat_id").values_list(*COLUMNS))
+        results[name] = (first, second, rows)
+        run.delete()
+        model.objects.all().delete()
+
+    assert results["sql"] == results["portable"]
+    first, second, rows = results["sql"]
+    assert (first.flats, second.flats) == (4, 2)
+    assert second.last_flat_id == rows[-1][0]
+    by_status = [row[1] for row in rows]
+    assert by_status == ["ok", "ok", "ok", "needs_reading", "needs_reading", "no_meter"]
+    consumption = [row[3] for row in rows[:3]]
+    assert consumption == [D("3.335"), D("1.500"), D("4.500")]
+    assert first.total + second.total == sum(row[6] for row in rows)
+    assert first.needs_reading + second.needs_reading == 2

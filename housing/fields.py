@@ -1,0 +1,59 @@
+"""Serializer fields shared by the housing and billing APIs."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+
+class RoundedDecimalField(serializers.DecimalField):
+    """A decimal that accepts any precision (the seeds send floats such as 90.3072359239811)
+    and rounds it half-up to the field's decimal places instead of refusing it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("rounding", ROUND_HALF_UP)
+        super().__init__(**kwargs)
+
+    def validate_precision(self, value: Decimal) -> Decimal:
+        step = Decimal(1).scaleb(-self.decimal_places)
+        return super().validate_precision(value.quantize(step, rounding=ROUND_HALF_UP))
+
+
+def quantity_field(**kwargs) -> RoundedDecimalField:
+    """Areas and meter values: 3 decimal places."""
+    return RoundedDecimalField(max_digits=12, decimal_places=3, **kwargs)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "string", "example": "1,2,3"},
+            {"type": "array", "items": {"type": "integer"}},
+            {"type": "integer"},
+        ]
+    }
+)
+class IntegerListField(serializers.Field):
+    """Flat numbers as "1,2,3" (form-data, as seed 000 sends them), a JSON list or one int."""
+
+    default_error_messages = {"invalid": "Give positive integers separated by commas."}
+
+    def to_internal_value(self, data) -> list[int]:
+        if isinstance(data, int) and not isinstance(data, bool):
+            items = [data]
+        elif isinstance(data, str):
+            items = [part.strip() for part in data.split(",") if part.strip()]
+        elif isinstance(data, list):
+            items = data
+        else:
+            self.fail("invalid")
+        try:
+            numbers = [int(item) for item in items]
+        except (TypeError, ValueError):
+            self.fail("invalid")
+        if not numbers or any(n < 1 for n in numbers) or any(isinstance(i, bool) for i in items):
+            self.fail("invalid")
+        return numbers
+
+    def to_representation(self, value):
+        return value

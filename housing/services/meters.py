@@ -1,0 +1,251 @@
+"""Writes of meters and their readings: install, replace, record (one or a month's batch),
+correct. Readings are cumulative: checks keep every meter's series rising."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Max, Min, Q
+from django.utils import timezone
+
+from housing.models import Flat, House, MeterReading, WaterMeter
+from housing.periods import month_end, month_start, period_index, validate_month
+from housing.services.registry import new_serial
+
+
+@dataclass(frozen=True)
+class ReadingSpec:
+    """One reading of a month: the flat by number, its meter by serial when it has several."""
+
+    flat_number: int
+    value: Decimal
+    serial: str | None = None
+
+
+def _save_meter(meter: WaterMeter) -> WaterMeter:
+    try:
+        with transaction.atomic():
+            meter.save()
+    except IntegrityError as exc:
+        raise ValidationError({"serial": [f"Serial {meter.serial!r} is already in use."]}) from exc
+    return meter
+
+
+def create_meter(
+    *,
+    flat: Flat,
+    serial: str | None = None,
+    installed_on: date | None = None,
+    initial_value: Decimal = Decimal(0),
+) -> WaterMeter:
+    """Install a meter in a flat (a serial is generated when none is given; no installation
+    date means installed before any month on record)."""
+    return _save_meter(
+        WaterMeter(
+            flat=flat,
+            serial=(serial or "").strip() or new_serial(),
+            installed_on=installed_on,
+            initial_value=initial_value,
+        )
+    )
+
+
+@transaction.atomic
+def replace_meter(
+    *,
+    meter: WaterMeter,
+    removed_on: date,
+    final_value: Decimal | None = None,
+    new_serial: str | None = None,
+    new_initial_value: Decimal = Decimal(0),
+) -> WaterMeter:
+    """Record a meter replacement: the old meter's last reading (for the month it was removed,
+    when given) closes it; the new meter counts from `new_initial_value`. Returns the new meter.
+    """
+    meter = WaterMeter.objects.select_for_update().get(pk=meter.pk)
+    if meter.removed_on is not None:
+        raise ValidationError({"removed_on": [f"Meter {meter.serial} was removed already."]})
+    if meter.installed_on is not None and removed_on < meter.installed_on:
+        raise ValidationError({"removed_on": ["A meter cannot be removed before installation."]})
+    if removed_on > timezone.localdate():
+        raise ValidationError({"removed_on": ["The replacement date is in the future."]})
+    if final_value is not None:
+        record_readings(
+            entries=[(meter, final_value)], year=removed_on.year, month=removed_on.month
+        )
+    last_reading = meter.readings.order_by("-year", "-month").first()
+    if last_reading and period_index(last_reading.year, last_reading.month) > period_index(
+        removed_on.year, removed_on.month
+    ):
+        raise ValidationError({"removed_on": ["The meter has readings after this date."]})
+    meter.removed_on = removed_on
+    meter.save(update_fields=["removed_on"])
+    return create_meter(
+        flat=meter.flat,
+        serial=new_serial,
+        installed_on=removed_on,
+        initial_value=new_initial_value,
+    )
+
+
+def _is_active(meter: WaterMeter, year: int, month: int) -> bool:
+    return (meter.installed_on is None or meter.installed_on <= month_end(year, month)) and (
+        meter.removed_on is None or meter.removed_on >= month_start(year, month)
+    )
+
+
+def _neighbours(meter_ids: list[int], year: int, month: int, exclude_id: int | None = None):
+    """Per meter: the highest earlier reading, the lowest later one, and this month's count."""
+    target = period_index(year, month)
+    readings = MeterReading.objects.filter(meter_id__in=meter_ids)
+    if exclude_id is not None:
+        readings = readings.exclude(pk=exclude_id)
+    rows = (
+        readings.annotate(period=F("year") * 12 + F("month"))
+        .values("meter_id")
+        .annotate(
+            earlier=Max("value", filter=Q(period__lt=target)),
+            later=Min("value", filter=Q(period__gt=target)),
+            same=Count("id", filter=Q(period=target)),
+        )
+    )
+    return {row["meter_id"]: row for row in rows}
+
+
+def _check_readings(
+    entries: Sequence[tuple[WaterMeter, Decimal]], year: int, month: int, exclude_id=None
+) -> None:
+    validate_month(year, month)
+    meter_ids = [meter.pk for meter, _ in entries]
+    if len(set(meter_ids)) != len(meter_ids):
+        raise ValidationError({"value": ["Each meter takes one reading per month."]})
+    known = _neighbours(meter_ids, year, month, exclude_id)
+    errors = []
+    for meter, value in entries:
+        row = known.get(meter.pk, {})
+        label = f"meter {meter.serial}"
+        if value < 0:
+            errors.append(f"{label}: a reading cannot be negative.")
+        elif not _is_active(meter, year, month):
+            errors.append(f"{label} is not installed in {year}-{month:02d}.")
+        elif row.get("same"):
+            errors.append(f"{label} already has a reading for {year}-{month:02d}.")
+        elif value < meter.initial_value:
+            errors.append(f"{label}: {value} is below its initial value {meter.initial_value}.")
+        elif row.get("earlier") is not None and value < row["earlier"]:
+            errors.append(
+                f"{label}: {value} is below the earlier reading {row['earlier']} "
+                "(record a meter replacement if the meter was changed)."
+            )
+        elif row.get("later") is not None and value > row["later"]:
+            errors.append(f"{label}: {value} is above the later reading {row['later']}.")
+    if errors:
+        raise ValidationError({"value": errors})
+
+
+@transaction.atomic
+def record_readings(
+    *, entries: Sequence[tuple[WaterMeter, Decimal]], year: int, month: int
+) -> list[MeterReading]:
+    """Store one month's readings, all or none. A reading must not be below the meter's earlier
+    readings nor above its later ones (cumulative dials only go up); a replaced meter starts a
+    new series."""
+    # Lock the meters (in id order) so two requests cannot interleave their checks.
+    list(
+        WaterMeter.objects.select_for_update()
+        .filter(pk__in=[meter.pk for meter, _ in entries])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    _check_readings(entries, year, month)
+    try:
+        with transaction.atomic():
+            return MeterReading.objects.bulk_create(
+                MeterReading(meter=meter, year=year, month=month, value=value)
+                for meter, value in entries
+            )
+    except IntegrityError as exc:
+        raise ValidationError({"value": ["A reading for this month was just recorded."]}) from exc
+
+
+@transaction.atomic
+def update_reading(*, reading: MeterReading, value: Decimal) -> MeterReading:
+    """Correct a reading's value, under the same rules as recording it."""
+    meter = WaterMeter.objects.select_for_update().get(pk=reading.meter_id)
+    _check_readings([(meter, value)], reading.year, reading.month, exclude_id=reading.pk)
+    reading.value = value
+    reading.save(update_fields=["value"])
+    return reading
+
+
+def delete_reading(*, reading: MeterReading) -> None:
+    """Delete a reading (charges already calculated keep their values until recalculated)."""
+    reading.delete()
+
+
+def _meters_for(
+    *, house: House, year: int, month: int, specs: Sequence[ReadingSpec]
+) -> list[WaterMeter]:
+    """Resolve each spec to a meter: by serial, else the flat's only active meter; a flat with
+    no meter gets one installed on the month's first day; several meters need a serial."""
+    numbers = {spec.flat_number for spec in specs}
+    flats = {flat.number: flat for flat in Flat.objects.filter(house=house, number__in=numbers)}
+    missing = sorted(numbers - flats.keys())
+    if missing:
+        raise ValidationError({"flats": [f"No flat {missing} in this house."]})
+    active: dict[int, list[WaterMeter]] = {flat.pk: [] for flat in flats.values()}
+    meters = WaterMeter.objects.filter(flat__in=flats.values()).order_by("pk")
+    for meter in meters:
+        if _is_active(meter, year, month):
+            active[meter.flat_id].append(meter)
+    by_serial = {meter.serial: meter for meter in meters}
+    resolved, to_install = [], []
+    for spec in specs:
+        flat = flats[spec.flat_number]
+        flat_meters = active[flat.pk]
+        if spec.serial:
+            meter = by_serial.get(spec.serial)
+            if meter is None or meter.flat_id != flat.pk:
+                raise ValidationError(
+                    {"serial": [f"Flat {flat.number} has no meter {spec.serial!r}."]}
+                )
+        elif len(flat_meters) == 1:
+            meter = flat_meters[0]
+        elif not flat_meters:
+            meter = WaterMeter(
+                flat=flat, serial=new_serial(), installed_on=month_start(year, month)
+            )
+            to_install.append(meter)
+            flat_meters.append(meter)
+        else:
+            serials = ", ".join(m.serial for m in flat_meters)
+            raise ValidationError(
+                {"serial": [f"Flat {flat.number} has several meters ({serials}): give serial."]}
+            )
+        resolved.append(meter)
+    WaterMeter.objects.bulk_create(to_install)
+    return resolved
+
+
+@transaction.atomic
+def record_house_readings(
+    *, house: House, year: int, month: int, readings: Sequence[ReadingSpec]
+) -> list[MeterReading]:
+    """Enter one month's readings for flats of a house (the way operators enter them), all or
+    none."""
+    validate_month(year, month)
+    meters = _meters_for(house=house, year=year, month=month, specs=readings)
+    return record_readings(
+        entries=[(meter, spec.value) for meter, spec in zip(meters, readings, strict=True)],
+        year=year,
+        month=month,
+    )
+
+
+def delete_meter(*, meter: WaterMeter) -> None:
+    """Delete a meter entered by mistake, with its readings (a replaced meter is closed with
+    `replace_meter` instead, so that its history stays)."""
+    meter.delete()
