@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -140,7 +141,6 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-CELERY_DEFAULT_QUEUE = env.str("CELERY_DEFAULT_QUEUE", default="celery")
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -222,7 +222,7 @@ KAFKA_CONSUMER_GROUP = env.str("KAFKA_CONSUMER_GROUP", default="receipts-consume
 
 # --- Stores ---------------------------------------------------------------------------------
 STORE_IDS = env.str("STORE_IDS", default="").split()
-REPORT_TIME = env.str("REPORT_TIME", default="21:00")
+REPORT_TIME = env.str("REPORT_TIME", default="21:00").strip("'\"")
 SPECIAL_USER = env.str("SPECIAL_USER", default="")
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org/bot")
@@ -261,4 +261,38 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Periodic jobs (Celery beat): the one place where they are scheduled ---------------------
+CELERY_TIMEZONE = TIME_ZONE
+_report_hour, _, _report_minute = REPORT_TIME.partition(":")
+CELERY_BEAT_SCHEDULE = {
+    "receipts-hourly-rollup": {
+        "task": "receipts.rollup_recent_hours",
+        "schedule": crontab(minute=1),
+    },
+    "stores-daily-telegram-report": {
+        "task": "stores.send_stock_report",
+        "schedule": crontab(hour=int(_report_hour), minute=int(_report_minute or 0)),
+    },
+    "balances-refresh-exchange-rates": {
+        "task": "accounts.refresh_exchange_rates",
+        "schedule": crontab(hour="*/6", minute=7),
+    },
+    "balances-verify-ledger": {
+        "task": "accounts.verify_ledger",
+        "schedule": crontab(hour=3, minute=17),
+    },
+    "billing-resume-stalled-runs": {
+        "task": "billing.resume_stalled_runs",
+        "schedule": crontab(minute="*/5"),
+    },
+    "accounts-purge-signin-codes": {
+        "task": "accounts.purge_signin_codes",
+        "schedule": crontab(hour=4, minute=41),
+    },
+    "core-purge-idempotency-keys": {
+        "task": "core.purge_idempotency_keys",
+        "schedule": crontab(hour=4, minute=23),
+    },
 }
