@@ -1,0 +1,254 @@
+"""The producer side: accept receipts once, journal every one, hand new ones to the stream."""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils import timezone
+from psycopg2.extras import Json, execute_values
+
+from receipts import journal
+from receipts.models import Channel, DeadLetter, Receipt
+from receipts.services.consumption import consume_events
+from receipts.validation import (
+    CleanReceipt,
+    ReceiptInvalid,
+    fingerprint,
+    transaction_id_of,
+    validate_receipt,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_BULK = 1000
+
+
+class Outcome:
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+    INVALID = "invalid"
+
+
+@dataclass
+class IngestResult:
+    index: int
+    transaction_id: str
+    outcome: str
+    receipt_id: int | None = None
+    errors: dict | None = None
+    clean: CleanReceipt | None = field(default=None, repr=False)
+    canonical: dict | None = field(default=None, repr=False)
+    fingerprint: str = ""
+
+
+def _insert_receipts(
+    accepted: list[IngestResult], *, caller_id: int | None, channel: str
+) -> dict[str, int]:
+    """INSERT ... ON CONFLICT DO NOTHING RETURNING: {transaction_id: id} of the rows written.
+
+    Raw SQL because the ORM cannot say which rows of a conflict-ignoring bulk insert were new,
+    and the bulk endpoint needs exactly that in one round trip.
+    """
+    if not accepted:
+        return {}
+    now = timezone.now()
+    rows = []
+    for result in accepted:
+        clean = result.clean
+        rows.append(
+            (
+                clean.transaction_id,
+                clean.timestamp,
+                clean.place_id,
+                clean.place_name,
+                clean.payment_method,
+                clean.total_amount,
+                clean.nds_amount,
+                clean.tips_amount,
+                Json(result.canonical["items"]),
+                result.fingerprint,
+                channel,
+                caller_id,
+                now,
+            )
+        )
+    sql = (
+        f"INSERT INTO {Receipt._meta.db_table} (transaction_id, timestamp, place_id, place_name, "
+        "payment_method, total_amount, nds_amount, tips_amount, items, fingerprint, channel, "
+        "posted_by_id, received_at) VALUES %s "
+        "ON CONFLICT (transaction_id) DO NOTHING RETURNING transaction_id, id"
+    )
+    with connection.cursor() as cursor:
+        written = execute_values(cursor.cursor, sql, rows, page_size=len(rows), fetch=True)
+    return dict(written)
+
+
+def ingest_receipts(*, payloads: list, caller=None, channel: str, count_now: bool = False):
+    """Validate and store receipts; return one `IngestResult` per payload, in order.
+
+    A `transaction_id` is accepted once: the same content again is a `duplicate` (nothing is
+    counted again), other content a `conflict`. Invalid and conflicting receipts go to the
+    dead-letter table; every receipt gets a journal line. New receipts are published to the
+    stream after commit, or, with `count_now` (the consumer's direct entry point), counted in
+    the same transaction.
+    """
+    results: list[IngestResult] = []
+    accepted: dict[str, IngestResult] = {}  # first valid receipt per transaction_id
+    for index, payload in enumerate(payloads):
+        try:
+            clean = validate_receipt(payload)
+        except ReceiptInvalid as exc:
+            results.append(
+                IngestResult(index, transaction_id_of(payload), Outcome.INVALID, errors=exc.errors)
+            )
+            continue
+        canonical = clean.canonical()
+        result = IngestResult(
+            index,
+            clean.transaction_id,
+            Outcome.CREATED,
+            clean=clean,
+            canonical=canonical,
+            fingerprint=fingerprint(canonical),
+        )
+        first = accepted.get(clean.transaction_id)
+        if first is not None:  # the same id twice in one request: compare with the first
+            same = first.fingerprint == result.fingerprint
+            result.outcome = Outcome.DUPLICATE if same else Outcome.CONFLICT
+        else:
+            accepted[clean.transaction_id] = result
+        results.append(result)
+
+    caller_id = caller.pk if caller is not None and caller.is_authenticated else None
+    with transaction.atomic():
+        written = _insert_receipts(list(accepted.values()), caller_id=caller_id, channel=channel)
+        existing_ids = [tid for tid in accepted if tid not in written]
+        existing = {
+            tid: (pk, fp)
+            for tid, pk, fp in Receipt.objects.filter(transaction_id__in=existing_ids).values_list(
+                "transaction_id", "id", "fingerprint"
+            )
+        }
+        for result in results:
+            if result.outcome == Outcome.INVALID:
+                continue
+            tid = result.transaction_id
+            if tid in written:
+                result.receipt_id = written[tid]
+                if accepted[tid] is not result:
+                    continue  # outcome already set against the first of the batch
+            elif tid in existing:
+                result.receipt_id, stored_fingerprint = existing[tid]
+                same = stored_fingerprint == result.fingerprint
+                result.outcome = Outcome.DUPLICATE if same else Outcome.CONFLICT
+        for result in results:
+            if result.outcome == Outcome.CONFLICT:
+                result.errors = {
+                    "transaction_id": [
+                        f"A receipt with transaction_id {result.transaction_id!r} was already "
+                        "accepted with different content."
+                    ]
+                }
+        _dead_letters(results, payloads, caller_id=caller_id, channel=channel)
+        fresh = [r.canonical for r in results if r.outcome == Outcome.CREATED]
+        if count_now:
+            # Counting is idempotent, so a duplicate that the stream has not counted yet is
+            # counted here rather than waited for.
+            counted = [r.canonical for r in results if r.outcome == Outcome.DUPLICATE]
+            consume_events(events=fresh + counted, channel=channel)
+        elif fresh:
+            transaction.on_commit(lambda: _publish_safely(fresh))
+    journal.write(
+        [
+            journal.journal_record(
+                event="receipt",
+                outcome=r.outcome,
+                caller=caller,
+                channel=channel,
+                transaction_id=r.transaction_id,
+                **({"errors": r.errors} if r.errors else {}),
+                receipt=payloads[r.index],
+            )
+            for r in results
+        ]
+    )
+    return results
+
+
+def _dead_letters(results, payloads, *, caller_id: int | None, channel: str) -> None:
+    refused = [r for r in results if r.outcome in (Outcome.INVALID, Outcome.CONFLICT)]
+    DeadLetter.objects.bulk_create(
+        DeadLetter(
+            channel=channel,
+            reason=DeadLetter.Reason.INVALID
+            if r.outcome == Outcome.INVALID
+            else DeadLetter.Reason.CONFLICT,
+            transaction_id=r.transaction_id,
+            caller_id=caller_id,
+            errors=r.errors or {},
+            payload=payloads[r.index],
+        )
+        for r in refused
+    )
+
+
+def _publish_safely(events: list[dict]) -> None:
+    # The receipt is committed by now: a broker outage must not turn the answer into a 500.
+    # `republish_stranded` (run by the hourly job) sends whatever never got counted.
+    from receipts.transports import publish
+
+    try:
+        publish(events)
+    except Exception:
+        logger.exception("Could not publish %d receipt event(s); the sweeper will", len(events))
+
+
+def journal_refused_request(*, request, outcome: str, channel: str, detail: str) -> None:
+    """Journal a request refused before its body was read (not signed in, not allowed)."""
+    journal.write(
+        [
+            journal.journal_record(
+                event="receipt",
+                outcome=outcome,
+                caller=getattr(request, "user", None),
+                channel=channel,
+                detail=detail,
+            )
+        ]
+    )
+
+
+def record_malformed_request(*, caller, channel: str, errors: dict, payload) -> None:
+    """A request whose body is not a receipt (or list of them) at all: dead letter + journal."""
+    caller_id = caller.pk if caller is not None and caller.is_authenticated else None
+    DeadLetter.objects.create(
+        channel=channel,
+        reason=DeadLetter.Reason.MALFORMED,
+        caller_id=caller_id,
+        errors=errors,
+        payload=payload if isinstance(payload, dict | list) else None,
+    )
+    journal.write(
+        [
+            journal.journal_record(
+                event="receipt",
+                outcome=Outcome.INVALID,
+                caller=caller,
+                channel=channel,
+                errors=errors,
+                receipt=payload,
+            )
+        ]
+    )
+
+
+__all__ = [
+    "MAX_BULK",
+    "Channel",
+    "IngestResult",
+    "Outcome",
+    "ingest_receipts",
+    "journal_refused_request",
+    "record_malformed_request",
+]
