@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 
-from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from core.money import KOPECK, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 # The seed's example: total_amount is the sum of the items (2 x 10.99 + 5.49 = 27.47); tips
 # come on top and are not part of it.
@@ -146,12 +146,12 @@ def _money(data: dict, name: str, errors: dict, *, required: bool = True) -> Dec
         errors[name] = ["Ensure this value is greater than or equal to 0."]
     elif number >= MONEY_LIMIT:
         errors[name] = [f"Ensure this value is less than {MONEY_LIMIT}."]
-    elif -number.as_tuple().exponent > MONEY_DECIMAL_PLACES:
+    elif number != number.quantize(KOPECK):  # trailing zeros ("27.470") are fine
         errors[name] = [
             f"Ensure that there are no more than {MONEY_DECIMAL_PLACES} decimal places."
         ]
     else:
-        return number.quantize(Decimal("0.01"))
+        return number.quantize(KOPECK)
     return Decimal(0)
 
 
