@@ -133,24 +133,34 @@ def consume_events(*, events: list, channel: str = Channel.STREAM) -> ConsumeRes
     with transaction.atomic():
         if cleans:
             lock_rollups(exclusive=False)
-            places = _upsert_places([clean for clean, _ in cleans])
-            categories = _upsert_categories(
-                {item.category for clean, _ in cleans for item in clean.items}
-            )
-            inserted = _insert_purchases(cleans, places)
-            stored = dict(
-                Purchase.objects.filter(
-                    transaction_id__in=[tid for tid in by_id if tid not in inserted]
-                ).values_list("transaction_id", "fingerprint")
-            )
+            # Redeliveries are the common case: leave them out before touching places.
+            stored = _stored_fingerprints(list(by_id))
+            new = [(clean, fp) for clean, fp in cleans if clean.transaction_id not in stored]
+            inserted: dict[str, int] = {}
+            if new:
+                places = _upsert_places([clean for clean, _ in new])
+                categories = _upsert_categories(
+                    {item.category for clean, _ in new for item in clean.items}
+                )
+                inserted = _insert_purchases(new, places)
+                # Rows a concurrent consumer inserted first are judged like earlier ones.
+                stored.update(
+                    _stored_fingerprints(
+                        [
+                            clean.transaction_id
+                            for clean, _ in new
+                            if clean.transaction_id not in inserted
+                        ]
+                    )
+                )
+                fresh = [(by_id[tid][0], pk) for tid, pk in inserted.items()]
+                _insert_purchase_categories(fresh, places, categories)
+                _add_to_rollups(fresh, places, categories)
             for tid, stored_fp in stored.items():
                 if stored_fp == by_id[tid][1]:
                     result.duplicates.append(tid)
                 else:
                     refused.append(_conflict_letter(by_id[tid][0].canonical(), tid, channel))
-            fresh = [(by_id[tid][0], pk) for tid, pk in inserted.items()]
-            _insert_purchase_categories(fresh, places, categories)
-            _add_to_rollups(fresh, places, categories)
             result.counted = list(inserted)
         if refused:
             DeadLetter.objects.bulk_create(refused)
@@ -169,6 +179,16 @@ def consume_events(*, events: list, channel: str = Channel.STREAM) -> ConsumeRes
             ]
         )
     return result
+
+
+def _stored_fingerprints(transaction_ids: list[str]) -> dict[str, str]:
+    if not transaction_ids:
+        return {}
+    return dict(
+        Purchase.objects.filter(transaction_id__in=transaction_ids).values_list(
+            "transaction_id", "fingerprint"
+        )
+    )
 
 
 def _insert_purchases(cleans, places: dict[str, int]) -> dict[str, int]:

@@ -154,9 +154,7 @@ def test_tips_are_optional(pos_client):
 
 
 def test_total_may_differ_from_the_items_by_one_kopeck(pos_client):
-    response = pos_client.post(
-        "/api/checks/", receipt_payload(total_amount="27.48"), format="json"
-    )
+    response = pos_client.post("/api/checks/", receipt_payload(total_amount="27.48"), format="json")
 
     assert response.status_code == 201
 
