@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka.admin import AdminClient, NewTopic
 from django.conf import settings
 from django.db import close_old_connections
 
@@ -48,6 +49,30 @@ def get_producer() -> Producer:
             )
             _producer_key = key
         return _producer
+
+
+def close_producer() -> None:
+    """Deliver what is queued and drop the process' producer (tests, shutdown)."""
+    global _producer, _producer_key
+    with _producer_lock:
+        if _producer is not None:
+            _producer.flush(FLUSH_TIMEOUT_SECONDS)
+        _producer, _producer_key = None, None
+
+
+def ensure_topic(*, bootstrap_servers: str, topic: str, partitions: int = 3) -> bool:
+    """Create the topic if the broker lacks it; True if it was created."""
+    admin = AdminClient({"bootstrap.servers": bootstrap_servers})
+    if topic in admin.list_topics(timeout=10).topics:
+        return False
+    future = admin.create_topics([NewTopic(topic, num_partitions=partitions)])[topic]
+    try:
+        future.result(15)
+    except KafkaException as exc:
+        if exc.args[0].code() != KafkaError.TOPIC_ALREADY_EXISTS:
+            raise
+        return False
+    return True
 
 
 def publish(events: list[dict]) -> None:

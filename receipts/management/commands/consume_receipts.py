@@ -16,9 +16,14 @@ class Command(BaseCommand):
         parser.add_argument("--topic", default=settings.KAFKA_RECEIPTS_TOPIC)
         parser.add_argument("--group", default=settings.KAFKA_CONSUMER_GROUP)
         parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument(
+            "--no-create-topic",
+            action="store_true",
+            help="Do not create the topic when the broker lacks it.",
+        )
 
     def handle(self, *args, **options):
-        from receipts.transports.kafka_transport import ReceiptStreamConsumer
+        from receipts.transports.kafka_transport import ReceiptStreamConsumer, ensure_topic
 
         stopping = False
 
@@ -35,6 +40,10 @@ class Command(BaseCommand):
                 f"refused={len(result.refused)}"
             )
 
+        if not options["no_create_topic"] and ensure_topic(
+            bootstrap_servers=options["bootstrap_servers"], topic=options["topic"]
+        ):
+            self.stdout.write(f"Created topic {options['topic']}")
         consumer = ReceiptStreamConsumer(
             bootstrap_servers=options["bootstrap_servers"],
             topic=options["topic"],
