@@ -18,6 +18,7 @@ from django.conf import settings
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 DEFAULT_BACKUPS = 10
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 class Journal:
@@ -32,10 +33,7 @@ class Journal:
     def write(self, records: list[dict]) -> None:
         if not records:
             return
-        data = "".join(
-            json.dumps(record, ensure_ascii=False, default=str, separators=(",", ":")) + "\n"
-            for record in records
-        ).encode()
+        data = "".join(_ENCODER.encode(record) + "\n" for record in records).encode()
         with self._lock:
             fd = self._current_fd()
             os.write(fd, data)

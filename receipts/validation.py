@@ -36,7 +36,20 @@ STRING_LIMITS = {
     "category": 100,
 }
 MONEY_LIMIT = Decimal(10) ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)
+ZERO = Decimal("0.00")
+# One encoder for all: json.dumps() with options builds a new encoder per call.
+COMPACT_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 REQUIRED = "This field is required."
+FINGERPRINT_FIELDS = (
+    "transaction_id",
+    "timestamp",
+    "total_amount",
+    "nds_amount",
+    "tips_amount",
+    "payment_method",
+    "place_id",
+    "place_name",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +113,15 @@ class ReceiptInvalid(Exception):
 
 
 def fingerprint(canonical: dict) -> str:
-    payload = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    """sha256 of the canonical content (a flat JSON list: cheap, unambiguous, key-order free)."""
+    flat = [canonical[name] for name in FINGERPRINT_FIELDS]
+    flat.append(
+        [
+            [item["product_id"], item["quantity"], item["price"], item["category"]]
+            for item in canonical["items"]
+        ]
+    )
+    return hashlib.sha256(COMPACT_JSON.encode(flat).encode()).hexdigest()
 
 
 def _missing(data: dict, name: str) -> str:
@@ -126,33 +146,35 @@ def _string(data: dict, name: str, errors: dict) -> str:
 
 def _money(data: dict, name: str, errors: dict, *, required: bool = True) -> Decimal:
     if name not in data and not required:
-        return Decimal("0.00")
+        return ZERO
     value = data.get(name)
     if value is None:
         errors[name] = [_missing(data, name)]
-        return Decimal(0)
+        return ZERO
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         errors[name] = ["A valid number is required."]
-        return Decimal(0)
+        return ZERO
     try:
         # str() first: a JSON float 10.99 means the decimal 10.99, not its binary neighbour.
-        number = Decimal(str(value).strip())
+        number = Decimal(value.strip() if isinstance(value, str) else str(value))
     except InvalidOperation:
         errors[name] = ["A valid number is required."]
-        return Decimal(0)
+        return ZERO
     if not number.is_finite():
         errors[name] = ["A valid number is required."]
-    elif number < 0:
+        return ZERO
+    rounded = number.quantize(KOPECK) if number < MONEY_LIMIT else number
+    if number < 0:
         errors[name] = ["Ensure this value is greater than or equal to 0."]
     elif number >= MONEY_LIMIT:
         errors[name] = [f"Ensure this value is less than {MONEY_LIMIT}."]
-    elif number != number.quantize(KOPECK):  # trailing zeros ("27.470") are fine
+    elif rounded != number:  # trailing zeros ("27.470") are fine
         errors[name] = [
             f"Ensure that there are no more than {MONEY_DECIMAL_PLACES} decimal places."
         ]
     else:
-        return number.quantize(KOPECK)
-    return Decimal(0)
+        return rounded
+    return ZERO
 
 
 def _timestamp(data: dict, errors: dict) -> datetime | None:

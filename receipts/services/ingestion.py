@@ -5,12 +5,12 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.utils import timezone
-from psycopg2.extras import Json, execute_values
 
 from receipts import journal
 from receipts.models import Channel, DeadLetter, Receipt
 from receipts.services.consumption import consume_events
 from receipts.validation import (
+    COMPACT_JSON,
     CleanReceipt,
     ReceiptInvalid,
     fingerprint,
@@ -45,18 +45,19 @@ class IngestResult:
 def _insert_receipts(
     accepted: list[IngestResult], *, caller_id: int | None, channel: str
 ) -> dict[str, int]:
-    """INSERT ... ON CONFLICT DO NOTHING RETURNING: {transaction_id: id} of the rows written.
+    """Insert new receipts, skipping known ids; return {transaction_id: id} of the rows written.
 
-    Raw SQL because the ORM cannot say which rows of a conflict-ignoring bulk insert were new,
-    and the bulk endpoint needs exactly that in one round trip.
+    Raw SQL because the ORM cannot say which rows of a conflict-ignoring bulk insert were new.
+    One array per column through `unnest` keeps a 1,000-receipt request to one short statement
+    (a VALUES list would be built row by row in Python).
     """
     if not accepted:
         return {}
-    now = timezone.now()
-    rows = []
+    columns: list[list] = [[] for _ in range(10)]
     for result in accepted:
         clean = result.clean
-        rows.append(
+        for column, value in zip(
+            columns,
             (
                 clean.transaction_id,
                 clean.timestamp,
@@ -66,22 +67,24 @@ def _insert_receipts(
                 clean.total_amount,
                 clean.nds_amount,
                 clean.tips_amount,
-                Json(result.canonical["items"]),
+                COMPACT_JSON.encode(result.canonical["items"]),
                 result.fingerprint,
-                channel,
-                caller_id,
-                now,
-            )
-        )
+            ),
+            strict=True,
+        ):
+            column.append(value)
     sql = (
         f"INSERT INTO {Receipt._meta.db_table} (transaction_id, timestamp, place_id, place_name, "
         "payment_method, total_amount, nds_amount, tips_amount, items, fingerprint, channel, "
-        "posted_by_id, received_at) VALUES %s "
+        "posted_by_id, received_at) "
+        "SELECT r.*, %s, %s, %s FROM unnest(%s::varchar[], %s::timestamptz[], %s::varchar[], "
+        "%s::varchar[], %s::varchar[], %s::numeric[], %s::numeric[], %s::numeric[], "
+        "%s::jsonb[], %s::varchar[]) AS r "
         "ON CONFLICT (transaction_id) DO NOTHING RETURNING transaction_id, id"
     )
     with connection.cursor() as cursor:
-        written = execute_values(cursor.cursor, sql, rows, page_size=len(rows), fetch=True)
-    return dict(written)
+        cursor.execute(sql, [channel, caller_id, timezone.now(), *columns])
+        return dict(cursor.fetchall())
 
 
 def ingest_receipts(*, payloads: list, caller=None, channel: str, count_now: bool = False):
