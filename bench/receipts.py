@@ -4,8 +4,8 @@ Runs against a scratch database `<DATABASE_URL's name>_bench` (created, migrated
 the end unless --keep-db), a gunicorn server and a Celery worker it starts itself on free
 loopback ports, and prints its figures. Tests never assert speed; this is where it is measured.
 
-    DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/hc REDIS_URL=redis://127.0.0.1:6379/5 \\
-        .venv/bin/python bench/receipts.py [--quick]
+    DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/hc \\
+        REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/receipts.py [--quick]
 """
 
 import argparse

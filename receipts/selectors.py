@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from core.money import round_money
@@ -125,9 +125,3 @@ def last_day_series(*, place: Place, now: datetime | None = None) -> list[dict]:
             }
         )
     return series
-
-
-def dead_letter_counts() -> dict[str, int]:
-    from receipts.models import DeadLetter
-
-    return dict(DeadLetter.objects.values_list("reason").annotate(n=Count("id")))

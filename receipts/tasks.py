@@ -18,9 +18,9 @@ def process_receipt_events(events: list[dict]) -> dict:
 
 @shared_task(name="receipts.rollup_recent_hours")
 def rollup_recent_hours() -> dict:
-    """Hourly (beat): resend stranded receipts, then recompute the last few hours' rollups."""
-    republished = rollups.republish_stranded()
+    """Hourly (beat): recompute the last few hours' rollups, then resend stranded receipts."""
     result = rollups.rollup_recent_hours()
+    republished = rollups.republish_stranded()
     return {
         "republished": republished,
         "since": result.since.isoformat(),

@@ -83,7 +83,7 @@ class ReceiptPostView(APIView):
     def read_body(self, request):
         try:
             return request.data
-        except exceptions.ParseError as exc:
+        except (exceptions.ParseError, exceptions.UnsupportedMediaType) as exc:
             record_malformed_request(
                 caller=request.user,
                 channel=self.channel,
@@ -164,7 +164,7 @@ class AddChecksView(SingleReceiptView):
     "statuses as the single endpoint (created, duplicate, conflict, invalid + errors). A body "
     "that is not such an array is refused as a whole with 400. Requires "
     "`receipts.post_receipts`.",
-    request={"application/json": {"type": "array", "items": {"type": "object"}}},
+    request=ReceiptInSerializer(many=True),
     responses={200: BulkOutSerializer, **ERRORS},
 )
 class BulkChecksView(ReceiptPostView):
@@ -284,21 +284,21 @@ class PlaceAnalyticsView(APIView):
         return Response(PlaceAnalyticsSerializer(data).data)
 
 
-@extend_schema(
-    tags=["analytics"],
-    summary="Chart of the last 24 hours of one place (SVG)",
-    operation_id="api_analytics_chart_retrieve",
-    description="Purchases and takings per hour over the last 24 hours as an SVG bar chart. "
-    "Analysts only.",
-    responses={
-        (200, "image/svg+xml"): OpenApiTypes.STR,
-        **READ_ERRORS,
-        404: OpenApiResponse(description="Unknown place."),
-    },
-)
 class PlaceChartView(APIView):
     permission_classes = [IsAnalyst]
 
+    @extend_schema(
+        tags=["analytics"],
+        summary="Chart of the last 24 hours of one place (SVG)",
+        operation_id="api_analytics_chart_retrieve",
+        description="Purchases and takings per hour over the last 24 hours as an SVG bar "
+        "chart. Analysts only.",
+        responses={
+            (200, "image/svg+xml"): OpenApiTypes.STR,
+            **READ_ERRORS,
+            404: OpenApiResponse(description="Unknown place."),
+        },
+    )
     def get(self, request, place_id: str):
         place = _place(place_id)
         svg = charts.last_day_svg(place=place, series=selectors.last_day_series(place=place))

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from receipts import journal
-from receipts.models import Channel, DeadLetter, Receipt
+from receipts.models import DeadLetter, Receipt
 from receipts.services.consumption import consume_events
 from receipts.validation import (
     COMPACT_JSON,
@@ -244,14 +244,3 @@ def record_malformed_request(*, caller, channel: str, errors: dict, payload) -> 
             )
         ]
     )
-
-
-__all__ = [
-    "MAX_BULK",
-    "Channel",
-    "IngestResult",
-    "Outcome",
-    "ingest_receipts",
-    "journal_refused_request",
-    "record_malformed_request",
-]

@@ -250,3 +250,11 @@ def test_add_checks_validates_like_checks(pos_client):
     assert response.status_code == 400
     assert "total_amount" in response.json()
     assert not Purchase.objects.exists()
+
+
+def test_form_encoded_body_is_a_415_and_journalled(pos_client, read_journal):
+    response = pos_client.post("/api/checks/", {"transaction_id": "x"}, format="multipart")
+
+    assert response.status_code == 415
+    assert not Receipt.objects.exists()
+    assert read_journal()[0]["outcome"] == "invalid"
