@@ -45,7 +45,7 @@ class ConsumeResult:
 
 def hour_of(moment: datetime) -> datetime:
     """Start of the hour `moment` falls in, in the configured time zone."""
-    local = timezone.localtime(moment)
+    local = moment.astimezone(timezone.get_current_timezone())
     return local.replace(minute=0, second=0, microsecond=0)
 
 
@@ -191,8 +191,12 @@ def _stored_fingerprints(transaction_ids: list[str]) -> dict[str, str]:
     )
 
 
+def _columns(rows: list[tuple]) -> list[list]:
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
 def _insert_purchases(cleans, places: dict[str, int]) -> dict[str, int]:
-    now = timezone.now()
+    # Arrays through unnest: one short statement for a whole batch (see ingestion).
     rows = [
         (
             clean.transaction_id,
@@ -203,17 +207,19 @@ def _insert_purchases(cleans, places: dict[str, int]) -> dict[str, int]:
             clean.nds_amount,
             clean.tips_amount,
             fp,
-            now,
         )
         for clean, fp in sorted(cleans, key=lambda pair: pair[0].transaction_id)
     ]
     sql = (
         f"INSERT INTO {Purchase._meta.db_table} (transaction_id, place_id, timestamp, hour, "
-        "total_amount, nds_amount, tips_amount, fingerprint, counted_at) VALUES %s "
+        "total_amount, nds_amount, tips_amount, fingerprint, counted_at) "
+        "SELECT p.*, %s FROM unnest(%s::varchar[], %s::bigint[], %s::timestamptz[], "
+        "%s::timestamptz[], %s::numeric[], %s::numeric[], %s::numeric[], %s::varchar[]) AS p "
         "ON CONFLICT (transaction_id) DO NOTHING RETURNING transaction_id, id"
     )
     with connection.cursor() as cursor:
-        return dict(execute_values(cursor.cursor, sql, rows, page_size=len(rows), fetch=True))
+        cursor.execute(sql, [timezone.now(), *_columns(rows)])
+        return dict(cursor.fetchall())
 
 
 def _insert_purchase_categories(fresh, places, categories) -> None:
@@ -226,10 +232,12 @@ def _insert_purchase_categories(fresh, places, categories) -> None:
         return
     sql = (
         f"INSERT INTO {PurchaseCategory._meta.db_table} "
-        "(purchase_id, category_id, place_id, hour, spent) VALUES %s"
+        "(purchase_id, category_id, place_id, hour, spent) "
+        "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[], "
+        "%s::numeric[])"
     )
     with connection.cursor() as cursor:
-        execute_values(cursor.cursor, sql, rows, page_size=len(rows))
+        cursor.execute(sql, _columns(rows))
 
 
 def _add_to_rollups(fresh, places, categories) -> None:
