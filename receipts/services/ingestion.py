@@ -96,8 +96,41 @@ def ingest_receipts(*, payloads: list, caller=None, channel: str, count_now: boo
     stream after commit, or, with `count_now` (the consumer's direct entry point), counted in
     the same transaction.
     """
+    results, accepted = _validate_all(payloads)
+    caller_id = caller.pk if caller is not None and caller.is_authenticated else None
+    with transaction.atomic():
+        written = _insert_receipts(list(accepted.values()), caller_id=caller_id, channel=channel)
+        _compare_with_stored(results, accepted, written)
+        _dead_letters(results, payloads, caller_id=caller_id, channel=channel)
+        fresh = [r.canonical for r in results if r.outcome == Outcome.CREATED]
+        if count_now:
+            # Counting is idempotent, so a duplicate that the stream has not counted yet is
+            # counted here rather than waited for.
+            again = [r.canonical for r in results if r.outcome == Outcome.DUPLICATE]
+            consume_events(events=fresh + again, channel=channel)
+        elif fresh:
+            transaction.on_commit(lambda: _publish_safely(fresh))
+    journal.write(
+        [
+            journal.journal_record(
+                event="receipt",
+                outcome=r.outcome,
+                caller=caller,
+                channel=channel,
+                transaction_id=r.transaction_id,
+                **({"errors": r.errors} if r.errors else {}),
+                receipt=payloads[r.index],
+            )
+            for r in results
+        ]
+    )
+    return results
+
+
+def _validate_all(payloads: list) -> tuple[list[IngestResult], dict[str, IngestResult]]:
+    """Results in request order, and the first valid receipt of each transaction_id."""
     results: list[IngestResult] = []
-    accepted: dict[str, IngestResult] = {}  # first valid receipt per transaction_id
+    accepted: dict[str, IngestResult] = {}
     for index, payload in enumerate(payloads):
         try:
             clean = validate_receipt(payload)
@@ -116,67 +149,42 @@ def ingest_receipts(*, payloads: list, caller=None, channel: str, count_now: boo
             fingerprint=fingerprint(canonical),
         )
         first = accepted.get(clean.transaction_id)
-        if first is not None:  # the same id twice in one request: compare with the first
-            same = first.fingerprint == result.fingerprint
-            result.outcome = Outcome.DUPLICATE if same else Outcome.CONFLICT
-        else:
+        if first is None:
             accepted[clean.transaction_id] = result
+        else:  # the same id twice in one request: judged against the first
+            _judge(result, first.fingerprint)
         results.append(result)
+    return results, accepted
 
-    caller_id = caller.pk if caller is not None and caller.is_authenticated else None
-    with transaction.atomic():
-        written = _insert_receipts(list(accepted.values()), caller_id=caller_id, channel=channel)
-        existing_ids = [tid for tid in accepted if tid not in written]
-        existing = {
-            tid: (pk, fp)
-            for tid, pk, fp in Receipt.objects.filter(transaction_id__in=existing_ids).values_list(
-                "transaction_id", "id", "fingerprint"
-            )
+
+def _judge(result: IngestResult, stored_fingerprint: str) -> None:
+    if stored_fingerprint == result.fingerprint:
+        result.outcome, result.errors = Outcome.DUPLICATE, None
+    else:
+        result.outcome = Outcome.CONFLICT
+        result.errors = {
+            "transaction_id": [
+                f"A receipt with transaction_id {result.transaction_id!r} was already "
+                "accepted with different content."
+            ]
         }
-        for result in results:
-            if result.outcome == Outcome.INVALID:
-                continue
-            tid = result.transaction_id
-            if tid in written:
-                result.receipt_id = written[tid]
-                if accepted[tid] is not result:
-                    continue  # outcome already set against the first of the batch
-            elif tid in existing:
-                result.receipt_id, stored_fingerprint = existing[tid]
-                same = stored_fingerprint == result.fingerprint
-                result.outcome = Outcome.DUPLICATE if same else Outcome.CONFLICT
-        for result in results:
-            if result.outcome == Outcome.CONFLICT:
-                result.errors = {
-                    "transaction_id": [
-                        f"A receipt with transaction_id {result.transaction_id!r} was already "
-                        "accepted with different content."
-                    ]
-                }
-        _dead_letters(results, payloads, caller_id=caller_id, channel=channel)
-        fresh = [r.canonical for r in results if r.outcome == Outcome.CREATED]
-        if count_now:
-            # Counting is idempotent, so a duplicate that the stream has not counted yet is
-            # counted here rather than waited for.
-            counted = [r.canonical for r in results if r.outcome == Outcome.DUPLICATE]
-            consume_events(events=fresh + counted, channel=channel)
-        elif fresh:
-            transaction.on_commit(lambda: _publish_safely(fresh))
-    journal.write(
-        [
-            journal.journal_record(
-                event="receipt",
-                outcome=r.outcome,
-                caller=caller,
-                channel=channel,
-                transaction_id=r.transaction_id,
-                **({"errors": r.errors} if r.errors else {}),
-                receipt=payloads[r.index],
-            )
-            for r in results
-        ]
-    )
-    return results
+
+
+def _compare_with_stored(results, accepted, written: dict[str, int]) -> None:
+    """Set ids and outcomes: written now, or judged against the receipt stored earlier."""
+    stored = Receipt.objects.filter(
+        transaction_id__in=[tid for tid in accepted if tid not in written]
+    ).values_list("transaction_id", "id", "fingerprint")
+    earlier = {tid: (pk, fp) for tid, pk, fp in stored}
+    for result in results:
+        tid = result.transaction_id
+        if result.outcome == Outcome.INVALID:
+            continue
+        if tid in written:
+            result.receipt_id = written[tid]
+        elif tid in earlier:
+            result.receipt_id, stored_fingerprint = earlier[tid]
+            _judge(result, stored_fingerprint)
 
 
 def _dead_letters(results, payloads, *, caller_id: int | None, channel: str) -> None:

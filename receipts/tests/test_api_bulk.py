@@ -67,3 +67,12 @@ def test_bulk_of_1000_is_accepted(pos_client):
     assert response.status_code == 200
     assert response.json()["created"] == 1000
     assert Receipt.objects.count() == 1000
+
+
+def test_bulk_judges_a_repeated_id_against_the_stored_receipt(pos_client):
+    pos_client.post("/api/checks/", receipt_payload("s"), format="json")
+    body = [receipt_payload("s", place_name="Other"), receipt_payload("s")]
+
+    response = pos_client.post("/api/checks/bulk/", body, format="json")
+
+    assert [r["status"] for r in response.json()["results"]] == ["conflict", "duplicate"]

@@ -1,4 +1,5 @@
 import copy
+import threading
 
 import pytest
 
@@ -258,3 +259,31 @@ def test_form_encoded_body_is_a_415_and_journalled(pos_client, read_journal):
     assert response.status_code == 415
     assert not Receipt.objects.exists()
     assert read_journal()[0]["outcome"] == "invalid"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_posts_of_one_receipt_store_it_once(pos):
+    from django.db import connection
+
+    from receipts.tests.conftest import client_for
+
+    barrier = threading.Barrier(6)
+    statuses = []
+
+    def post() -> None:
+        try:
+            client = client_for(pos)
+            barrier.wait()
+            response = client.post("/api/checks/", receipt_payload(), format="json")
+            statuses.append(response.status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(statuses) == [200] * 5 + [201]
+    assert Receipt.objects.count() == 1
