@@ -136,31 +136,19 @@ def consume_events(*, events: list, channel: str = Channel.STREAM) -> ConsumeRes
             # Redeliveries are the common case: leave them out before touching places.
             stored = _stored_fingerprints(list(by_id))
             new = [(clean, fp) for clean, fp in cleans if clean.transaction_id not in stored]
-            inserted: dict[str, int] = {}
-            if new:
-                places = _upsert_places([clean for clean, _ in new])
-                categories = _upsert_categories(
-                    {item.category for clean, _ in new for item in clean.items}
+            inserted = _count(new) if new else {}
+            # Rows a concurrent consumer inserted first are judged like earlier ones.
+            stored.update(
+                _stored_fingerprints(
+                    [c.transaction_id for c, _ in new if c.transaction_id not in inserted]
                 )
-                inserted = _insert_purchases(new, places)
-                # Rows a concurrent consumer inserted first are judged like earlier ones.
-                stored.update(
-                    _stored_fingerprints(
-                        [
-                            clean.transaction_id
-                            for clean, _ in new
-                            if clean.transaction_id not in inserted
-                        ]
-                    )
-                )
-                fresh = [(by_id[tid][0], pk) for tid, pk in inserted.items()]
-                _insert_purchase_categories(fresh, places, categories)
-                _add_to_rollups(fresh, places, categories)
+            )
             for tid, stored_fp in stored.items():
-                if stored_fp == by_id[tid][1]:
+                clean, fp = by_id[tid]
+                if stored_fp == fp:
                     result.duplicates.append(tid)
                 else:
-                    refused.append(_conflict_letter(by_id[tid][0].canonical(), tid, channel))
+                    refused.append(_conflict_letter(clean.canonical(), tid, channel))
             result.counted = list(inserted)
         if refused:
             DeadLetter.objects.bulk_create(refused)
@@ -179,6 +167,21 @@ def consume_events(*, events: list, channel: str = Channel.STREAM) -> ConsumeRes
             ]
         )
     return result
+
+
+def _count(new: list[tuple[CleanReceipt, str]]) -> dict[str, int]:
+    """Register places and categories, insert purchases, add the inserted ones to the rollups.
+
+    Returns {transaction_id: purchase id} of the purchases this call inserted.
+    """
+    places = _upsert_places([clean for clean, _ in new])
+    categories = _upsert_categories({item.category for clean, _ in new for item in clean.items})
+    inserted = _insert_purchases(new, places)
+    clean_by_id = {clean.transaction_id: clean for clean, _ in new}
+    fresh = [(clean_by_id[tid], pk) for tid, pk in inserted.items()]
+    _insert_purchase_categories(fresh, places, categories)
+    _add_to_rollups(fresh, places, categories)
+    return inserted
 
 
 def _stored_fingerprints(transaction_ids: list[str]) -> dict[str, str]:
