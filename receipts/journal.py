@@ -16,8 +16,8 @@ from pathlib import Path
 
 from django.conf import settings
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-DEFAULT_BACKUPS = 10
+MAX_BYTES = 10 * 1024 * 1024
+BACKUPS = 10
 _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":"))
 
 
@@ -92,11 +92,7 @@ def get_journal() -> Journal:
         if _journal is None or _journal.path != path:
             if _journal is not None:
                 _journal.close()
-            _journal = Journal(
-                path,
-                max_bytes=getattr(settings, "RECEIPTS_JOURNAL_MAX_BYTES", DEFAULT_MAX_BYTES),
-                backups=getattr(settings, "RECEIPTS_JOURNAL_BACKUPS", DEFAULT_BACKUPS),
-            )
+            _journal = Journal(path, max_bytes=MAX_BYTES, backups=BACKUPS)
         return _journal
 
 

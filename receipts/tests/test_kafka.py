@@ -21,6 +21,7 @@ from receipts.tests.factories import PosUserFactory, receipt_payload
 from receipts.transports.kafka_transport import (
     ReceiptStreamConsumer,
     close_producer,
+    ensure_topic,
     get_producer,
     publish,
 )
@@ -153,3 +154,12 @@ def test_posted_receipts_reach_the_consume_receipts_command_through_kafka(
     assert proc.returncode == 0, log.read_text()
     assert "Stopped." in log.read_text()
     assert PlaceHour.objects.get().purchases == 11
+
+
+def test_consume_receipts_creates_a_missing_topic_once(broker):
+    name = f"fresh-{uuid.uuid4().hex[:8]}"
+
+    assert ensure_topic(bootstrap_servers=broker, topic=name) is True
+    assert ensure_topic(bootstrap_servers=broker, topic=name) is False
+    admin = AdminClient({"bootstrap.servers": broker})
+    assert name in admin.list_topics(timeout=10).topics
