@@ -66,12 +66,19 @@ RANGE_PARAMETERS = [
 ]
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
 class ReceiptPostView(APIView):
     """Shared behaviour of the endpoints that receive receipts: journal every refusal too."""
 
     permission_classes = [CanPostReceipts]
     parser_classes = [JSONParser]
     channel = Channel.CHECKS
+    max_body_bytes = 1024 * 1024
 
     def permission_denied(self, request, message=None, code=None):
         outcome = "unauthenticated" if not request.user.is_authenticated else "forbidden"
@@ -81,6 +88,19 @@ class ReceiptPostView(APIView):
         super().permission_denied(request, message=message, code=code)
 
     def read_body(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > self.max_body_bytes:
+            problem = f"At most {self.max_body_bytes} bytes per request, got {length}."
+            record_malformed_request(
+                caller=request.user,
+                channel=self.channel,
+                errors={"non_field_errors": [problem]},
+                payload=None,
+            )
+            raise PayloadTooLarge(problem)
         try:
             return request.data
         except (exceptions.ParseError, exceptions.UnsupportedMediaType) as exc:
@@ -163,12 +183,17 @@ class AddChecksView(SingleReceiptView):
     "own; the answer (200) lists one result per receipt, in request order, with the same "
     "statuses as the single endpoint (created, duplicate, conflict, invalid + errors). A body "
     "that is not such an array is refused as a whole with 400. Requires "
-    "`receipts.post_receipts`.",
+    "`receipts.post_receipts`. At most 32 MiB per request (413 beyond).",
     request=ReceiptInSerializer(many=True),
-    responses={200: BulkOutSerializer, **ERRORS},
+    responses={
+        200: BulkOutSerializer,
+        **ERRORS,
+        413: OpenApiResponse(description="The body is larger than 32 MiB."),
+    },
 )
 class BulkChecksView(ReceiptPostView):
     channel = Channel.BULK
+    max_body_bytes = 32 * 1024 * 1024
 
     def post(self, request):
         body = self.read_body(request)

@@ -287,3 +287,13 @@ def test_parallel_posts_of_one_receipt_store_it_once(pos):
 
     assert sorted(statuses) == [200] * 5 + [201]
     assert Receipt.objects.count() == 1
+
+
+def test_oversized_body_is_a_413_and_nothing_is_stored(pos_client, read_journal):
+    body = receipt_payload(place_name="x" * (1024 * 1024))
+
+    response = pos_client.post("/api/checks/", body, format="json")
+
+    assert response.status_code == 413
+    assert not Receipt.objects.exists()
+    assert read_journal()[0]["outcome"] == "invalid"
