@@ -141,6 +141,7 @@ RECEIPT_RESPONSES = {
     ),
     **ERRORS,
     409: OpenApiResponse(description="transaction_id already used with different content."),
+    413: OpenApiResponse(description="The body is larger than 1 MiB."),
 }
 
 
