@@ -346,8 +346,8 @@ def rollup(connection, args) -> float:
     print(f"Filling {args.rollup_rows:,} purchases for the rollup ...", flush=True)
     with connection.cursor() as cur:
         cur.execute(
-            "INSERT INTO receipts_place (code, name, first_seen_at) "
-            "SELECT 'R' || g, 'Rollup shop ' || g, now() FROM generate_series(1, 50) g "
+            "INSERT INTO receipts_place (code, name, named_at, first_seen_at) "
+            "SELECT 'R' || g, 'Rollup shop ' || g, now(), now() FROM generate_series(1, 50) g "
             "ON CONFLICT DO NOTHING"
         )
         cur.execute(

@@ -100,6 +100,9 @@ class Place(models.Model):
 
     code = models.CharField(max_length=64, unique=True, help_text="`place_id` in receipts.")
     name = models.CharField(max_length=255)
+    named_at = models.DateTimeField(
+        help_text="Timestamp of the receipt the name comes from: older receipts never rename."
+    )
     first_seen_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

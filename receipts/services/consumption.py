@@ -56,18 +56,27 @@ def lock_rollups(*, exclusive: bool) -> None:
 
 
 def _upsert_places(cleans: list[CleanReceipt]) -> dict[str, int]:
-    # The latest name seen wins; sorted so that concurrent consumers lock rows in one order.
-    names = {clean.place_id: clean.place_name for clean in cleans}
-    rows = sorted(names.items())
+    """Register new places; rename a place only from a receipt newer than its current name.
+
+    A late receipt carrying an old name therefore never renames the place back. Rows are
+    sorted so that concurrent consumers lock them in the same order.
+    """
+    latest: dict[str, CleanReceipt] = {}
+    for clean in cleans:
+        seen = latest.get(clean.place_id)
+        if seen is None or clean.timestamp > seen.timestamp:
+            latest[clean.place_id] = clean
+    table = Place._meta.db_table
     sql = (
-        f"INSERT INTO {Place._meta.db_table} (code, name, first_seen_at) VALUES %s "
-        "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name "
-        f"WHERE {Place._meta.db_table}.name IS DISTINCT FROM EXCLUDED.name"
+        f"INSERT INTO {table} (code, name, named_at, first_seen_at) VALUES %s "
+        "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, named_at = EXCLUDED.named_at "
+        f"WHERE {table}.named_at < EXCLUDED.named_at AND {table}.name <> EXCLUDED.name"
     )
     now = timezone.now()
+    rows = [(code, c.place_name, c.timestamp, now) for code, c in sorted(latest.items())]
     with connection.cursor() as cursor:
-        execute_values(cursor.cursor, sql, [(code, name, now) for code, name in rows])
-    return dict(Place.objects.filter(code__in=names).values_list("code", "id"))
+        execute_values(cursor.cursor, sql, rows)
+    return dict(Place.objects.filter(code__in=latest).values_list("code", "id"))
 
 
 def _upsert_categories(names: set[str]) -> dict[str, int]:

@@ -49,6 +49,17 @@ def test_consumer_registers_places_and_categories():
 
 
 @pytest.mark.django_db
+def test_a_late_receipt_with_an_old_name_does_not_rename_the_place_back():
+    consume_events(events=[event("old", timestamp="2024-02-07T10:00:00", place_name="Old")])
+    consume_events(events=[event("new", timestamp="2024-02-07T12:00:00", place_name="New")])
+
+    consume_events(events=[event("late", timestamp="2024-02-07T11:00:00", place_name="Old")])
+
+    assert Place.objects.get().name == "New"
+    assert Purchase.objects.count() == 3
+
+
+@pytest.mark.django_db
 def test_an_event_reusing_a_counted_id_with_other_content_goes_to_dead_letters():
     consume_events(events=[event()])
 
