@@ -7,7 +7,7 @@ by `receipts.validation.validate_receipt` (one fast validator for every entry po
 from rest_framework import serializers
 
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
-from receipts.models import Place, Receipt
+from receipts.models import Place
 from receipts.services.ingestion import MAX_BULK
 
 
@@ -51,23 +51,19 @@ class ReceiptItemOutSerializer(serializers.Serializer):
     category = serializers.CharField()
 
 
-class ReceiptOutSerializer(serializers.ModelSerializer):
-    items = ReceiptItemOutSerializer(many=True)
+class ReceiptOutSerializer(serializers.Serializer):
+    """A stored receipt. A plain Serializer: ModelSerializer rebuilds its fields per request."""
 
-    class Meta:
-        model = Receipt
-        fields = [
-            "transaction_id",
-            "timestamp",
-            "items",
-            "total_amount",
-            "nds_amount",
-            "tips_amount",
-            "payment_method",
-            "place_id",
-            "place_name",
-            "received_at",
-        ]
+    transaction_id = serializers.CharField()
+    timestamp = serializers.DateTimeField(help_text="In the server's time zone.")
+    items = ReceiptItemOutSerializer(many=True)
+    total_amount = money()
+    nds_amount = money()
+    tips_amount = money()
+    payment_method = serializers.CharField()
+    place_id = serializers.CharField()
+    place_name = serializers.CharField()
+    received_at = serializers.DateTimeField()
 
 
 class BulkResultSerializer(serializers.Serializer):
