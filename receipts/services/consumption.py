@@ -28,6 +28,7 @@ from receipts.models import (
     Purchase,
     PurchaseCategory,
 )
+from receipts.services import portable
 from receipts.validation import CleanReceipt, ReceiptInvalid, fingerprint, validate_receipt
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ def hour_of(moment: datetime) -> datetime:
 
 
 def lock_rollups(*, exclusive: bool) -> None:
+    if not portable.on_postgres():
+        return  # SQLite lets one writer in at a time anyway
     fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {fn}(%s)", [ROLLUP_LOCK_KEY])
@@ -73,16 +76,22 @@ def _upsert_places(cleans: list[CleanReceipt]) -> dict[str, int]:
         f"WHERE {table}.named_at < EXCLUDED.named_at AND {table}.name <> EXCLUDED.name"
     )
     now = timezone.now()
-    rows = [(code, c.place_name, c.timestamp, now) for code, c in sorted(latest.items())]
-    with connection.cursor() as cursor:
-        execute_values(cursor.cursor, sql, rows)
+    rows = [(code, c.place_name, c.timestamp) for code, c in sorted(latest.items())]
+    if portable.on_postgres():
+        with connection.cursor() as cursor:
+            execute_values(cursor.cursor, sql, [(*row, now) for row in rows])
+    else:
+        portable.upsert_places(rows, now=now)
     return dict(Place.objects.filter(code__in=latest).values_list("code", "id"))
 
 
 def _upsert_categories(names: set[str]) -> dict[str, int]:
     sql = f"INSERT INTO {Category._meta.db_table} (name) VALUES %s ON CONFLICT (name) DO NOTHING"
-    with connection.cursor() as cursor:
-        execute_values(cursor.cursor, sql, [(name,) for name in sorted(names)])
+    if portable.on_postgres():
+        with connection.cursor() as cursor:
+            execute_values(cursor.cursor, sql, [(name,) for name in sorted(names)])
+    else:
+        portable.insert_categories(sorted(names))
     return dict(Category.objects.filter(name__in=names).values_list("name", "id"))
 
 
@@ -203,7 +212,8 @@ def _stored_fingerprints(transaction_ids: list[str]) -> dict[str, str]:
     )
 
 
-def _columns(rows: list[tuple]) -> list[list]:
+def columns(rows: list[tuple]) -> list[list]:
+    """Rows to one list per column, for `unnest` over array parameters."""
     return [list(column) for column in zip(*rows, strict=True)]
 
 
@@ -229,8 +239,11 @@ def _insert_purchases(cleans, places: dict[str, int]) -> dict[str, int]:
         "%s::timestamptz[], %s::numeric[], %s::numeric[], %s::numeric[], %s::varchar[]) AS p "
         "ON CONFLICT (transaction_id) DO NOTHING RETURNING transaction_id, id"
     )
+    now = timezone.now()
+    if not portable.on_postgres():
+        return portable.insert_purchases(rows, now=now)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [timezone.now(), *_columns(rows)])
+        cursor.execute(sql, [now, *columns(rows)])
         return dict(cursor.fetchall())
 
 
@@ -248,8 +261,11 @@ def _insert_purchase_categories(fresh, places, categories) -> None:
         "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[], "
         "%s::numeric[])"
     )
+    if not portable.on_postgres():
+        portable.insert_purchase_categories(rows)
+        return
     with connection.cursor() as cursor:
-        cursor.execute(sql, _columns(rows))
+        cursor.execute(sql, columns(rows))
 
 
 def _add_to_rollups(fresh, places, categories) -> None:
@@ -269,6 +285,9 @@ def _add_to_rollups(fresh, places, categories) -> None:
             cat_bucket = per_category[(place, categories[name], hour)]
             cat_bucket[0] += 1
             cat_bucket[1] += spent
+    if not portable.on_postgres():
+        portable.add_to_rollups(per_hour, per_category)
+        return
     now = timezone.now()
     hour_table, cat_table = PlaceHour._meta.db_table, PlaceCategoryHour._meta.db_table
     with connection.cursor() as cursor:

@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from receipts import journal
 from receipts.models import DeadLetter, Receipt
-from receipts.services.consumption import consume_events
+from receipts.services import portable
+from receipts.services.consumption import columns, consume_events
 from receipts.validation import (
     COMPACT_JSON,
     CleanReceipt,
@@ -53,26 +54,24 @@ def _insert_receipts(
     """
     if not accepted:
         return {}
-    columns: list[list] = [[] for _ in range(10)]
-    for result in accepted:
-        clean = result.clean
-        for column, value in zip(
-            columns,
-            (
-                clean.transaction_id,
-                clean.timestamp,
-                clean.place_id,
-                clean.place_name,
-                clean.payment_method,
-                clean.total_amount,
-                clean.nds_amount,
-                clean.tips_amount,
-                COMPACT_JSON.encode(result.canonical["items"]),
-                result.fingerprint,
-            ),
-            strict=True,
-        ):
-            column.append(value)
+    rows = [
+        (
+            result.clean.transaction_id,
+            result.clean.timestamp,
+            result.clean.place_id,
+            result.clean.place_name,
+            result.clean.payment_method,
+            result.clean.total_amount,
+            result.clean.nds_amount,
+            result.clean.tips_amount,
+            COMPACT_JSON.encode(result.canonical["items"]),
+            result.fingerprint,
+        )
+        for result in accepted
+    ]
+    now = timezone.now()
+    if not portable.on_postgres():
+        return portable.insert_receipts(rows, channel=channel, caller_id=caller_id, now=now)
     sql = (
         f"INSERT INTO {Receipt._meta.db_table} (transaction_id, timestamp, place_id, place_name, "
         "payment_method, total_amount, nds_amount, tips_amount, items, fingerprint, channel, "
@@ -83,7 +82,7 @@ def _insert_receipts(
         "ON CONFLICT (transaction_id) DO NOTHING RETURNING transaction_id, id"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [channel, caller_id, timezone.now(), *columns])
+        cursor.execute(sql, [channel, caller_id, now, *columns(rows)])
         return dict(cursor.fetchall())
 
 
