@@ -80,7 +80,7 @@ class DeadLetterAdmin(ReadOnlyAdmin):
 class PlaceAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "first_seen_at")
     search_fields = ("code", "name")
-    readonly_fields = ("code", "first_seen_at", "last_24_hours")
+    readonly_fields = ("code", "named_at", "first_seen_at", "last_24_hours")
 
     @admin.display(description="last 24 hours")
     def last_24_hours(self, obj: Place) -> str:
