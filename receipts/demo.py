@@ -8,7 +8,7 @@ import random
 from datetime import timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -18,6 +18,7 @@ from receipts.services.consumption import hour_of
 from receipts.services.ingestion import ingest_receipts
 
 POS_USERNAME = "pos"
+POS_GROUP = "Points of sale"
 POS_PASSWORD = "pos-demo-pass"
 PLACES = {"011": "Магазин №1", "012": "Магазин №2", "021": "Кафе «Уют»"}
 CATALOGUE = [
@@ -40,9 +41,12 @@ def pos_user() -> User:
     if created:
         user.set_password(POS_PASSWORD)
         user.save(update_fields=["password"])
-    user.user_permissions.add(
+    # Through a group, as an operator would do it for many shops.
+    group, _ = Group.objects.get_or_create(name=POS_GROUP)
+    group.permissions.add(
         Permission.objects.get(codename="post_receipts", content_type__app_label="receipts")
     )
+    user.groups.add(group)
     return user
 
 
