@@ -139,6 +139,7 @@ class AnalyticsQuerySerializer(serializers.Serializer):
     )
 
     def get_fields(self):
+        # The parameter is `from`, a Python keyword: declared as `from_`, renamed here.
         fields = super().get_fields()
         fields["from"] = fields.pop("from_")
         return fields
