@@ -67,7 +67,8 @@ def _insert_receipts(
             COMPACT_JSON.encode(result.canonical["items"]),
             result.fingerprint,
         )
-        for result in accepted
+        # In one order for everyone: two requests sharing ids then never deadlock on them.
+        for result in sorted(accepted, key=lambda result: result.transaction_id)
     ]
     now = timezone.now()
     if not portable.on_postgres():

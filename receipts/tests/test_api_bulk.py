@@ -76,3 +76,37 @@ def test_bulk_judges_a_repeated_id_against_the_stored_receipt(pos_client):
     response = pos_client.post("/api/checks/bulk/", body, format="json")
 
     assert [r["status"] for r in response.json()["results"]] == ["conflict", "duplicate"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_bulks_sharing_ids_store_each_once(pos):
+    import threading
+
+    from django.db import connection
+
+    from receipts.tests.conftest import client_for
+
+    ids = [f"t{n:03d}" for n in range(200)]
+    orders = [ids, ids[::-1], ids[50:] + ids[:50], ids[::-1]]
+    barrier = threading.Barrier(len(orders))
+    answers = []
+
+    def post(order) -> None:
+        try:
+            client = client_for(pos)
+            barrier.wait()
+            body = [receipt_payload(tid) for tid in order]
+            answers.append(client.post("/api/checks/bulk/", body, format="json"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(order,)) for order in orders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [answer.status_code for answer in answers] == [200] * len(orders)
+    assert sum(answer.json()["created"] for answer in answers) == 200
+    assert sum(answer.json()["duplicates"] for answer in answers) == 600
+    assert Receipt.objects.count() == 200
