@@ -15,7 +15,7 @@ from confluent_kafka import TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from core.testing import BASE_DIR, process_env, stop_process, wait_for_log, wait_until
-from receipts.models import DeadLetter, PlaceHour, Purchase
+from receipts.models import DeadLetter, PlaceHour, Purchase, Receipt
 from receipts.tests.conftest import client_for
 from receipts.tests.factories import PosUserFactory, receipt_payload
 from receipts.transports.kafka_transport import (
@@ -163,3 +163,21 @@ def test_consume_receipts_creates_a_missing_topic_once(broker):
     assert ensure_topic(bootstrap_servers=broker, topic=name) is False
     admin = AdminClient({"bootstrap.servers": broker})
     assert name in admin.list_topics(timeout=10).topics
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_broker_outage_does_not_fail_the_post_and_the_receipt_is_kept(settings):
+    settings.RECEIPTS_TRANSPORT = "kafka"
+    settings.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{free_port()}"  # nobody listens there
+    client = client_for(PosUserFactory())
+    try:
+        started = time.monotonic()
+        response = client.post("/api/checks/", receipt_payload("offline"), format="json")
+        elapsed = time.monotonic() - started
+    finally:
+        close_producer()
+
+    assert response.status_code == 201
+    assert elapsed < 10  # bounded wait for the broker, then the answer
+    assert Receipt.objects.filter(transaction_id="offline").exists()
+    assert not Purchase.objects.exists()  # left to the sweeper
