@@ -57,8 +57,10 @@ def close_producer() -> None:
     """Deliver what is queued and drop the process' producer (tests, shutdown)."""
     global _producer, _producer_key
     with _producer_lock:
-        if _producer is not None:
-            _producer.flush(FLUSH_TIMEOUT_SECONDS)
+        if _producer is not None and _producer.flush(FLUSH_TIMEOUT_SECONDS):
+            # Undeliverable now (broker down): drop them, the hourly sweeper resends.
+            _producer.purge()
+            _producer.flush(0)
         _producer, _producer_key = None, None
 
 
