@@ -1,0 +1,116 @@
+import json
+
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+
+from receipts import charts, selectors
+from receipts.models import Category, DeadLetter, Place, PlaceHour, Purchase, Receipt
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what happened: looked at, never edited by hand."""
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def pretty_json(value) -> str:
+    return format_html(
+        "<pre style='white-space: pre-wrap'>{}</pre>",
+        json.dumps(value, ensure_ascii=False, indent=2, default=str),
+    )
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = (
+        "transaction_id",
+        "timestamp",
+        "place_id",
+        "place_name",
+        "total_amount",
+        "channel",
+        "posted_by",
+        "received_at",
+    )
+    list_filter = ("channel", "payment_method")
+    search_fields = ("transaction_id", "place_id", "place_name")
+    date_hierarchy = "received_at"
+    list_select_related = ("posted_by",)
+    exclude = ("items",)
+    readonly_fields = ("items_pretty",)
+
+    @admin.display(description="items")
+    def items_pretty(self, obj: Receipt) -> str:
+        return pretty_json(obj.items)
+
+
+@admin.register(DeadLetter)
+class DeadLetterAdmin(ReadOnlyAdmin):
+    """Refused receipts and stream events (invalid, conflicting, malformed)."""
+
+    list_display = ("created_at", "reason", "channel", "transaction_id", "caller", "summary")
+    list_filter = ("reason", "channel")
+    search_fields = ("transaction_id",)
+    date_hierarchy = "created_at"
+    list_select_related = ("caller",)
+    exclude = ("errors", "payload")
+    readonly_fields = ("errors_pretty", "payload_pretty")
+
+    @admin.display(description="first error")
+    def summary(self, obj: DeadLetter) -> str:
+        for field, messages in (obj.errors or {}).items():
+            return f"{field}: {json.dumps(messages, ensure_ascii=False)[:120]}"
+        return ""
+
+    @admin.display(description="errors")
+    def errors_pretty(self, obj: DeadLetter) -> str:
+        return pretty_json(obj.errors)
+
+    @admin.display(description="payload")
+    def payload_pretty(self, obj: DeadLetter) -> str:
+        return pretty_json(obj.payload)
+
+
+@admin.register(Place)
+class PlaceAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "first_seen_at")
+    search_fields = ("code", "name")
+    readonly_fields = ("code", "named_at", "first_seen_at", "last_24_hours")
+
+    @admin.display(description="last 24 hours")
+    def last_24_hours(self, obj: Place) -> str:
+        if obj.pk is None:
+            return ""
+        # The SVG is built from our own numbers with every text node escaped.
+        return mark_safe(
+            charts.last_day_svg(place=obj, series=selectors.last_day_series(place=obj))
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False  # places are registered by the consumer
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(ReadOnlyAdmin):
+    list_display = ("transaction_id", "place", "timestamp", "hour", "total_amount", "counted_at")
+    list_select_related = ("place",)
+    search_fields = ("transaction_id",)
+    list_filter = ("place",)
+
+
+@admin.register(PlaceHour)
+class PlaceHourAdmin(ReadOnlyAdmin):
+    list_display = ("place", "hour", "purchases", "total_amount", "total_nds", "total_tips")
+    list_select_related = ("place",)
+    list_filter = ("place",)
+    date_hierarchy = "hour"

@@ -1,0 +1,220 @@
+"""Receipts: what points of sale post (producer side) and what the consumer side derives.
+
+Producer side: `Receipt` keeps every accepted receipt once (unique `transaction_id`) with its
+items as posted; `DeadLetter` keeps what was refused. Consumer side: `Place`, `Category`,
+`Purchase` and `PurchaseCategory` are the analytics inputs the stream consumer registers, and
+`PlaceHour` / `PlaceCategoryHour` are the hourly rollups the analytics endpoints read.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+
+
+def money_field(**kwargs) -> models.DecimalField:
+    return models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
+    )
+
+
+class Channel(models.TextChoices):
+    CHECKS = "checks", "POST /api/checks/"
+    BULK = "bulk", "POST /api/checks/bulk/"
+    ADD_CHECKS = "add_checks", "POST /api/add_checks/"
+    STREAM = "stream", "stream consumer"
+    DEMO = "demo", "demo data"
+
+
+class Receipt(models.Model):
+    """A receipt as a point of sale posted it, accepted exactly once per `transaction_id`."""
+
+    transaction_id = models.CharField(max_length=100, unique=True)
+    timestamp = models.DateTimeField(help_text="When the purchase happened (the receipt's own).")
+    place_id = models.CharField(max_length=64, help_text="The point of sale's own place id.")
+    place_name = models.CharField(max_length=255)
+    payment_method = models.CharField(max_length=32)
+    total_amount = money_field(help_text="Sum of quantity x price; tips not included.")
+    nds_amount = money_field(help_text="VAT included in total_amount.")
+    tips_amount = money_field(default=0)
+    items = models.JSONField(help_text="[{product_id, quantity, price, category}] as posted.")
+    fingerprint = models.CharField(
+        max_length=64, help_text="sha256 of the canonical content: tells a retry from a clash."
+    )
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        permissions = [("post_receipts", "Can post receipts (point of sale)")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0) & Q(nds_amount__gte=0) & Q(tips_amount__gte=0),
+                name="receipt_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.transaction_id
+
+
+class DeadLetter(models.Model):
+    """A receipt or stream event that was refused, kept for an operator to look at."""
+
+    class Reason(models.TextChoices):
+        INVALID = "invalid", "failed validation"
+        CONFLICT = "conflict", "transaction_id already used with other content"
+        MALFORMED = "malformed", "not a receipt at all (bad JSON, wrong shape)"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    transaction_id = models.CharField(max_length=255, blank=True, db_index=True)
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    errors = models.JSONField(default=dict)
+    payload = models.JSONField(null=True, blank=True, help_text="What was received, as is.")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()}: {self.transaction_id or '-'}"
+
+
+class Place(models.Model):
+    """A place of purchase, registered by the consumer from the receipts it sees."""
+
+    code = models.CharField(max_length=64, unique=True, help_text="`place_id` in receipts.")
+    name = models.CharField(max_length=255)
+    named_at = models.DateTimeField(
+        help_text="Timestamp of the receipt the name comes from: older receipts never rename."
+    )
+    first_seen_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Purchase(models.Model):
+    """The consumer's record of one receipt: counted once, whatever the stream redelivers."""
+
+    transaction_id = models.CharField(max_length=100, unique=True)
+    place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="purchases")
+    timestamp = models.DateTimeField()
+    hour = models.DateTimeField(help_text="Start of the receipt's hour in the configured zone.")
+    total_amount = money_field()
+    nds_amount = money_field()
+    tips_amount = money_field()
+    fingerprint = models.CharField(max_length=64)
+    counted_at = models.DateTimeField(help_text="When the consumer counted it.")
+
+    class Meta:
+        indexes = [models.Index(fields=["hour", "place"], name="purchase_hour_place")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0) & Q(nds_amount__gte=0) & Q(tips_amount__gte=0),
+                name="purchase_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.transaction_id
+
+
+class PurchaseCategory(models.Model):
+    """What one purchase spent in one category; place and hour copied for a join-free rollup."""
+
+    purchase = models.ForeignKey(Purchase, on_delete=models.CASCADE, related_name="categories")
+    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="+")
+    place = models.ForeignKey(Place, on_delete=models.PROTECT, related_name="+")
+    hour = models.DateTimeField()
+    spent = money_field()
+
+    class Meta:
+        indexes = [models.Index(fields=["hour", "place"], name="purchasecat_hour_place")]
+        constraints = [
+            models.UniqueConstraint(fields=["purchase", "category"], name="uniq_purchase_category"),
+            models.CheckConstraint(
+                condition=Q(spent__gte=0), name="purchasecat_spent_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purchase_id}/{self.category_id}: {self.spent}"
+
+
+class PlaceHour(models.Model):
+    """Hourly rollup per place: purchases, their total, VAT and tips in that hour."""
+
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="hours")
+    hour = models.DateTimeField()
+    purchases = models.PositiveIntegerField()
+    total_amount = money_field()
+    total_nds = money_field()
+    total_tips = money_field()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["place", "hour"]
+        constraints = [
+            models.UniqueConstraint(fields=["place", "hour"], name="uniq_place_hour"),
+            models.CheckConstraint(
+                condition=Q(total_amount__gte=0) & Q(total_nds__gte=0) & Q(total_tips__gte=0),
+                name="placehour_amounts_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.place_id} @ {self.hour:%Y-%m-%d %H:00}"
+
+
+class PlaceCategoryHour(models.Model):
+    """Hourly rollup per place and category: receipts holding the category and their spend."""
+
+    place = models.ForeignKey(Place, on_delete=models.CASCADE, related_name="category_hours")
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    purchases = models.PositiveIntegerField()
+    total_spent = money_field()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["place", "category", "hour"], name="uniq_place_category_hour"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_spent__gte=0), name="placecategoryhour_spent_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.place_id}/{self.category_id} @ {self.hour:%Y-%m-%d %H:00}"

@@ -1,0 +1,160 @@
+"""Request and response shapes.
+
+The input serializers document the receipt for the OpenAPI schema; the checking itself is done
+by `receipts.validation.validate_receipt` (one fast validator for every entry point, see there).
+"""
+
+from rest_framework import serializers
+
+from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from receipts.models import Place
+from receipts.services.ingestion import MAX_BULK
+
+
+def money(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=MONEY_MAX_DIGITS,
+        decimal_places=MONEY_DECIMAL_PLACES,
+        coerce_to_string=True,
+        **kwargs,
+    )
+
+
+class ReceiptItemInSerializer(serializers.Serializer):
+    product_id = serializers.CharField(max_length=100)
+    quantity = serializers.IntegerField(min_value=1)
+    price = money(min_value=0, help_text="Unit price; a JSON number or a decimal string.")
+    category = serializers.CharField(max_length=100)
+
+
+class ReceiptInSerializer(serializers.Serializer):
+    transaction_id = serializers.CharField(max_length=100, help_text="Unique per receipt.")
+    timestamp = serializers.DateTimeField(
+        help_text="ISO 8601; without an offset it is read in the server's time zone."
+    )
+    items = ReceiptItemInSerializer(many=True, min_length=1)
+    total_amount = money(
+        min_value=0,
+        help_text="Sum of quantity x price over the items (within 0.01); tips not included.",
+    )
+    nds_amount = money(min_value=0, help_text="VAT (НДС) included in the total.")
+    tips_amount = money(min_value=0, required=False, help_text="Tips on top; 0 if absent.")
+    payment_method = serializers.CharField(max_length=32)
+    place_id = serializers.CharField(max_length=64)
+    place_name = serializers.CharField(max_length=255)
+
+
+class ReceiptItemOutSerializer(serializers.Serializer):
+    product_id = serializers.CharField()
+    quantity = serializers.IntegerField()
+    price = serializers.CharField(help_text="Decimal with 2 places.")
+    category = serializers.CharField()
+
+
+class ReceiptOutSerializer(serializers.Serializer):
+    """A stored receipt. A plain Serializer: ModelSerializer rebuilds its fields per request."""
+
+    transaction_id = serializers.CharField()
+    timestamp = serializers.DateTimeField(help_text="In the server's time zone.")
+    items = ReceiptItemOutSerializer(many=True)
+    total_amount = money()
+    nds_amount = money()
+    tips_amount = money()
+    payment_method = serializers.CharField()
+    place_id = serializers.CharField()
+    place_name = serializers.CharField()
+    received_at = serializers.DateTimeField()
+
+
+class BulkResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the receipt in the request.")
+    transaction_id = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(
+        choices=["created", "duplicate", "conflict", "invalid"],
+        help_text="created: accepted now; duplicate: accepted before with the same content "
+        "(counted once); conflict: the id was used with other content; invalid: see errors.",
+    )
+    errors = serializers.DictField(required=False, help_text="Field errors, as in a 400 answer.")
+
+
+class BulkOutSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    conflicts = serializers.IntegerField()
+    invalid = serializers.IntegerField()
+    results = BulkResultSerializer(many=True)
+
+
+BULK_REQUEST_DESCRIPTION = f"A JSON array of 1 to {MAX_BULK} receipts."
+
+
+class PlaceSerializer(serializers.ModelSerializer):
+    place_id = serializers.CharField(source="code")
+    place_name = serializers.CharField(source="name")
+
+    class Meta:
+        model = Place
+        fields = ["place_id", "place_name", "first_seen_at"]
+
+
+class TaxesSerializer(serializers.Serializer):
+    total_nds = money()
+    total_tips = money()
+
+
+class CategoryAnalyticsSerializer(serializers.Serializer):
+    total_spent = money()
+    average_receipt = money(help_text="Spend in the category per receipt that holds it.")
+
+
+class HourlySerializer(serializers.Serializer):
+    hour = serializers.DateTimeField(help_text="Start of the hour, in the server's time zone.")
+    total_purchases = serializers.IntegerField()
+    total_amount = money()
+    average_receipt = money()
+    total_nds = money()
+    total_tips = money()
+
+
+class PlaceAnalyticsSerializer(serializers.Serializer):
+    place_id = serializers.CharField()
+    place_name = serializers.CharField()
+    total_purchases = serializers.IntegerField()
+    total_amount = money(help_text="Sum of total_amount (tips not included).")
+    average_receipt = money(help_text="total_amount / total_purchases, rounded half-up.")
+    taxes_amount = TaxesSerializer()
+    category_analytics = serializers.DictField(
+        child=CategoryAnalyticsSerializer(), help_text="Keyed by category name."
+    )
+    hourly = HourlySerializer(many=True)
+
+
+class AnalyticsQuerySerializer(serializers.Serializer):
+    from_ = serializers.DateTimeField(
+        required=False,
+        help_text="Hours starting at or after this moment (ISO 8601 or a date).",
+    )
+    to = serializers.DateTimeField(
+        required=False, help_text="Hours starting before this moment (ISO 8601 or a date)."
+    )
+
+    def get_fields(self):
+        # The parameter is `from`, a Python keyword: declared as `from_`, renamed here.
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+    def to_internal_value(self, data):
+        # A bare date means its midnight in the server's time zone.
+        data = {
+            key: f"{value}T00:00" if isinstance(value, str) and len(value.strip()) == 10 else value
+            for key, value in data.items()
+            if key in ("from", "to")
+        }
+        return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        since, until = attrs.get("from"), attrs.get("to")
+        if since and until and since >= until:
+            raise serializers.ValidationError({"to": ["Must be later than `from`."]})
+        return attrs

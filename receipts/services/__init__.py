@@ -1,0 +1,1 @@
+"""Receipts business logic: ingestion (producer side), consumption and rollups (consumer side)."""

@@ -1,0 +1,254 @@
+"""The producer side: accept receipts once, journal every one, hand new ones to the stream."""
+
+import logging
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from receipts import journal
+from receipts.models import DeadLetter, Receipt
+from receipts.services import portable
+from receipts.services.consumption import columns, consume_events
+from receipts.validation import (
+    COMPACT_JSON,
+    CleanReceipt,
+    ReceiptInvalid,
+    fingerprint,
+    transaction_id_of,
+    validate_receipt,
+)
+
+logger = logging.getLogger(__name__)
+
+MAX_BULK = 1000
+
+
+class Outcome:
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+    INVALID = "invalid"
+
+
+@dataclass
+class IngestResult:
+    index: int
+    transaction_id: str
+    outcome: str
+    receipt_id: int | None = None
+    errors: dict | None = None
+    clean: CleanReceipt | None = field(default=None, repr=False)
+    canonical: dict | None = field(default=None, repr=False)
+    fingerprint: str = ""
+
+
+def _insert_receipts(
+    accepted: list[IngestResult], *, caller_id: int | None, channel: str
+) -> dict[str, int]:
+    """Insert new receipts, skipping known ids; return {transaction_id: id} of the rows written.
+
+    Raw SQL because the ORM cannot say which rows of a conflict-ignoring bulk insert were new.
+    One array per column through `unnest` keeps a 1,000-receipt request to one short statement
+    (a VALUES list would be built row by row in Python).
+    """
+    if not accepted:
+        return {}
+    rows = [
+        (
+            result.clean.transaction_id,
+            result.clean.timestamp,
+            result.clean.place_id,
+            result.clean.place_name,
+            result.clean.payment_method,
+            result.clean.total_amount,
+            result.clean.nds_amount,
+            result.clean.tips_amount,
+            COMPACT_JSON.encode(result.canonical["items"]),
+            result.fingerprint,
+        )
+        # In one order for everyone: two requests sharing ids then never deadlock on them.
+        for result in sorted(accepted, key=lambda result: result.transaction_id)
+    ]
+    now = timezone.now()
+    if not portable.on_postgres():
+        return portable.insert_receipts(rows, channel=channel, caller_id=caller_id, now=now)
+    sql = (
+        f"INSERT INTO {Receipt._meta.db_table} (transaction_id, timestamp, place_id, place_name, "
+        "payment_method, total_amount, nds_amount, tips_amount, items, fingerprint, channel, "
+        "posted_by_id, received_at) "
+        "SELECT r.*, %s, %s, %s FROM unnest(%s::varchar[], %s::timestamptz[], %s::varchar[], "
+        "%s::varchar[], %s::varchar[], %s::numeric[], %s::numeric[], %s::numeric[], "
+        "%s::jsonb[], %s::varchar[]) AS r "
+        "ON CONFLICT (transaction_id) DO NOTHING RETURNING transaction_id, id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [channel, caller_id, now, *columns(rows)])
+        return dict(cursor.fetchall())
+
+
+def ingest_receipts(*, payloads: list, caller=None, channel: str, count_now: bool = False):
+    """Validate and store receipts; return one `IngestResult` per payload, in order.
+
+    A `transaction_id` is accepted once: the same content again is a `duplicate` (nothing is
+    counted again), other content a `conflict`. Invalid and conflicting receipts go to the
+    dead-letter table; every receipt gets a journal line. New receipts are published to the
+    stream after commit, or, with `count_now` (the consumer's direct entry point), counted in
+    the same transaction.
+    """
+    results, accepted = _validate_all(payloads)
+    caller_id = caller.pk if caller is not None and caller.is_authenticated else None
+    with transaction.atomic():
+        written = _insert_receipts(list(accepted.values()), caller_id=caller_id, channel=channel)
+        _compare_with_stored(results, accepted, written)
+        _dead_letters(results, payloads, caller_id=caller_id, channel=channel)
+        fresh = [r.canonical for r in results if r.outcome == Outcome.CREATED]
+        if count_now:
+            # Counting is idempotent, so a duplicate that the stream has not counted yet is
+            # counted here rather than waited for.
+            again = [r.canonical for r in results if r.outcome == Outcome.DUPLICATE]
+            consume_events(events=fresh + again, channel=channel)
+        elif fresh:
+            transaction.on_commit(lambda: _publish_safely(fresh))
+    journal.write(
+        [
+            journal.journal_record(
+                event="receipt",
+                outcome=r.outcome,
+                caller=caller,
+                channel=channel,
+                transaction_id=r.transaction_id,
+                **({"errors": r.errors} if r.errors else {}),
+                receipt=payloads[r.index],
+            )
+            for r in results
+        ]
+    )
+    return results
+
+
+def _validate_all(payloads: list) -> tuple[list[IngestResult], dict[str, IngestResult]]:
+    """Results in request order, and the first valid receipt of each transaction_id."""
+    results: list[IngestResult] = []
+    accepted: dict[str, IngestResult] = {}
+    for index, payload in enumerate(payloads):
+        try:
+            clean = validate_receipt(payload)
+        except ReceiptInvalid as exc:
+            results.append(
+                IngestResult(index, transaction_id_of(payload), Outcome.INVALID, errors=exc.errors)
+            )
+            continue
+        canonical = clean.canonical()
+        result = IngestResult(
+            index,
+            clean.transaction_id,
+            Outcome.CREATED,
+            clean=clean,
+            canonical=canonical,
+            fingerprint=fingerprint(canonical),
+        )
+        first = accepted.get(clean.transaction_id)
+        if first is None:
+            accepted[clean.transaction_id] = result
+        else:  # the same id twice in one request: judged against the first
+            _judge(result, first.fingerprint)
+        results.append(result)
+    return results, accepted
+
+
+def _judge(result: IngestResult, stored_fingerprint: str) -> None:
+    if stored_fingerprint == result.fingerprint:
+        result.outcome, result.errors = Outcome.DUPLICATE, None
+    else:
+        result.outcome = Outcome.CONFLICT
+        result.errors = {
+            "transaction_id": [
+                f"A receipt with transaction_id {result.transaction_id!r} was already "
+                "accepted with different content."
+            ]
+        }
+
+
+def _compare_with_stored(results, accepted, written: dict[str, int]) -> None:
+    """Set ids and outcomes: written now, or judged against the receipt stored earlier."""
+    stored = Receipt.objects.filter(
+        transaction_id__in=[tid for tid in accepted if tid not in written]
+    ).values_list("transaction_id", "id", "fingerprint")
+    earlier = {tid: (pk, fp) for tid, pk, fp in stored}
+    for result in results:
+        tid = result.transaction_id
+        if result.outcome == Outcome.INVALID:
+            continue
+        if tid in written:
+            result.receipt_id = written[tid]
+        elif tid in earlier:
+            result.receipt_id, stored_fingerprint = earlier[tid]
+            _judge(result, stored_fingerprint)
+
+
+def _dead_letters(results, payloads, *, caller_id: int | None, channel: str) -> None:
+    refused = [r for r in results if r.outcome in (Outcome.INVALID, Outcome.CONFLICT)]
+    DeadLetter.objects.bulk_create(
+        DeadLetter(
+            channel=channel,
+            reason=DeadLetter.Reason.INVALID
+            if r.outcome == Outcome.INVALID
+            else DeadLetter.Reason.CONFLICT,
+            transaction_id=r.transaction_id,
+            caller_id=caller_id,
+            errors=r.errors or {},
+            payload=payloads[r.index],
+        )
+        for r in refused
+    )
+
+
+def _publish_safely(events: list[dict]) -> None:
+    # The receipt is committed by now: a broker outage must not turn the answer into a 500.
+    # `republish_stranded` (run by the hourly job) sends whatever never got counted.
+    from receipts.transports import publish
+
+    try:
+        publish(events)
+    except Exception:
+        logger.exception("Could not publish %d receipt event(s); the sweeper will", len(events))
+
+
+def journal_refused_request(*, request, outcome: str, channel: str, detail: str) -> None:
+    """Journal a request refused before its body was read (not signed in, not allowed)."""
+    journal.write(
+        [
+            journal.journal_record(
+                event="receipt",
+                outcome=outcome,
+                caller=getattr(request, "user", None),
+                channel=channel,
+                detail=detail,
+            )
+        ]
+    )
+
+
+def record_malformed_request(*, caller, channel: str, errors: dict, payload) -> None:
+    """A request whose body is not a receipt (or list of them) at all: dead letter + journal."""
+    caller_id = caller.pk if caller is not None and caller.is_authenticated else None
+    DeadLetter.objects.create(
+        channel=channel,
+        reason=DeadLetter.Reason.MALFORMED,
+        caller_id=caller_id,
+        errors=errors,
+        payload=payload if isinstance(payload, dict | list) else None,
+    )
+    journal.write(
+        [
+            journal.journal_record(
+                event="receipt",
+                outcome=Outcome.INVALID,
+                caller=caller,
+                channel=channel,
+                errors=errors,
+                receipt=payload,
+            )
+        ]
+    )

@@ -1,0 +1,53 @@
+"""The ORM path used on SQLite (the quick start) gives the same answers as the SQL one.
+
+The suite runs on PostgreSQL, so the portable path is forced here and checked against the same
+hand-computed numbers as the PostgreSQL path.
+"""
+
+from datetime import datetime
+
+import pytest
+from django.utils import timezone
+
+from receipts.models import PlaceHour, Purchase, Receipt
+from receipts.services import portable
+from receipts.services.consumption import consume_events
+from receipts.services.rollups import rebuild_rollups, rollup_recent_hours
+from receipts.tests.factories import receipt_payload
+from receipts.tests.test_api_analytics import EXPECTED_SHOP1, EXPECTED_SHOP2, LATE, ON_TIME
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def without_postgres_sql(monkeypatch):
+    monkeypatch.setattr(portable, "on_postgres", lambda: False)
+
+
+def test_analytics_numbers_match_on_the_portable_path(analyst_client):
+    consume_events(events=ON_TIME)
+    rollup_recent_hours(now=timezone.make_aware(datetime(2024, 2, 7, 13, 30)))
+    consume_events(events=[LATE, LATE])
+
+    data = analyst_client.get("/api/analytics/").json()
+    rebuild_rollups(since=timezone.make_aware(datetime(2024, 2, 1)))
+
+    assert data["results"] == [EXPECTED_SHOP1, EXPECTED_SHOP2]
+    assert analyst_client.get("/api/analytics/").json() == data
+    assert Purchase.objects.count() == 5
+
+
+def test_ingestion_accepts_once_on_the_portable_path(pos_client):
+    first = pos_client.post("/api/checks/", receipt_payload(), format="json")
+    again = pos_client.post("/api/checks/", receipt_payload(), format="json")
+    clash = pos_client.post("/api/checks/", receipt_payload(place_id="9"), format="json")
+    bulk = pos_client.post(
+        "/api/checks/bulk/", [receipt_payload(), receipt_payload("tx-2")], format="json"
+    )
+    direct = pos_client.post("/api/add_checks/", receipt_payload("tx-3"), format="json")
+
+    assert (first.status_code, again.status_code, clash.status_code) == (201, 200, 409)
+    assert [r["status"] for r in bulk.json()["results"]] == ["duplicate", "created"]
+    assert direct.status_code == 201
+    assert Receipt.objects.count() == 3
+    assert PlaceHour.objects.get().purchases == 1  # only add_checks counts in the request

@@ -1,0 +1,331 @@
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, status
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.exceptions import Conflict
+from core.permissions import IsAnalyst
+from receipts import charts, selectors
+from receipts.models import Channel, Place
+from receipts.permissions import CanPostReceipts
+from receipts.serializers import (
+    BULK_REQUEST_DESCRIPTION,
+    AnalyticsQuerySerializer,
+    BulkOutSerializer,
+    PlaceAnalyticsSerializer,
+    PlaceSerializer,
+    ReceiptInSerializer,
+    ReceiptOutSerializer,
+)
+from receipts.services.ingestion import (
+    MAX_BULK,
+    Outcome,
+    ingest_receipts,
+    journal_refused_request,
+    record_malformed_request,
+)
+
+SEED_EXAMPLE = {
+    "transaction_id": "unique_transaction_id",
+    "timestamp": "2024-02-07T12:34:56",
+    "items": [
+        {"product_id": "product_id_1", "quantity": 2, "price": 10.99, "category": "groceries"},
+        {"product_id": "product_id_2", "quantity": 1, "price": 5.49, "category": "electronics"},
+    ],
+    "total_amount": 27.47,
+    "nds_amount": 2.47,
+    "tips_amount": 3.0,
+    "payment_method": "credit_card",
+    "place_id": "011",
+    "place_name": "Магазин №1",
+}
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid receipt: says which field and why."),
+    401: OpenApiResponse(description="Not signed in."),
+    403: OpenApiResponse(description="Signed in without the post_receipts permission."),
+}
+READ_ERRORS = {
+    401: OpenApiResponse(description="Not signed in."),
+    403: OpenApiResponse(description="Not an analyst."),
+}
+RANGE_PARAMETERS = [
+    OpenApiParameter(
+        "from",
+        OpenApiTypes.DATETIME,
+        description="Only hours starting at or after this moment (ISO 8601 or YYYY-MM-DD; "
+        "without an offset, in the server's time zone).",
+    ),
+    OpenApiParameter(
+        "to", OpenApiTypes.DATETIME, description="Only hours starting before this moment."
+    ),
+]
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
+class ReceiptPostView(APIView):
+    """Shared behaviour of the endpoints that receive receipts: journal every refusal too."""
+
+    permission_classes = [CanPostReceipts]
+    parser_classes = [JSONParser]
+    channel = Channel.CHECKS
+    max_body_bytes = 1024 * 1024
+
+    def permission_denied(self, request, message=None, code=None):
+        outcome = "unauthenticated" if not request.user.is_authenticated else "forbidden"
+        journal_refused_request(
+            request=request, outcome=outcome, channel=self.channel, detail=str(message or "")
+        )
+        super().permission_denied(request, message=message, code=code)
+
+    def read_body(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > self.max_body_bytes:
+            problem = f"At most {self.max_body_bytes} bytes per request, got {length}."
+            record_malformed_request(
+                caller=request.user,
+                channel=self.channel,
+                errors={"non_field_errors": [problem]},
+                payload=None,
+            )
+            raise PayloadTooLarge(problem)
+        try:
+            return request.data
+        except (exceptions.ParseError, exceptions.UnsupportedMediaType) as exc:
+            record_malformed_request(
+                caller=request.user,
+                channel=self.channel,
+                errors={"non_field_errors": [str(exc.detail)]},
+                payload=None,
+            )
+            raise
+
+
+class SingleReceiptView(ReceiptPostView):
+    count_now = False
+
+    def post(self, request):
+        [result] = ingest_receipts(
+            payloads=[self.read_body(request)],
+            caller=request.user,
+            channel=self.channel,
+            count_now=self.count_now,
+        )
+        if result.outcome == Outcome.INVALID:
+            raise exceptions.ValidationError(result.errors)
+        if result.outcome == Outcome.CONFLICT:
+            raise Conflict(result.errors, code="transaction_id_conflict")
+        receipt = selectors.receipt_by_id(result.receipt_id)
+        code = status.HTTP_201_CREATED if result.outcome == Outcome.CREATED else status.HTTP_200_OK
+        return Response(ReceiptOutSerializer(receipt).data, status=code)
+
+
+RECEIPT_RESPONSES = {
+    201: ReceiptOutSerializer,
+    200: OpenApiResponse(
+        ReceiptOutSerializer,
+        description="The same receipt (same transaction_id and content) was already accepted: "
+        "the stored one is returned and nothing is counted again.",
+    ),
+    **ERRORS,
+    409: OpenApiResponse(description="transaction_id already used with different content."),
+    413: OpenApiResponse(description="The body is larger than 1 MiB."),
+}
+
+
+@extend_schema(
+    tags=["receipts"],
+    summary="Post a receipt (point of sale)",
+    description="Accepts one receipt, journals it and hands it to the consumer side through the "
+    "stream (RECEIPTS_TRANSPORT). Requires the `receipts.post_receipts` permission. "
+    "`total_amount` must equal the sum of quantity x price within 0.01; `tips_amount` comes on "
+    "top of it and is optional. Unknown fields are ignored. Also served without the trailing "
+    "slash.",
+    request=ReceiptInSerializer,
+    responses=RECEIPT_RESPONSES,
+    examples=[OpenApiExample("Seed example", value=SEED_EXAMPLE, request_only=True)],
+)
+class ChecksView(SingleReceiptView):
+    channel = Channel.CHECKS
+
+
+@extend_schema(
+    tags=["receipts"],
+    summary="Accept a receipt directly on the consumer side",
+    description="The consumer's own entry point (seed 003's `add_checks`): the same validation "
+    "and deduplication as `/api/checks/`, but the receipt is counted in the analytics before "
+    "the answer, without going through the stream. Requires `receipts.post_receipts`. Also "
+    "served without the trailing slash.",
+    request=ReceiptInSerializer,
+    responses=RECEIPT_RESPONSES,
+    examples=[OpenApiExample("Seed example", value=SEED_EXAMPLE, request_only=True)],
+)
+class AddChecksView(SingleReceiptView):
+    channel = Channel.ADD_CHECKS
+    count_now = True
+
+
+@extend_schema(
+    tags=["receipts"],
+    summary="Post up to 1,000 receipts at once",
+    description=f"{BULK_REQUEST_DESCRIPTION} Each receipt is validated and deduplicated on its "
+    "own; the answer (200) lists one result per receipt, in request order, with the same "
+    "statuses as the single endpoint (created, duplicate, conflict, invalid + errors). A body "
+    "that is not such an array is refused as a whole with 400. Requires "
+    "`receipts.post_receipts`. At most 32 MiB per request (413 beyond).",
+    request=ReceiptInSerializer(many=True),
+    responses={
+        200: BulkOutSerializer,
+        **ERRORS,
+        413: OpenApiResponse(description="The body is larger than 32 MiB."),
+    },
+)
+class BulkChecksView(ReceiptPostView):
+    channel = Channel.BULK
+    max_body_bytes = 32 * 1024 * 1024
+
+    def post(self, request):
+        body = self.read_body(request)
+        problem = None
+        if not isinstance(body, list):
+            problem = "Expected a JSON array of receipts."
+        elif not body:
+            problem = "Expected at least one receipt."
+        elif len(body) > MAX_BULK:
+            problem = f"At most {MAX_BULK} receipts per request, got {len(body)}."
+        if problem:
+            errors = {"non_field_errors": [problem]}
+            record_malformed_request(
+                caller=request.user,
+                channel=self.channel,
+                errors=errors,
+                payload=body if not isinstance(body, list) else None,
+            )
+            raise exceptions.ValidationError(errors)
+        results = ingest_receipts(payloads=body, caller=request.user, channel=self.channel)
+        counts = dict.fromkeys(("created", "duplicate", "conflict", "invalid"), 0)
+        rows = []
+        for result in results:
+            counts[result.outcome] += 1
+            row = {
+                "index": result.index,
+                "transaction_id": result.transaction_id,
+                "status": result.outcome,
+            }
+            if result.errors:
+                row["errors"] = result.errors
+            rows.append(row)
+        return Response(
+            {
+                "created": counts["created"],
+                "duplicates": counts["duplicate"],
+                "conflicts": counts["conflict"],
+                "invalid": counts["invalid"],
+                "results": rows,
+            }
+        )
+
+
+@extend_schema(
+    tags=["analytics"],
+    summary="Places of purchase",
+    description="Every place the consumer has seen in receipts. Any signed-in user.",
+    responses={200: PlaceSerializer, 401: OpenApiResponse(description="Not signed in.")},
+)
+class PlaceListView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = PlaceSerializer
+
+    def get_queryset(self):
+        return selectors.places()
+
+
+def _hour_range(request) -> selectors.HourRange:
+    query = AnalyticsQuerySerializer(data=request.query_params)
+    query.is_valid(raise_exception=True)
+    return selectors.HourRange(
+        since=query.validated_data.get("from"), until=query.validated_data.get("to")
+    )
+
+
+@extend_schema(
+    tags=["analytics"],
+    summary="Analytics of every place",
+    description="Per place: purchases, average receipt, VAT and tips, spend and average receipt "
+    "per category, and the hourly series (hours of the receipts' own timestamps, in the "
+    "server's time zone). Paginated over places. Analysts only.",
+    parameters=RANGE_PARAMETERS,
+    responses={200: PlaceAnalyticsSerializer(many=True), **READ_ERRORS},
+)
+class AnalyticsListView(generics.GenericAPIView):
+    permission_classes = [IsAnalyst]
+    serializer_class = PlaceAnalyticsSerializer
+
+    def get_queryset(self):
+        return selectors.places()
+
+    def get(self, request):
+        hours = _hour_range(request)
+        page = self.paginate_queryset(self.get_queryset())
+        data = selectors.place_analytics(places=page, hours=hours)
+        return self.get_paginated_response(PlaceAnalyticsSerializer(data, many=True).data)
+
+
+def _place(place_id: str) -> Place:
+    try:
+        return selectors.place_by_code(place_id)
+    except Place.DoesNotExist:
+        raise Http404(f"No place with place_id {place_id!r}.") from None
+
+
+@extend_schema(
+    tags=["analytics"],
+    summary="Analytics of one place",
+    description="The analytics of one place (by its `place_id`), as in the list. Analysts only.",
+    parameters=RANGE_PARAMETERS,
+    responses={
+        200: PlaceAnalyticsSerializer,
+        **READ_ERRORS,
+        404: OpenApiResponse(description="Unknown place."),
+    },
+)
+class PlaceAnalyticsView(APIView):
+    permission_classes = [IsAnalyst]
+
+    def get(self, request, place_id: str):
+        place = _place(place_id)
+        [data] = selectors.place_analytics(places=[place], hours=_hour_range(request))
+        return Response(PlaceAnalyticsSerializer(data).data)
+
+
+class PlaceChartView(APIView):
+    permission_classes = [IsAnalyst]
+
+    @extend_schema(
+        tags=["analytics"],
+        summary="Chart of the last 24 hours of one place (SVG)",
+        operation_id="api_analytics_chart_retrieve",
+        description="Purchases and takings per hour over the last 24 hours as an SVG bar "
+        "chart. Analysts only.",
+        responses={
+            (200, "image/svg+xml"): OpenApiTypes.STR,
+            **READ_ERRORS,
+            404: OpenApiResponse(description="Unknown place."),
+        },
+    )
+    def get(self, request, place_id: str):
+        place = _place(place_id)
+        svg = charts.last_day_svg(place=place, series=selectors.last_day_series(place=place))
+        return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
