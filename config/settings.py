@@ -238,7 +238,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_USE_FINDERS = True  # admin and docs assets work even before collectstatic
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Housing & commerce API",

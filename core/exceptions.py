@@ -47,6 +47,11 @@ def _first_message(errors) -> tuple[str, str]:
 
 
 def format_error(detail, default_code: str) -> dict:
+    if isinstance(detail, dict) and "detail" in detail:
+        # Already in our shape (e.g. simplejwt's {"detail", "code", "messages"}): keep its code.
+        body = {"detail": str(detail["detail"]), "code": str(detail.get("code") or default_code)}
+        body.update({k: v for k, v in detail.items() if k not in body})
+        return body
     if isinstance(detail, dict | list):
         message, code = _first_message(detail)
         body = {"detail": message, "code": code or default_code}

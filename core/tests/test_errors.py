@@ -60,3 +60,21 @@ def test_anonymous_gets_401_with_www_authenticate(api_client):
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
     assert response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.django_db
+def test_bad_bearer_header_keeps_the_authentication_error_code(api_client):
+    response = api_client.get("/api/test/private/", HTTP_AUTHORIZATION="Bearer")
+    assert response.status_code == 401
+    body = response.json()
+    assert body["code"] == "bad_authorization_header"
+    assert body["detail"] == "Authorization header must contain two space-delimited values"
+
+
+@pytest.mark.django_db
+def test_invalid_jwt_answers_token_not_valid(api_client):
+    response = api_client.get("/api/test/private/", HTTP_AUTHORIZATION="Bearer not-a-jwt")
+    assert response.status_code == 401
+    body = response.json()
+    assert body["code"] == "token_not_valid"
+    assert not body["detail"].startswith("detail:")
