@@ -210,3 +210,23 @@ def test_idempotent_write_announces_once_and_its_replay_announces_nothing(store,
         await ws.disconnect()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.slow
+def test_subscriber_idle_longer_than_redis_socket_timeout_still_gets_changes(store, token):
+    # redis-py 8 broke blocking reads of the Channels Redis layer: an idle socket died after
+    # 5 s. Wait past that, then check the subscriber is still alive and served.
+    operator = client_for(OperatorFactory())
+
+    async def scenario():
+        ws = await connect(f"/ws/stores/abc111?token={token}")
+        await ws.receive_json_from(timeout=TIMEOUT)
+        assert await ws.receive_nothing(timeout=7)
+        response = await sync_to_async(operator.post)(
+            "/stores/abc111", {"operation": "supply", "item_id": "apple", "quantity": 1}
+        )
+        assert response.status_code == 200
+        assert await ws.receive_json_from(timeout=TIMEOUT) == response.json()
+        await ws.disconnect()
+
+    asyncio.run(scenario())
