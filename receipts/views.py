@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from core.exceptions import Conflict
 from core.permissions import IsAnalyst
 from receipts import charts, selectors
+from receipts.examples import SEED_RECEIPT
 from receipts.models import Channel, Place
 from receipts.permissions import CanPostReceipts
 from receipts.serializers import (
@@ -28,21 +29,6 @@ from receipts.services.ingestion import (
     journal_refused_request,
     record_malformed_request,
 )
-
-SEED_EXAMPLE = {
-    "transaction_id": "unique_transaction_id",
-    "timestamp": "2024-02-07T12:34:56",
-    "items": [
-        {"product_id": "product_id_1", "quantity": 2, "price": 10.99, "category": "groceries"},
-        {"product_id": "product_id_2", "quantity": 1, "price": 5.49, "category": "electronics"},
-    ],
-    "total_amount": 27.47,
-    "nds_amount": 2.47,
-    "tips_amount": 3.0,
-    "payment_method": "credit_card",
-    "place_id": "011",
-    "place_name": "Магазин №1",
-}
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid receipt: says which field and why."),
@@ -155,7 +141,7 @@ RECEIPT_RESPONSES = {
     "slash.",
     request=ReceiptInSerializer,
     responses=RECEIPT_RESPONSES,
-    examples=[OpenApiExample("Seed example", value=SEED_EXAMPLE, request_only=True)],
+    examples=[OpenApiExample("Seed example", value=SEED_RECEIPT, request_only=True)],
 )
 class ChecksView(SingleReceiptView):
     channel = Channel.CHECKS
@@ -170,7 +156,7 @@ class ChecksView(SingleReceiptView):
     "served without the trailing slash.",
     request=ReceiptInSerializer,
     responses=RECEIPT_RESPONSES,
-    examples=[OpenApiExample("Seed example", value=SEED_EXAMPLE, request_only=True)],
+    examples=[OpenApiExample("Seed example", value=SEED_RECEIPT, request_only=True)],
 )
 class AddChecksView(SingleReceiptView):
     channel = Channel.ADD_CHECKS

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdmin
 from stores import services
 from stores.models import ReportDelivery, StockItem, StockMovement, Store
 
@@ -45,7 +46,7 @@ class StockItemAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockMovement)
-class StockMovementAdmin(admin.ModelAdmin):
+class StockMovementAdmin(ReadOnlyAdmin):
     """The append-only log of stock changes."""
 
     list_display = [
@@ -62,15 +63,6 @@ class StockMovementAdmin(admin.ModelAdmin):
     search_fields = ["item__item_id", "request_id", "user__username"]
     list_select_related = ["item__store", "user"]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
     @admin.display(description="store", ordering="item__store__store_id")
     def store_id_display(self, obj: StockMovement) -> str:

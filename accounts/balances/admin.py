@@ -8,17 +8,7 @@ from django.contrib import admin, messages
 
 from accounts.balances.selectors import ledger_discrepancies
 from accounts.models import Account, ExchangeRate, Movement, Service
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(Account)

@@ -1,8 +1,8 @@
 import json
 
 import pytest
-from rest_framework.test import APIClient
 
+from core.testing import token_client
 from receipts.tests.factories import AnalystFactory, PosUserFactory, UserFactory
 
 
@@ -23,10 +23,7 @@ def read_journal(journal_path):
     return read
 
 
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
-    return client
+client_for = token_client  # an API client signed in with the user's DRF token
 
 
 @pytest.fixture

@@ -1,13 +1,10 @@
 import pytest
 from rest_framework.test import APIClient
 
+from core.testing import token_client
 from stores.tests.factories import OperatorFactory, StoreFactory, UserFactory
 
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {user.auth_token.key}")
-    return client
+client_for = token_client  # an API client signed in with the user's DRF token
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
 import factory
 from django.contrib.auth.hashers import make_password
 from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
 from accounts.models import User
+from core.testing import token_client
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -36,8 +36,4 @@ def token_for(user: User) -> str:
     return Token.objects.get_or_create(user=user)[0].key
 
 
-def client_for(user: User) -> APIClient:
-    """An API client signed in with the user's DRF token."""
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
-    return client
+client_for = token_client  # an API client signed in with the user's DRF token
