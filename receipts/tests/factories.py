@@ -3,27 +3,15 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth.models import Permission
-from rest_framework.authtoken.models import Token
 
-from accounts.models import User
+from accounts.tests.factories import AnalystFactory, TokenUserFactory
+from accounts.tests.factories import TokenUserFactory as UserFactory
 from receipts.examples import SEED_RECEIPT
 
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = User
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"user{n}")
-    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-
-    @factory.post_generation
-    def token(self, create, extracted, **kwargs):
-        if create:
-            Token.objects.get_or_create(user=self)
+__all__ = ["AnalystFactory", "PosUserFactory", "UserFactory", "receipt_payload"]
 
 
-class PosUserFactory(UserFactory):
+class PosUserFactory(TokenUserFactory):
     username = factory.Sequence(lambda n: f"pos{n}")
 
     @factory.post_generation
@@ -32,11 +20,6 @@ class PosUserFactory(UserFactory):
             self.user_permissions.add(
                 Permission.objects.get(codename="post_receipts", content_type__app_label="receipts")
             )
-
-
-class AnalystFactory(UserFactory):
-    username = factory.Sequence(lambda n: f"analyst{n}")
-    is_analyst = True
 
 
 def receipt_payload(transaction_id: str = "tx-1", *, items=None, **overrides) -> dict:

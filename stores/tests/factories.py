@@ -1,30 +1,21 @@
 import factory
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 
-from accounts.models import User
+from accounts.tests.factories import OperatorFactory, TokenUserFactory
 from stores.apps import STOREKEEPER_GROUP
 from stores.models import StockItem, Store
 
+__all__ = [
+    "OperatorFactory",
+    "StockItemFactory",
+    "StoreFactory",
+    "StorekeeperFactory",
+    "UserFactory",
+]
 
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = User
-        skip_postgeneration_save = True
 
+class UserFactory(TokenUserFactory):
     username = factory.Sequence(lambda n: f"stock-user-{n}")
-    password = factory.PostGenerationMethodCall("set_password", "pass-12345")
-
-    @factory.post_generation
-    def token(obj, create, extracted, **kwargs):
-        if create:
-            obj.save()
-            Token.objects.get_or_create(user=obj)
-
-
-class OperatorFactory(UserFactory):
-    is_staff = True
-    is_superuser = True
 
 
 class StorekeeperFactory(UserFactory):

@@ -2,15 +2,8 @@ from decimal import Decimal
 
 import factory
 
-from accounts.models import Account, ExchangeRate, Service, User
-
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = User
-
-    username = factory.Sequence(lambda n: f"money-user-{n}")
-    email = factory.LazyAttribute(lambda user: f"{user.username}@example.com")
+from accounts.models import Account, ExchangeRate, Service
+from accounts.tests.factories import UserFactory
 
 
 class AccountFactory(factory.django.DjangoModelFactory):

@@ -8,11 +8,6 @@ from config.celery import app as celery_app
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture(autouse=True)
 def _fresh_throttles():
     # Throttle counters live in Redis (this suite's own DB); start every test from zero.
     cache.clear()

@@ -3,17 +3,17 @@ from django.contrib.auth.hashers import make_password
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from accounts.tests.factories import AnalystFactory, UserFactory
 from core.testing import token_client
 
-
-class UserFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = User
-        skip_postgeneration_save = True
-
-    username = factory.Sequence(lambda n: f"user{n}")
-    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
-    password = factory.django.Password("a-long-test-password-123")
+__all__ = [
+    "AnalystFactory",
+    "OperatorFactory",
+    "PhoneUserFactory",
+    "UserFactory",
+    "client_for",
+    "token_for",
+]
 
 
 class PhoneUserFactory(UserFactory):
@@ -26,10 +26,6 @@ class PhoneUserFactory(UserFactory):
 
 class OperatorFactory(UserFactory):
     is_staff = True
-
-
-class AnalystFactory(UserFactory):
-    is_analyst = True
 
 
 def token_for(user: User) -> str:
