@@ -9,6 +9,9 @@ import os
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# Django advises no persistent connections under an async server (each request may run in
+# another thread); gunicorn and the Celery worker keep theirs.
+os.environ.setdefault("DB_CONN_MAX_AGE", "0")
 django_asgi_app = get_asgi_application()  # sets Django up before routing imports models
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
