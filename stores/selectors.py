@@ -4,7 +4,12 @@ import re
 
 from django.db.models import QuerySet
 
+from core.sqlcache import CompiledLookup
+from stores import sql
 from stores.models import STORE_ID_PATTERN, StockItem, StockMovement, Store
+
+# Every stock request resolves its store first: the lookup's SQL is compiled once per process.
+_store_by_id = CompiledLookup(lambda: Store.objects.all(), "store_id")
 
 
 def is_valid_store_id(store_id: str) -> bool:
@@ -12,12 +17,12 @@ def is_valid_store_id(store_id: str) -> bool:
 
 
 def find_store(*, store_id: str) -> Store | None:
-    return Store.objects.filter(store_id=store_id).first()
+    return _store_by_id.get(store_id)
 
 
 def stock_lines(*, store: Store) -> list[dict]:
     """Items in stock (quantity > 0) sorted by item_id, as `[{"item_id", "quantity"}]`."""
-    rows = StockItem.objects.filter(store=store, quantity__gt=0).values_list("item_id", "quantity")
+    rows = sql.in_stock(store_pk=store.pk)
     # Sorted here rather than in SQL so that the order is code-point order on every database
     # collation, the same order the lock-taking services use.
     return [{"item_id": item_id, "quantity": qty} for item_id, qty in sorted(rows)]
