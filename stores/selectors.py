@@ -4,6 +4,7 @@ import re
 
 from django.db.models import QuerySet
 
+from stores import sql
 from stores.models import STORE_ID_PATTERN, StockItem, StockMovement, Store
 
 
@@ -17,7 +18,7 @@ def find_store(*, store_id: str) -> Store | None:
 
 def stock_lines(*, store: Store) -> list[dict]:
     """Items in stock (quantity > 0) sorted by item_id, as `[{"item_id", "quantity"}]`."""
-    rows = StockItem.objects.filter(store=store, quantity__gt=0).values_list("item_id", "quantity")
+    rows = sql.in_stock(store_pk=store.pk)
     # Sorted here rather than in SQL so that the order is code-point order on every database
     # collation, the same order the lock-taking services use.
     return [{"item_id": item_id, "quantity": qty} for item_id, qty in sorted(rows)]

@@ -106,6 +106,20 @@ def take(*, store_pk: int, item_id: str, quantity: int, user_id, request_id: str
             return row is not None
 
 
+def in_stock(*, store_pk: int) -> list[tuple[str, int]]:
+    """`(item_id, quantity)` of the store's items with quantity > 0, in no particular order.
+
+    Read after every change (the answer and the websocket message), so it skips the ORM's
+    per-call query compilation.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT item_id, quantity FROM {_items()} WHERE store_id = %s AND quantity > 0",
+            [store_pk],
+        )
+        return cursor.fetchall()
+
+
 def log(*, operation: str, changes: list[tuple[int, int, int]], user_id, request_id: str) -> None:
     """Write one movement per (item pk, delta, quantity after)."""
     StockMovement.objects.bulk_create(
