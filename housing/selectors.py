@@ -101,8 +101,11 @@ SELECT
     (SELECT t.price FROM {tariff} t
      WHERE t.kind = %s AND (t.house_id = %s OR t.house_id IS NULL) AND t.valid_from <= %s
      ORDER BY t.house_id IS NULL, t.valid_from DESC LIMIT 1),
-    (SELECT count(*) FROM {flat} f WHERE f.house_id = %s),
-    (SELECT max(f.id) FROM {flat} f WHERE f.house_id = %s)
+    flats.n,
+    flats.max_id
+-- count and max in one aggregate on purpose: a lone max(id) is planned as a backward walk of
+-- the primary key filtered on house_id, which reads every flat of the later houses.
+FROM (SELECT count(*) AS n, max(f.id) AS max_id FROM {flat} f WHERE f.house_id = %s) flats
 """
 
 
@@ -113,7 +116,7 @@ def house_month_facts(*, house_id: int, year: int, month: int) -> dict:
     first_day = month_start(year, month)
     sql = _FACTS_SQL.format(tariff=Tariff._meta.db_table, flat=Flat._meta.db_table)
     water, upkeep = Tariff.Kind.WATER, Tariff.Kind.UPKEEP
-    params = [water, house_id, first_day, upkeep, house_id, first_day, house_id, house_id]
+    params = [water, house_id, first_day, upkeep, house_id, first_day, house_id]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         water_price, upkeep_price, flats, max_flat_id = cursor.fetchone()
