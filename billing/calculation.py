@@ -221,19 +221,19 @@ def calculate_next_batch(*, run: RentRun, limit: int) -> BatchResult:
     batch ends the work list: a run that is not a recalculation is then completed as well
     (`run.status` says so), a recalculation is left for the caller to publish. The caller holds
     the run's row lock; `run` is updated to what was saved."""
-    params = sql_params(
-        run_id=run.pk,
-        house_id=run.house_id,
-        year=run.year,
-        month=run.month,
-        water_tariff=run.water_tariff,
-        upkeep_tariff=run.upkeep_tariff,
-        after_id=run.last_flat_id,
-        max_id=run.max_flat_id,
-        limit=limit,
-    )
+    work = {
+        "run_id": run.pk,
+        "house_id": run.house_id,
+        "year": run.year,
+        "month": run.month,
+        "water_tariff": run.water_tariff,
+        "upkeep_tariff": run.upkeep_tariff,
+        "after_id": run.last_flat_id,
+        "max_id": run.max_flat_id,
+        "limit": limit,
+    }
     if connection.vendor != "postgresql":
-        batch = calculate_batch_portable(staged=run.recalculate, **params)
+        batch = calculate_batch_portable(staged=run.recalculate, **work)
         if batch.flats:
             run.last_flat_id = batch.last_flat_id
             run.done_flats += batch.flats
@@ -247,6 +247,7 @@ def calculate_next_batch(*, run: RentRun, limit: int) -> BatchResult:
         run.heartbeat_at = timezone.now()
         run.save()
         return batch
+    params = sql_params(**work)
     params.update(
         attempts=run.attempts,
         status=run.status,
