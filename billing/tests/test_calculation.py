@@ -155,3 +155,28 @@ def test_next_batch_saves_the_same_run_in_sql_and_portably(city, recalculate, mo
         )
     else:
         assert (second[1], second[9], second[11]) == (RentRun.Status.COMPLETED, "", True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_next_batch_prepares_its_statement_once_per_connection(city):
+    def prepared() -> list[str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT name FROM pg_prepared_statements "
+                "WHERE name LIKE 'billing_rent_batch_charges_%%'"
+            )
+            return [name for (name,) in cursor.fetchall()]
+
+    totals = []
+    for month in [1, 1, 2]:
+        if month == 2:
+            connection.close()  # a new connection must prepare it again
+        run = RentRunFactory(house=city, year=2024, month=month, status=RentRun.Status.IN_PROGRESS)
+        run.water_tariff, run.upkeep_tariff = D("41.35"), D("27.05")
+        run.max_flat_id = Flat.objects.filter(house=city).latest("id").id
+        batch = calculate_next_batch(run=run, limit=100)
+        assert len(prepared()) == 1
+        totals.append(batch.total)
+        assert run.status == RentRun.Status.COMPLETED
+        Charge.objects.filter(run=run).delete()
+    assert batch.flats == 6 and len(set(totals[:2])) == 1
