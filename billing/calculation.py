@@ -332,11 +332,14 @@ def calculate_next_batch(*, run: RentRun, limit: int) -> BatchResult:
         result=run.result,
     )
     with connection.cursor() as cursor:
-        name, names = _prepared(cursor, staged=run.recalculate)
-        cursor.execute(
-            f"{_NO_FLUSH} {_GENERIC_PLAN} EXECUTE {name}({', '.join(f'%({n})s' for n in names)})",
-            params,
-        )
+        # Behind a transaction-pooling proxy (which is what this Django setting is for) the
+        # next transaction may run on another server connection, without the statement.
+        if connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
+            cursor.execute(_NO_FLUSH + lines_sql(staged=run.recalculate, save_run=True), params)
+        else:
+            name, names = _prepared(cursor, staged=run.recalculate)
+            arguments = ", ".join(f"%({n})s" for n in names)
+            cursor.execute(f"{_NO_FLUSH} {_GENERIC_PLAN} EXECUTE {name}({arguments})", params)
         flats, last_id, total, needs_reading, *saved = cursor.fetchone()
     if saved[0] is None:
         raise RentRun.DoesNotExist(f"Rent run {run.pk} vanished while locked.")

@@ -157,16 +157,17 @@ def test_next_batch_saves_the_same_run_in_sql_and_portably(city, recalculate, mo
         assert (second[1], second[9], second[11]) == (RentRun.Status.COMPLETED, "", True)
 
 
+def prepared() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM pg_prepared_statements "
+            "WHERE name LIKE 'billing_rent_batch_charges_%%'"
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_next_batch_prepares_its_statement_once_per_connection(city):
-    def prepared() -> list[str]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT name FROM pg_prepared_statements "
-                "WHERE name LIKE 'billing_rent_batch_charges_%%'"
-            )
-            return [name for (name,) in cursor.fetchall()]
-
     totals = []
     for month in [1, 1, 2]:
         if month == 2:
@@ -180,3 +181,19 @@ def test_next_batch_prepares_its_statement_once_per_connection(city):
         assert run.status == RentRun.Status.COMPLETED
         Charge.objects.filter(run=run).delete()
     assert batch.flats == 6 and len(set(totals[:2])) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_next_batch_prepares_nothing_behind_a_transaction_pooler(city, monkeypatch):
+    connection.close()
+    connection.ensure_connection()
+    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)
+    run = RentRunFactory(house=city, year=2024, month=1, status=RentRun.Status.IN_PROGRESS)
+    run.water_tariff, run.upkeep_tariff = D("41.35"), D("27.05")
+    run.max_flat_id = Flat.objects.filter(house=city).latest("id").id
+
+    batch = calculate_next_batch(run=run, limit=100)
+
+    assert prepared() == []
+    assert (batch.flats, run.status, run.done_flats) == (6, RentRun.Status.COMPLETED, 6)
+    assert Charge.objects.filter(run=run).count() == 6
