@@ -50,22 +50,30 @@ per_flat AS (
            count(m.id) AS meters,
            bool_or(
                cur.value IS NULL
-               OR (prev.value IS NULL AND EXISTS (
+               OR (cur.previous IS NULL AND EXISTS (
                    SELECT 1 FROM {reading} old
                    WHERE old.meter_id = m.id
                      AND (old.year, old.month) < (%(prev_year)s, %(prev_month)s)))
-               OR cur.value < coalesce(prev.value, m.initial_value)
+               OR cur.value < coalesce(cur.previous, m.initial_value)
            ) AS missing,
-           sum(cur.value - coalesce(prev.value, m.initial_value)) AS consumption
+           sum(cur.value - coalesce(cur.previous, m.initial_value)) AS consumption
     FROM batch b
     LEFT JOIN {meter} m
         ON m.flat_id = b.id
        AND (m.installed_on IS NULL OR m.installed_on <= %(month_end)s)
        AND (m.removed_on IS NULL OR m.removed_on >= %(month_start)s)
-    LEFT JOIN {reading} cur
-        ON cur.meter_id = m.id AND cur.year = %(year)s AND cur.month = %(month)s
-    LEFT JOIN {reading} prev
-        ON prev.meter_id = m.id AND prev.year = %(prev_year)s AND prev.month = %(prev_month)s
+    -- Both months' readings in one descent of the (meter, year, month) index: the months are
+    -- adjacent, so nothing else lies between them.
+    LEFT JOIN LATERAL (
+        SELECT max(r.value) FILTER (WHERE r.year = %(year)s AND r.month = %(month)s) AS value,
+               max(r.value) FILTER (
+                   WHERE r.year = %(prev_year)s AND r.month = %(prev_month)s
+               ) AS previous
+        FROM {reading} r
+        WHERE r.meter_id = m.id
+          AND (r.year, r.month) >= (%(prev_year)s, %(prev_month)s)
+          AND (r.year, r.month) <= (%(year)s, %(month)s)
+    ) cur ON true
     GROUP BY b.id, b.area
 ),
 line AS (
