@@ -10,6 +10,7 @@ sum, prints the figures and deletes the city (unless --keep).
 """
 
 import argparse
+import logging
 import os
 import resource
 import sys
@@ -42,6 +43,26 @@ WATER, UPKEEP = Decimal("45.50"), Decimal("32.15")
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def cpu_seconds() -> float | None:
+    """CPU time of this process plus its PostgreSQL backend (None when the server is not on
+    this machine): unlike wall time, it hardly moves when other jobs share the cores."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        (pid,) = cur.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime + (int(fields[11]) + int(fields[12])) / ticks
+
+
+def cpu_delta(before: float | None) -> float | None:
+    after = cpu_seconds()
+    return None if before is None or after is None else after - before
 
 
 def build_city(*, houses: int, flats: int, meters: int, months: int) -> tuple[int, list[int]]:
@@ -86,8 +107,16 @@ def build_city(*, houses: int, flats: int, meters: int, months: int) -> tuple[in
             "FROM unnest(%s::bigint[]) h CROSS JOIN unnest(ARRAY['water', 'upkeep']) k",
             [WATER, UPKEEP, house_ids],
         )
-        cur.execute("ANALYZE")
+    # What autovacuum does after a bulk load (it may be off, or late, on a test server): fresh
+    # statistics and visibility map, no dead rows left by an earlier run's cleanup to step over.
+    vacuum()
     return street.pk, house_ids
+
+
+def vacuum() -> None:
+    tables = [House, Flat, WaterMeter, MeterReading, Tariff, Charge, RentRun]
+    with connection.cursor() as cur:
+        cur.execute(f"VACUUM ANALYZE {', '.join(model._meta.db_table for model in tables)}")
 
 
 BARE_SQL = f"""
@@ -124,12 +153,13 @@ BARE_TARGETS = {
 }
 
 
-def bare_sql(house_ids: list[int], run_id) -> dict[str, tuple[float, Decimal, int]]:
+def bare_sql(house_ids: list[int], run_id) -> dict[str, tuple[float, Decimal, int, float | None]]:
     figures = {}
     for label, create in BARE_TARGETS.items():
         name = f"bench_bare_{uuid.uuid4().hex[:8]}"
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute(create.format(name=name, charge=Charge._meta.db_table))
+            cpu = cpu_seconds()
             started = time.perf_counter()
             cur.execute(
                 BARE_SQL.format(table=name),
@@ -145,29 +175,32 @@ def bare_sql(house_ids: list[int], run_id) -> dict[str, tuple[float, Decimal, in
                 },
             )
             elapsed = time.perf_counter() - started
+            cpu = cpu_delta(cpu)
             cur.execute(f"SELECT coalesce(sum(total), 0), count(*) FROM {name}")
             total, count = cur.fetchone()
             cur.execute(f"DROP TABLE IF EXISTS {name}")
-        figures[label] = (elapsed, total, count)
+        figures[label] = (elapsed, total, count, cpu)
     return figures
 
 
-def ours(house_ids: list[int]) -> tuple[float, Decimal, int, float]:
+def ours(house_ids: list[int]) -> tuple[float, Decimal, int, float, float | None]:
     runs = RentRun.objects.bulk_create(
         RentRun(house_id=house_id, year=YEAR, month=MONTH) for house_id in house_ids
     )
     rss_before = rss_mb()
+    cpu = cpu_seconds()
     started = time.perf_counter()
     for run in runs:
         calculate_rent(str(run.pk))  # the Celery task's body, in this process
     elapsed = time.perf_counter() - started
+    cpu = cpu_delta(cpu)
     done = RentRun.objects.filter(pk__in=[r.pk for r in runs])
     statuses = set(done.values_list("status", flat=True))
     if statuses != {RentRun.Status.COMPLETED}:
         raise SystemExit(f"runs did not complete: {statuses}")
     total = sum(done.values_list("result", flat=True))
     count = Charge.objects.filter(house_id__in=house_ids, year=YEAR, month=MONTH).count()
-    return elapsed, total, count, rss_before
+    return elapsed, total, count, rss_before, cpu
 
 
 def cleanup(street_id: int, house_ids: list[int]) -> None:
@@ -198,7 +231,10 @@ def main() -> None:
     parser.add_argument("--meters", type=int, default=2, help="meters per flat")
     parser.add_argument("--months", type=int, default=13, help="months of readings")
     parser.add_argument("--keep", action="store_true", help="keep the generated city")
+    parser.add_argument("--verbose", action="store_true", help="log every run's completion")
     args = parser.parse_args()
+    if not args.verbose:
+        logging.getLogger("billing").setLevel(logging.WARNING)
     if connection.vendor != "postgresql":
         raise SystemExit("bench/rent.py needs PostgreSQL (set DATABASE_URL)")
     started = time.perf_counter()
@@ -211,7 +247,7 @@ def main() -> None:
         f"months of readings; built in {time.perf_counter() - started:.1f} s"
     )
     try:
-        ours_s, ours_total, ours_count, rss_before = ours(house_ids)
+        ours_s, ours_total, ours_count, rss_before, ours_cpu = ours(house_ids)
         any_run = RentRun.objects.filter(house_id__in=house_ids).values_list("pk", flat=True)[0]
         bare = bare_sql(house_ids, any_run)
         print(
@@ -219,12 +255,17 @@ def main() -> None:
             f"({len(house_ids)} runs, batch size {settings.RENT_BATCH_SIZE})"
         )
         print(f"peak RSS: {rss_mb():.1f} MB (before the calculation: {rss_before:.1f} MB)")
-        for label, (bare_s, bare_total, bare_count) in bare.items():
+        for label, (bare_s, bare_total, bare_count, bare_cpu) in bare.items():
             same = "same sum" if bare_total == ours_total else f"DIFFERENT sum {bare_total}"
             print(
                 f"bare INSERT ... SELECT into a {label}: {bare_s:.3f} s for {bare_count} rows "
                 f"({same}); ratio ours / bare: {ours_s / bare_s:.2f}"
             )
+            if ours_cpu is not None and bare_cpu:
+                print(
+                    f"  CPU (this process + its PostgreSQL backend): ours {ours_cpu:.3f} s, "
+                    f"bare {bare_cpu:.3f} s; ratio {ours_cpu / bare_cpu:.2f}"
+                )
     finally:
         if not args.keep:
             cleanup(street_id, house_ids)

@@ -13,13 +13,18 @@ The statement inserts the lines and returns (flats, last flat id, sum of totals)
 so the caller can save progress in the same transaction.
 """
 
+import hashlib
+import re
+import weakref
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 
 from django.db import connection
 from django.db.models import Q
+from django.utils import timezone
 
-from billing.models import Charge, LineStatus, StagedLine
+from billing.models import Charge, LineStatus, RentRun, StagedLine
 from core.money import round_money
 from housing.models import Flat, MeterReading, WaterMeter
 from housing.periods import month_end, month_start, previous_month
@@ -27,8 +32,9 @@ from housing.periods import month_end, month_start, previous_month
 # A batch's lines and the run's cursor commit together, so a database crash that loses the
 # last commits loses both and the run recomputes them: the commit need not wait for the WAL
 # flush. Sent with the statement to save a round trip.
+_NO_FLUSH = "SET LOCAL synchronous_commit TO OFF;"
+
 _LINES_SQL = """
-SET LOCAL synchronous_commit TO OFF;
 WITH batch AS (
     SELECT f.id, f.area
     FROM {flat} f
@@ -36,37 +42,48 @@ WITH batch AS (
     ORDER BY f.id
     LIMIT %(limit)s
 ),
-meter_use AS (
-    SELECT m.flat_id,
+-- One chain of index lookups from the batch's flats, grouped per flat: no join between two
+-- aggregated sets, so the plan stays a nested loop whatever the row estimates.
+per_flat AS (
+    SELECT b.id AS flat_id,
+           b.area,
+           count(m.id) AS meters,
            bool_or(
                cur.value IS NULL
-               OR (prev.value IS NULL AND EXISTS (
+               OR (cur.previous IS NULL AND EXISTS (
                    SELECT 1 FROM {reading} old
                    WHERE old.meter_id = m.id
                      AND (old.year, old.month) < (%(prev_year)s, %(prev_month)s)))
-               OR cur.value < coalesce(prev.value, m.initial_value)
+               OR cur.value < coalesce(cur.previous, m.initial_value)
            ) AS missing,
-           sum(cur.value - coalesce(prev.value, m.initial_value)) AS consumption
+           sum(cur.value - coalesce(cur.previous, m.initial_value)) AS consumption
     FROM batch b
-    JOIN {meter} m ON m.flat_id = b.id
-    LEFT JOIN {reading} cur
-        ON cur.meter_id = m.id AND cur.year = %(year)s AND cur.month = %(month)s
-    LEFT JOIN {reading} prev
-        ON prev.meter_id = m.id AND prev.year = %(prev_year)s AND prev.month = %(prev_month)s
-    WHERE (m.installed_on IS NULL OR m.installed_on <= %(month_end)s)
-      AND (m.removed_on IS NULL OR m.removed_on >= %(month_start)s)
-    GROUP BY m.flat_id
+    LEFT JOIN {meter} m
+        ON m.flat_id = b.id
+       AND (m.installed_on IS NULL OR m.installed_on <= %(month_end)s)
+       AND (m.removed_on IS NULL OR m.removed_on >= %(month_start)s)
+    -- Both months' readings in one descent of the (meter, year, month) index: the months are
+    -- adjacent, so nothing else lies between them.
+    LEFT JOIN LATERAL (
+        SELECT max(r.value) FILTER (WHERE r.year = %(year)s AND r.month = %(month)s) AS value,
+               max(r.value) FILTER (
+                   WHERE r.year = %(prev_year)s AND r.month = %(prev_month)s
+               ) AS previous
+        FROM {reading} r
+        WHERE r.meter_id = m.id
+          AND (r.year, r.month) >= (%(prev_year)s, %(prev_month)s)
+          AND (r.year, r.month) <= (%(year)s, %(month)s)
+    ) cur ON true
+    GROUP BY b.id, b.area
 ),
 line AS (
-    SELECT b.id AS flat_id,
-           b.area,
-           CASE WHEN u.flat_id IS NULL THEN 'no_meter'
-                WHEN u.missing THEN 'needs_reading'
+    SELECT flat_id,
+           area,
+           CASE WHEN meters = 0 THEN 'no_meter'
+                WHEN missing THEN 'needs_reading'
                 ELSE 'ok' END AS status,
-           CASE WHEN u.flat_id IS NULL OR u.missing THEN 0
-                ELSE u.consumption END AS consumption
-    FROM batch b
-    LEFT JOIN meter_use u ON u.flat_id = b.id
+           CASE WHEN meters = 0 OR missing THEN 0 ELSE consumption END AS consumption
+    FROM per_flat
 ),
 priced AS (
     SELECT l.*,
@@ -89,11 +106,47 @@ written AS (
         upkeep_tariff = EXCLUDED.upkeep_tariff, water_cost = EXCLUDED.water_cost,
         upkeep_cost = EXCLUDED.upkeep_cost, total = EXCLUDED.total
     RETURNING flat_id, total, status
-)
-SELECT count(*), coalesce(max(flat_id), 0), coalesce(sum(total), 0),
-       count(*) FILTER (WHERE status = 'needs_reading')
-FROM written
+),
+summary AS (
+    SELECT count(*) AS flats, coalesce(max(flat_id), 0) AS last_id,
+           coalesce(sum(total), 0) AS total,
+           count(*) FILTER (WHERE status = 'needs_reading') AS needs_reading
+    FROM written
+){progress}
+SELECT s.flats, s.last_id, s.total, s.needs_reading{progress_columns}
+FROM summary s{progress_join}
 """
+
+# Saves the run in the batch's statement, a round trip less per batch: the fields the caller
+# holds (claimed when the execution started) as given, the progress from the batch's summary.
+# A short batch ends the work list; a run that publishes in place (not a recalculation) is then
+# completed here too.
+_PROGRESS_SQL = """,
+progress AS (
+    UPDATE {run} r SET
+        attempts = %(attempts)s,
+        status = CASE WHEN s.flats < %(limit)s AND %(complete)s THEN 'COMPLETED'
+                      ELSE %(status)s END,
+        water_tariff = %(water_tariff)s,
+        upkeep_tariff = %(upkeep_tariff)s,
+        total_flats = %(total_flats)s,
+        max_flat_id = %(max_id)s,
+        started_at = %(started_at)s,
+        last_flat_id = CASE WHEN s.flats > 0 THEN s.last_id ELSE %(after_id)s END,
+        done_flats = %(done_flats)s + s.flats,
+        needs_reading_flats = %(needs_reading_flats)s + s.needs_reading,
+        result = CASE WHEN s.flats > 0 OR (s.flats < %(limit)s AND %(complete)s)
+                      THEN coalesce(%(result)s, 0) + s.total
+                      ELSE %(result)s END,
+        error = CASE WHEN s.flats < %(limit)s AND %(complete)s THEN '' ELSE r.error END,
+        heartbeat_at = statement_timestamp(),
+        finished_at = CASE WHEN s.flats < %(limit)s AND %(complete)s
+                           THEN statement_timestamp() ELSE r.finished_at END
+    FROM summary s
+    WHERE r.id = %(run_id)s
+    RETURNING r.status, r.last_flat_id, r.done_flats, r.needs_reading_flats, r.result, r.error,
+              r.heartbeat_at, r.finished_at
+)"""
 
 
 @dataclass(frozen=True)
@@ -104,8 +157,22 @@ class BatchResult:
     needs_reading: int
 
 
-def lines_sql(*, staged: bool) -> str:
-    """The batch statement, writing published charges or a recalculation's staged lines."""
+_RUN_COLUMNS = [
+    "status",
+    "last_flat_id",
+    "done_flats",
+    "needs_reading_flats",
+    "result",
+    "error",
+    "heartbeat_at",
+    "finished_at",
+]
+
+
+@cache
+def lines_sql(*, staged: bool, save_run: bool = False) -> str:
+    """The batch statement, writing published charges or a recalculation's staged lines, and
+    with `save_run` also the run's progress."""
     target = StagedLine if staged else Charge
     return _LINES_SQL.format(
         flat=Flat._meta.db_table,
@@ -113,6 +180,9 @@ def lines_sql(*, staged: bool) -> str:
         reading=MeterReading._meta.db_table,
         target=target._meta.db_table,
         conflict="run_id, flat_id" if staged else "flat_id, year, month",
+        progress=_PROGRESS_SQL.format(run=RentRun._meta.db_table) if save_run else "",
+        progress_columns="".join(f", p.{column}" for column in _RUN_COLUMNS) if save_run else "",
+        progress_join=" LEFT JOIN progress p ON true" if save_run else "",
     )
 
 
@@ -155,8 +225,134 @@ def calculate_batch(*, staged: bool, **params) -> BatchResult:
     if connection.vendor != "postgresql":
         return calculate_batch_portable(staged=staged, **params)
     with connection.cursor() as cursor:
-        cursor.execute(lines_sql(staged=staged), sql_params(**params))
+        cursor.execute(_NO_FLUSH + lines_sql(staged=staged), sql_params(**params))
         flats, last_id, total, needs_reading = cursor.fetchone()
+    return BatchResult(flats, last_id, Decimal(total), needs_reading)
+
+
+# The types of the prepared statement's parameters (PostgreSQL cannot infer all of them).
+_PARAM_TYPES = {
+    "house_id": "bigint",
+    "after_id": "bigint",
+    "max_id": "bigint",
+    "limit": "bigint",
+    "year": "smallint",
+    "month": "smallint",
+    "prev_year": "smallint",
+    "prev_month": "smallint",
+    "month_start": "date",
+    "month_end": "date",
+    "water_tariff": "numeric",
+    "upkeep_tariff": "numeric",
+    "run_id": "uuid",
+    "attempts": "integer",
+    "status": "text",
+    "complete": "boolean",
+    "total_flats": "integer",
+    "started_at": "timestamptz",
+    "done_flats": "integer",
+    "needs_reading_flats": "integer",
+    "result": "numeric",
+}
+
+# Per database connection: the raw connection and the names prepared on it. Keyed weakly, so
+# a closed connection's entry goes with it and a new connection prepares again.
+_prepared_on: "weakref.WeakKeyDictionary[object, set[str]]" = weakref.WeakKeyDictionary()
+
+
+@cache
+def _prepared_sql(*, staged: bool) -> tuple[str, str, tuple[str, ...]]:
+    """(name, PREPARE statement, parameter names in $n order) of the batch statement."""
+    names: list[str] = []
+
+    def placeholder(match: re.Match) -> str:
+        if match[1] not in names:
+            names.append(match[1])
+        return f"${names.index(match[1]) + 1}"
+
+    body = re.sub(r"%\((\w+)\)s", placeholder, lines_sql(staged=staged, save_run=True))
+    digest = hashlib.sha1(body.encode(), usedforsecurity=False).hexdigest()[:12]
+    name = f"billing_rent_batch_{'staged' if staged else 'charges'}_{digest}"
+    types = ", ".join(_PARAM_TYPES[n] for n in names)
+    return name, f"PREPARE {name} ({types}) AS {body}", tuple(names)
+
+
+# Without it, PostgreSQL plans the first five executions on each connection anew before it
+# settles on the generic plan, which is the plan it would choose for any batch anyway.
+_GENERIC_PLAN = "SET LOCAL plan_cache_mode TO force_generic_plan;"
+
+
+def _prepared(cursor, *, staged: bool) -> tuple[str, tuple[str, ...]]:
+    """Prepare the batch statement once per database connection. Planning it took as long as
+    running it for a 200-flat batch; the generic plan (a chain of index lookups from the
+    batch's flats) suits every batch. PREPARE outlives a rollback, so it is sent on its own
+    and remembered only once it succeeded."""
+    name, prepare, names = _prepared_sql(staged=staged)
+    raw = connection.connection
+    done = _prepared_on.setdefault(raw, set())
+    if name not in done:
+        cursor.execute(prepare)
+        done.add(name)
+    return name, names
+
+
+def calculate_next_batch(*, run: RentRun, limit: int) -> BatchResult:
+    """Write the lines of the run's next batch of flats and save the run's progress (the
+    in-memory run, claimed by the caller, included), in one statement on PostgreSQL. A short
+    batch ends the work list: a run that is not a recalculation is then completed as well
+    (`run.status` says so), a recalculation is left for the caller to publish. The caller holds
+    the run's row lock; `run` is updated to what was saved."""
+    work = {
+        "run_id": run.pk,
+        "house_id": run.house_id,
+        "year": run.year,
+        "month": run.month,
+        "water_tariff": run.water_tariff,
+        "upkeep_tariff": run.upkeep_tariff,
+        "after_id": run.last_flat_id,
+        "max_id": run.max_flat_id,
+        "limit": limit,
+    }
+    if connection.vendor != "postgresql":
+        batch = calculate_batch_portable(staged=run.recalculate, **work)
+        if batch.flats:
+            run.last_flat_id = batch.last_flat_id
+            run.done_flats += batch.flats
+            run.result = (run.result or 0) + batch.total
+            run.needs_reading_flats += batch.needs_reading
+        if batch.flats < limit and not run.recalculate:
+            run.result = run.result or 0
+            run.status = RentRun.Status.COMPLETED
+            run.error = ""
+            run.finished_at = timezone.now()
+        run.heartbeat_at = timezone.now()
+        run.save()
+        return batch
+    params = sql_params(**work)
+    params.update(
+        attempts=run.attempts,
+        status=run.status,
+        complete=not run.recalculate,
+        total_flats=run.total_flats,
+        started_at=run.started_at,
+        done_flats=run.done_flats,
+        needs_reading_flats=run.needs_reading_flats,
+        result=run.result,
+    )
+    with connection.cursor() as cursor:
+        # Behind a transaction-pooling proxy (which is what this Django setting is for) the
+        # next transaction may run on another server connection, without the statement.
+        if connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
+            cursor.execute(_NO_FLUSH + lines_sql(staged=run.recalculate, save_run=True), params)
+        else:
+            name, names = _prepared(cursor, staged=run.recalculate)
+            arguments = ", ".join(f"%({n})s" for n in names)
+            cursor.execute(f"{_NO_FLUSH} {_GENERIC_PLAN} EXECUTE {name}({arguments})", params)
+        flats, last_id, total, needs_reading, *saved = cursor.fetchone()
+    if saved[0] is None:
+        raise RentRun.DoesNotExist(f"Rent run {run.pk} vanished while locked.")
+    for column, value in zip(_RUN_COLUMNS, saved, strict=True):
+        setattr(run, column, value)
     return BatchResult(flats, last_id, Decimal(total), needs_reading)
 
 

@@ -15,12 +15,12 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.calculation import calculate_batch
+from billing.calculation import calculate_next_batch
 from billing.models import Charge, RentRun, StagedLine
 from core.exceptions import Conflict
 from housing.models import House, Tariff
 from housing.periods import validate_month
-from housing.selectors import house_month_facts
+from housing.selectors import house_month_facts, house_month_facts_sql, month_facts
 
 logger = logging.getLogger(__name__)
 
@@ -80,16 +80,18 @@ def _fail(run: RentRun, error: str) -> None:
     logger.warning("Rent run %s failed: %s", run.pk, error)
 
 
-def _claim(run: RentRun) -> bool:
+def _claim(run: RentRun, *, facts: dict | None = None) -> bool:
     """Count this execution as an attempt and, on the first one, fix the run's tariffs and
-    work list. False when the run failed instead. The caller holds the run's lock."""
+    work list (`facts` when the caller read them with the lock). False when the run failed
+    instead. The caller holds the run's lock."""
     run.attempts += 1
     if run.attempts > settings.RENT_MAX_ATTEMPTS:
         _fail(run, f"Gave up after {settings.RENT_MAX_ATTEMPTS} attempts.")
         return False
     now = timezone.now()
     if run.status == Status.PENDING:
-        facts = house_month_facts(house_id=run.house_id, year=run.year, month=run.month)
+        if facts is None:
+            facts = house_month_facts(house_id=run.house_id, year=run.year, month=run.month)
         missing = [kind for kind in Tariff.Kind.values if facts[kind] is None]
         if missing:
             _fail(
@@ -107,32 +109,57 @@ def _claim(run: RentRun) -> bool:
     return True
 
 
-def _publish(run: RentRun) -> None:
-    """Make the run's lines the month's charges and complete it (caller holds the lock)."""
-    if run.recalculate:
-        Charge.objects.filter(house_id=run.house_id, year=run.year, month=run.month).delete()
-        columns = (
-            "flat_id, house_id, year, month, run_id, status, area, water_consumption, "
-            "water_tariff, upkeep_tariff, water_cost, upkeep_cost, total"
+def _publish_recalculation(run: RentRun) -> None:
+    """Replace the month's charges with the run's staged lines and complete it (caller holds
+    the lock)."""
+    Charge.objects.filter(house_id=run.house_id, year=run.year, month=run.month).delete()
+    columns = (
+        "flat_id, house_id, year, month, run_id, status, area, water_consumption, "
+        "water_tariff, upkeep_tariff, water_cost, upkeep_cost, total"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Charge._meta.db_table} ({columns}) "
+            f"SELECT {columns} FROM {StagedLine._meta.db_table} WHERE run_id = %s",
+            [RentRun._meta.pk.get_db_prep_value(run.pk, connection)],
         )
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {Charge._meta.db_table} ({columns}) "
-                f"SELECT {columns} FROM {StagedLine._meta.db_table} WHERE run_id = %s",
-                [RentRun._meta.pk.get_db_prep_value(run.pk, connection)],
-            )
-        StagedLine.objects.filter(run=run).delete()
-    # Otherwise nothing is left over from an earlier failed run of the month: it started
-    # before this one, so every flat it charged (and that still exists) is within this run's
-    # work list (id <= max_flat_id) and was overwritten by the upsert.
+    StagedLine.objects.filter(run=run).delete()
     run.result = run.result or 0
     run.status = Status.COMPLETED
     run.error = ""
     run.finished_at = run.heartbeat_at = timezone.now()
-    logger.info(
-        "Rent run %s completed: house %s, %d-%02d, %d flats, %s",
-        run.pk, run.house_id, run.year, run.month, run.done_flats, run.result,
-    )  # fmt: skip
+    run.save(update_fields=["result", "status", "error", "finished_at", "heartbeat_at"])
+
+
+def _locked_run(run_id) -> tuple[RentRun | None, dict | None]:
+    """The run under its row lock and, when it is still PENDING, the facts its claim fixes
+    (house_month_facts), in one round trip on PostgreSQL. Plain SQL: on the per-batch path,
+    compiling the ORM's query took longer than running it."""
+    pk = RentRun._meta.pk
+    params = [pk.get_db_prep_value(pk.to_python(run_id), connection)]
+    table = RentRun._meta.db_table
+    if connection.vendor != "postgresql":
+        lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+        sql = f"SELECT * FROM {table} WHERE {pk.column} = %s{lock}"
+        return next(iter(RentRun.objects.raw(sql, params)), None), None
+    # The facts' subqueries only run for a PENDING run (a one-time filter on the outer row).
+    facts = house_month_facts_sql(house="r.house_id", first_day="make_date(r.year, r.month, 1)")
+    sql = (
+        f"SELECT r.*, facts.water_price AS facts_water_price, "
+        f"facts.upkeep_price AS facts_upkeep_price, facts.flats_count AS facts_flats_count, "
+        f"facts.max_flat_id AS facts_max_flat_id, facts.flats_count IS NOT NULL AS has_facts "
+        f"FROM {table} r LEFT JOIN LATERAL ({facts} WHERE r.status = '{Status.PENDING.value}') "
+        f"facts ON true WHERE r.{pk.column} = %s FOR UPDATE OF r"
+    )
+    run = next(iter(RentRun.objects.raw(sql, params)), None)
+    if run is None or not run.has_facts:
+        return run, None
+    return run, month_facts(
+        water_price=run.facts_water_price,
+        upkeep_price=run.facts_upkeep_price,
+        flats_count=run.facts_flats_count,
+        max_flat_id=run.facts_max_flat_id,
+    )
 
 
 def execute_run(*, run_id, batch_size: int | None = None, pause: float | None = None) -> None:
@@ -144,36 +171,28 @@ def execute_run(*, run_id, batch_size: int | None = None, pause: float | None = 
     claimed = False
     while True:
         with transaction.atomic():
-            run = RentRun.objects.select_for_update().filter(pk=run_id).first()
+            run, facts = _locked_run(run_id)
             if run is None or run.status not in RentRun.ACTIVE:
                 return
             if not claimed:
                 claimed = True
-                if not _claim(run):
+                if not _claim(run, facts=facts):
                     return
-            batch = calculate_batch(
-                staged=run.recalculate,
-                run_id=run.pk,
-                house_id=run.house_id,
-                year=run.year,
-                month=run.month,
-                water_tariff=run.water_tariff,
-                upkeep_tariff=run.upkeep_tariff,
-                after_id=run.last_flat_id,
-                max_id=run.max_flat_id,
-                limit=batch_size,
-            )
-            if batch.flats:
-                run.last_flat_id = batch.last_flat_id
-                run.done_flats += batch.flats
-                run.result = (run.result or 0) + batch.total
-                run.needs_reading_flats += batch.needs_reading
-                run.heartbeat_at = timezone.now()
+            # Writes the lines and saves the run (claim, cursor, sum; completion of a run that
+            # is not a recalculation) in one statement.
+            batch = calculate_next_batch(run=run, limit=batch_size)
             finished = batch.flats < batch_size
+            if finished and run.status != Status.COMPLETED:
+                # Otherwise nothing is left over from an earlier failed run of the month: it
+                # started before this one, so every flat it charged (and that still exists) is
+                # within this run's work list (id <= max_flat_id) and was overwritten by the
+                # upsert.
+                _publish_recalculation(run)
             if finished:
-                _publish(run)
-            run.save()
-            if finished:
+                logger.info(
+                    "Rent run %s completed: house %s, %d-%02d, %d flats, %s",
+                    run.pk, run.house_id, run.year, run.month, run.done_flats, run.result,
+                )  # fmt: skip
                 return
         if pause:
             time.sleep(pause)

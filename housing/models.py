@@ -54,6 +54,12 @@ class Flat(models.Model):
             models.CheckConstraint(condition=Q(number__gte=1), name="flat_number_positive"),
             models.CheckConstraint(condition=Q(area__gt=0), name="flat_area_positive"),
         ]
+        indexes = [
+            # A rent run's work list: a house's flats in id order from a cursor, with their
+            # area (index-only; a key column rather than INCLUDE, which SQLite lacks), and the
+            # house's flat count and highest id when it starts.
+            models.Index(fields=["house", "id", "area"], name="flat_house_id_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"flat {self.number} ({self.house_id})"

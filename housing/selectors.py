@@ -96,14 +96,44 @@ def tariff_list() -> QuerySet[Tariff]:
 _FACTS_SQL = """
 SELECT
     (SELECT t.price FROM {tariff} t
-     WHERE t.kind = %s AND (t.house_id = %s OR t.house_id IS NULL) AND t.valid_from <= %s
-     ORDER BY t.house_id IS NULL, t.valid_from DESC LIMIT 1),
+     WHERE t.kind = '{water}' AND (t.house_id = {house} OR t.house_id IS NULL)
+       AND t.valid_from <= {first_day}
+     ORDER BY t.house_id IS NULL, t.valid_from DESC LIMIT 1) AS water_price,
     (SELECT t.price FROM {tariff} t
-     WHERE t.kind = %s AND (t.house_id = %s OR t.house_id IS NULL) AND t.valid_from <= %s
-     ORDER BY t.house_id IS NULL, t.valid_from DESC LIMIT 1),
-    (SELECT count(*) FROM {flat} f WHERE f.house_id = %s),
-    (SELECT max(f.id) FROM {flat} f WHERE f.house_id = %s)
+     WHERE t.kind = '{upkeep}' AND (t.house_id = {house} OR t.house_id IS NULL)
+       AND t.valid_from <= {first_day}
+     ORDER BY t.house_id IS NULL, t.valid_from DESC LIMIT 1) AS upkeep_price,
+    flats.n AS flats_count,
+    flats.max_id AS max_flat_id
+-- count and max in one aggregate on purpose: a lone max(id) may be planned as a backward walk
+-- of the primary key filtered on house_id, which reads every flat of the later houses.
+FROM (SELECT count(*) AS n, max(f.id) AS max_id FROM {flat} f WHERE f.house_id = {house}) flats
 """
+
+
+def house_month_facts_sql(*, house: str = "%s", first_day: str = "%s") -> str:
+    """The facts query of house_month_facts() for a house id and a day given as SQL (by
+    default three placeholders: house, day, house), to run inside another statement; its
+    columns are water_price, upkeep_price, flats_count, max_flat_id (see month_facts())."""
+    return _FACTS_SQL.format(
+        tariff=Tariff._meta.db_table,
+        flat=Flat._meta.db_table,
+        water=Tariff.Kind.WATER.value,
+        upkeep=Tariff.Kind.UPKEEP.value,
+        house=house,
+        first_day=first_day,
+    )
+
+
+def month_facts(*, water_price, upkeep_price, flats_count, max_flat_id) -> dict:
+    """The row of house_month_facts_sql() as house_month_facts() returns it."""
+    decimal = Tariff._meta.get_field("price")
+    return {
+        Tariff.Kind.WATER: decimal.to_python(water_price) if water_price is not None else None,
+        Tariff.Kind.UPKEEP: decimal.to_python(upkeep_price) if upkeep_price is not None else None,
+        "flats_count": flats_count or 0,
+        "max_flat_id": max_flat_id or 0,
+    }
 
 
 def house_month_facts(*, house_id: int, year: int, month: int) -> dict:
@@ -111,16 +141,14 @@ def house_month_facts(*, house_id: int, year: int, month: int) -> dict:
     force on the month's first day (a house's own tariff beats the global one; None when
     there is none), the house's flat count and its highest flat id."""
     first_day = month_start(year, month)
-    sql = _FACTS_SQL.format(tariff=Tariff._meta.db_table, flat=Flat._meta.db_table)
-    water, upkeep = Tariff.Kind.WATER, Tariff.Kind.UPKEEP
-    params = [water, house_id, first_day, upkeep, house_id, first_day, house_id, house_id]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(
+            house_month_facts_sql(), [house_id, first_day, house_id, first_day, house_id]
+        )
         water_price, upkeep_price, flats, max_flat_id = cursor.fetchone()
-    decimal = Tariff._meta.get_field("price")
-    return {
-        water: decimal.to_python(water_price) if water_price is not None else None,
-        upkeep: decimal.to_python(upkeep_price) if upkeep_price is not None else None,
-        "flats_count": flats or 0,
-        "max_flat_id": max_flat_id or 0,
-    }
+    return month_facts(
+        water_price=water_price,
+        upkeep_price=upkeep_price,
+        flats_count=flats,
+        max_flat_id=max_flat_id,
+    )

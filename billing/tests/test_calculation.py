@@ -4,8 +4,10 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.utils import timezone
 
-from billing.calculation import calculate_batch, calculate_batch_portable
+from billing.calculation import calculate_batch, calculate_batch_portable, calculate_next_batch
 from billing.models import Charge, RentRun, StagedLine
 from billing.tests.factories import RentRunFactory
 from housing.models import Flat
@@ -84,3 +86,114 @@ def test_sql_and_portable_batches_write_the_same_lines(city, staged):
     assert consumption == [D("3.335"), D("1.500"), D("4.500")]
     assert first.total + second.total == sum(row[6] for row in rows)
     assert first.needs_reading + second.needs_reading == 2
+
+
+@pytest.mark.parametrize("recalculate", [False, True])
+def test_next_batch_saves_the_same_run_in_sql_and_portably(city, recalculate, monkeypatch):
+    """The batch statement saves the claimed run and its progress; the portable path saves the
+    same, and a short batch completes a plain run but leaves a recalculation to be published."""
+    model = StagedLine if recalculate else Charge
+    results = {}
+    for name in ["sql", "portable"]:
+        if name == "portable":
+            monkeypatch.setattr(connection, "vendor", "sqlite")
+        run = RentRunFactory(house=city, year=2024, month=1, recalculate=recalculate)
+        # Claimed in memory only, as execute_run does before the batch.
+        run.status = RentRun.Status.IN_PROGRESS
+        run.attempts = 1
+        run.water_tariff, run.upkeep_tariff = D("41.35"), D("27.05")
+        run.total_flats = 6
+        run.max_flat_id = Flat.objects.filter(house=city).latest("id").id
+        run.started_at = timezone.now()
+        run.error = "an earlier attempt broke off"
+        run.save(update_fields=["error"])
+        states = []
+        for _ in range(2):
+            batch = calculate_next_batch(run=run, limit=4)
+            saved = RentRun.objects.get(pk=run.pk)
+            assert [getattr(saved, f.attname) for f in RentRun._meta.concrete_fields] == [
+                getattr(run, f.attname) for f in RentRun._meta.concrete_fields
+            ]
+            states.append(
+                (
+                    batch,
+                    saved.status,
+                    saved.attempts,
+                    saved.water_tariff,
+                    saved.total_flats,
+                    saved.last_flat_id,
+                    saved.done_flats,
+                    saved.needs_reading_flats,
+                    saved.result,
+                    saved.error,
+                    saved.started_at is not None,
+                    saved.finished_at is not None,
+                )
+            )
+        lines = sum(model.objects.filter(run=run).values_list("total", flat=True))
+        results[name] = (states, lines)
+        run.delete()
+        model.objects.all().delete()
+        monkeypatch.undo()
+
+    assert results["sql"] == results["portable"]
+    (first, second), lines = results["sql"]
+    assert first[0].flats == 4 and first[1] == RentRun.Status.IN_PROGRESS
+    assert first[5:10] == (
+        first[0].last_flat_id,
+        4,
+        1,
+        first[0].total,
+        "an earlier attempt broke off",
+    )
+    assert second[0].flats == 2 and second[6:9] == (6, 2, lines)
+    if recalculate:
+        assert (second[1], second[9], second[11]) == (
+            RentRun.Status.IN_PROGRESS,
+            "an earlier attempt broke off",
+            False,
+        )
+    else:
+        assert (second[1], second[9], second[11]) == (RentRun.Status.COMPLETED, "", True)
+
+
+def prepared() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM pg_prepared_statements "
+            "WHERE name LIKE 'billing_rent_batch_charges_%%'"
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_next_batch_prepares_its_statement_once_per_connection(city):
+    totals = []
+    for month in [1, 1, 2]:
+        if month == 2:
+            connection.close()  # a new connection must prepare it again
+        run = RentRunFactory(house=city, year=2024, month=month, status=RentRun.Status.IN_PROGRESS)
+        run.water_tariff, run.upkeep_tariff = D("41.35"), D("27.05")
+        run.max_flat_id = Flat.objects.filter(house=city).latest("id").id
+        batch = calculate_next_batch(run=run, limit=100)
+        assert len(prepared()) == 1
+        totals.append(batch.total)
+        assert run.status == RentRun.Status.COMPLETED
+        Charge.objects.filter(run=run).delete()
+    assert batch.flats == 6 and len(set(totals[:2])) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_next_batch_prepares_nothing_behind_a_transaction_pooler(city, monkeypatch):
+    connection.close()
+    connection.ensure_connection()
+    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)
+    run = RentRunFactory(house=city, year=2024, month=1, status=RentRun.Status.IN_PROGRESS)
+    run.water_tariff, run.upkeep_tariff = D("41.35"), D("27.05")
+    run.max_flat_id = Flat.objects.filter(house=city).latest("id").id
+
+    batch = calculate_next_batch(run=run, limit=100)
+
+    assert prepared() == []
+    assert (batch.flats, run.status, run.done_flats) == (6, RentRun.Status.COMPLETED, 6)
+    assert Charge.objects.filter(run=run).count() == 6

@@ -9,6 +9,7 @@ from billing import selectors, services
 from billing.models import Charge, LineStatus, RentRun, StagedLine
 from billing.tests.factories import RentRunFactory
 from core.exceptions import Conflict
+from housing import selectors as housing_selectors
 from housing import services as housing_services
 from housing.models import MeterReading, Tariff
 from housing.tests.factories import (
@@ -145,6 +146,23 @@ def test_house_tariff_beats_global_and_each_month_uses_the_tariff_in_force_on_it
     assert run_month(house, 2024, 3).result == D("300.00")
     assert run_month(other, 2024, 2).result == D("100.00")
     assert run_month(other, 2024, 3).result == D("200.00")
+
+
+def test_run_fixes_the_tariffs_and_work_list_of_house_month_facts_when_it_starts():
+    house = HouseFactory()
+    global_tariffs(water="10.00", upkeep="1.00")
+    TariffFactory(kind=Tariff.Kind.WATER, price=D("4.00"), house=house, valid_from=date(2024, 3, 1))
+    flats = FlatFactory.create_batch(3, house=house)
+    FlatFactory(house=HouseFactory())  # a later flat of another house: not in the work list
+    facts = housing_selectors.house_month_facts(house_id=house.pk, year=2024, month=3)
+
+    run = run_month(house, 2024, 3)
+
+    assert (run.water_tariff, run.upkeep_tariff) == (D("4.00"), D("1.00"))
+    assert (facts["water"], facts["upkeep"]) == (run.water_tariff, run.upkeep_tariff)
+    assert run.total_flats == facts["flats_count"] == 3
+    assert run.max_flat_id == facts["max_flat_id"] == flats[-1].pk
+    assert run.status == RentRun.Status.COMPLETED and run.done_flats == 3
 
 
 def test_amounts_round_half_up_to_kopecks_once_per_component():
