@@ -20,16 +20,11 @@ from billing.serializers import (
 )
 from billing.statements import house_statement_xlsx
 from core.idempotency import idempotent
+from core.openapi import OPERATOR_API_ERRORS, XLSX_CONTENT_TYPE
 from core.permissions import IsOperator, IsOperatorOrReadOnly
 from housing.models import House
 
-ERRORS = {
-    400: OpenApiResponse(description="Validation error: {detail, code, <field>: [...]}"),
-    401: OpenApiResponse(description="Not signed in."),
-    403: OpenApiResponse(description="Not an operator (staff)."),
-    404: OpenApiResponse(description="Not found."),
-}
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ERRORS = OPERATOR_API_ERRORS
 
 
 @extend_schema_view(
@@ -132,14 +127,16 @@ class HouseStatementView(APIView):
         summary="xlsx statement of a house's charges for a month",
         parameters=MONTH_PARAMS,
         responses={
-            (200, XLSX): OpenApiResponse(OpenApiTypes.BINARY, description="The workbook."),
+            (200, XLSX_CONTENT_TYPE): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The workbook."
+            ),
             **ERRORS,
         },
     )
     def get(self, request, house_id: int):
         house, year, month = _house_month(request, house_id)
         content = house_statement_xlsx(house=house, year=year, month=month)
-        response = HttpResponse(content, content_type=XLSX)
+        response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
         filename = f"rent-house-{house.pk}-{year}-{month:02d}.xlsx"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -1,10 +1,11 @@
 """The resource API (/api/v1/...) over the same services as seed 000's endpoints."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.openapi import OPERATOR_API_ERRORS
 from core.permissions import IsOperatorOrReadOnly
 from housing import selectors, services
 from housing.serializers import (
@@ -25,12 +26,7 @@ from housing.serializers import (
     TariffUpdateSerializer,
 )
 
-ERRORS = {
-    400: OpenApiResponse(description="Validation error: {detail, code, <field>: [...]}"),
-    401: OpenApiResponse(description="Not signed in."),
-    403: OpenApiResponse(description="Not an operator (staff)."),
-    404: OpenApiResponse(description="Not found."),
-}
+ERRORS = OPERATOR_API_ERRORS
 
 
 def _validated(serializer_class, request, **kwargs) -> dict:

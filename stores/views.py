@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.idempotency import idempotent
+from core.openapi import XLSX_CONTENT_TYPE
 from core.permissions import IsOperatorOrReadOnly
 from stores import selectors, services, xlsx
 from stores.models import StockMovement
@@ -202,7 +203,7 @@ class CleanView(StockViewMixin, APIView):
 class XlsxRenderer(renderers.BaseRenderer):
     """Lets clients ask for the file with `Accept: <xlsx type>`; errors stay JSON."""
 
-    media_type = xlsx.XLSX_CONTENT_TYPE
+    media_type = XLSX_CONTENT_TYPE
     format = "xlsx"
     charset = None
     render_style = "binary"
@@ -225,14 +226,14 @@ class XlsxReportView(APIView):
             "quantity) and one row per item in stock; saved as STORE_<store_id>.xlsx." + SLASH
         ),
         responses={
-            (200, xlsx.XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
+            (200, XLSX_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY),
             **COMMON_ERRORS,
         },
     )
     def get(self, request, store_id: str):
         store = services.resolve_store(store_id=store_id)
         content = xlsx.build_workbook([selectors.store_report(store=store)])
-        response = HttpResponse(content, content_type=xlsx.XLSX_CONTENT_TYPE)
+        response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
         filename = xlsx.report_filename(store.store_id)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -7,7 +7,6 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = ("item_id", "quantity")
 FIRST_ITEM_ROW = 5  # rows 1-2: store and time, row 4: header
 
