@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "billing",
     "receipts",
     "stores",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -211,6 +212,15 @@ RENT_BATCH_PAUSE_SECONDS = env.float("RENT_BATCH_PAUSE_SECONDS", default=0.0)  #
 RENT_STALLED_AFTER_SECONDS = env.int("RENT_STALLED_AFTER_SECONDS", default=120)
 RENT_MAX_ATTEMPTS = env.int("RENT_MAX_ATTEMPTS", default=5)
 
+# --- Bulk imports and exports (imports) ------------------------------------------------------
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=50)  # larger uploads get a 413
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=5000)  # rows per committed batch
+IMPORT_BATCH_PAUSE_SECONDS = env.float("IMPORT_BATCH_PAUSE_SECONDS", default=0.0)
+IMPORT_STALLED_AFTER_SECONDS = env.int("IMPORT_STALLED_AFTER_SECONDS", default=120)
+IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=5)
+# Uploaded import files; the web and the worker must share this directory.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or VAR_DIR / "media")
+
 # --- Receipts -------------------------------------------------------------------------------
 RECEIPTS_TRANSPORT = env.str("RECEIPTS_TRANSPORT", default="celery")  # celery | kafka
 RECEIPTS_JOURNAL_PATH = env.str(
@@ -285,6 +295,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "billing-resume-stalled-runs": {
         "task": "billing.resume_stalled_runs",
+        "schedule": crontab(minute="*/5"),
+    },
+    "imports-resume-stalled-imports": {
+        "task": "imports.resume_stalled_imports",
         "schedule": crontab(minute="*/5"),
     },
     "accounts-purge-signin-codes": {

@@ -1,0 +1,633 @@
+"""What each import kind reads, checks and writes, a batch of rows at a time.
+
+Every kind checks a row with the housing services' own rules (the reading rule of the meter
+service, the registry's and tariffs' constraints and messages) and reports a failing row as a
+row error with its column, never as an exception. Lookups are a few queries per batch, and
+readings are written with one multi-row INSERT per batch.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.utils import timezone
+
+from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from housing.models import (
+    QUANTITY_DECIMAL_PLACES,
+    QUANTITY_MAX_DIGITS,
+    Flat,
+    House,
+    MeterReading,
+    Tariff,
+    WaterMeter,
+)
+from housing.periods import validate_month
+from housing.services import registry
+from housing.services.meters import is_meter_active, reading_error, reading_neighbours
+from imports import formats
+from imports.formats import CellError, Column
+
+CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+
+@dataclass
+class Row:
+    line: int
+    cells: list
+    values: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)
+    outcome: str | None = None
+    key: str | None = None
+    action: object = None
+
+    def fail(self, column: str, message: str, value=None) -> None:
+        if value is None:
+            value = self.values.get(column)
+        self.errors.append({"column": column, "value": formats.raw(value), "message": message})
+
+
+def _qty(value) -> Decimal:
+    return formats.decimal(value, QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS)
+
+
+def _money(value) -> Decimal:
+    return formats.decimal(value, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS)
+
+
+def _positive_int(value) -> int:
+    number = formats.integer(value)
+    if number < 1:
+        raise CellError("Must be 1 or more.")
+    return number
+
+
+class Kind:
+    """A kind of import: its columns (with a parser each) and how a batch is checked/written."""
+
+    name = ""
+    columns: list[Column] = []
+    parsers: dict = {}
+
+    def parse(self, line: int, cells: list, colmap: dict[str, int]) -> Row | None:
+        """The row's values by column name, or None for an empty line."""
+        if all(formats.is_empty(cell) for cell in cells):
+            return None
+        row = Row(line=line, cells=cells)
+        for column in self.columns:
+            index = colmap.get(column.name)
+            cell = cells[index] if index is not None and index < len(cells) else None
+            if formats.is_empty(cell):
+                row.values[column.name] = None
+                continue
+            parser = self.parsers.get(column.name, formats.text)
+            try:
+                row.values[column.name] = parser(cell)
+            except CellError as exc:
+                row.values[column.name] = cell
+                row.fail(column.name, str(exc), cell)
+        for column in self.columns:
+            missing = column.name in self.required_values and row.values[column.name] is None
+            if missing and not any(e["column"] == column.name for e in row.errors):
+                row.fail(column.name, "A value is required.", "")
+        return row
+
+    required_values: tuple[str, ...] = ()
+
+    def check(self, job, rows: list[Row], *, write: bool) -> None:
+        raise NotImplementedError
+
+    def write(self, job, rows: list[Row]) -> None:
+        raise NotImplementedError
+
+
+def _errors_of(exc: ValidationError) -> list[str]:
+    return [m for messages in exc.message_dict.values() for m in messages]
+
+
+# --- Readings --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MeterInfo:
+    """What the reading rule needs of a meter (lighter than a model instance per row)."""
+
+    pk: int
+    serial: str
+    flat_id: int
+    installed_on: date | None
+    removed_on: date | None
+    initial_value: Decimal
+
+
+METER_FIELDS = ("pk", "serial", "flat_id", "installed_on", "removed_on", "initial_value")
+
+
+class Readings(Kind):
+    """One month of meter readings; a flat by street, house and flat number, its meter by
+    serial (needed only when the flat has several meters). An empty value skips the row, so
+    a month's export (flats without readings included) is a ready template."""
+
+    name = "readings"
+    columns = [
+        Column("street", "Улица", example="Lenina St", aliases=("street name",)),
+        Column("house", "Дом", example=12, aliases=("house number", "номер дома")),
+        Column("flat", "Квартира", example=5, aliases=("flat number", "apartment", "кв")),
+        Column(
+            "serial",
+            "Серийный номер",
+            required=False,
+            example="SN-000123",
+            aliases=("meter", "meter serial", "счетчик", "номер счетчика"),
+        ),
+        Column("year", "Год", example=2024),
+        Column("month", "Месяц", example=3),
+        Column("value", "Показание", example="123.456", aliases=("reading", "показания")),
+    ]
+    parsers = {
+        "street": formats.text,
+        "house": _positive_int,
+        "flat": _positive_int,
+        "serial": formats.text,
+        "year": formats.integer,
+        "month": formats.integer,
+        "value": _qty,
+    }
+    required_values = ("street", "house", "flat", "year", "month")
+
+    def _period(self, job, rows: list[Row]) -> list[Row]:
+        """The file is one month (the first row's); rows of another month are errors."""
+        ready = []
+        for row in rows:
+            if row.errors:
+                continue
+            if row.values["value"] is None:
+                row.outcome = UNCHANGED  # nothing to record for this flat
+                continue
+            period = [row.values["year"], row.values["month"]]
+            fixed = job.state.get("period")
+            if fixed is None:
+                try:
+                    validate_month(*period)
+                except ValidationError as exc:
+                    for column, messages in exc.message_dict.items():
+                        row.fail(column, " ".join(messages))
+                    continue
+                job.state["period"] = fixed = period
+            if period != fixed:
+                row.fail(
+                    "month",
+                    f"The file is for {fixed[0]}-{fixed[1]:02d}: import one month per file.",
+                    f"{period[0]}-{period[1]:02d}",
+                )
+                continue
+            ready.append(row)
+        return ready
+
+    def _resolve(self, rows: list[Row], year: int, month: int) -> None:
+        """Each row's meter: by serial (on that flat), else the flat's only active meter."""
+        serials = {row.values["serial"] for row in rows if row.values["serial"]}
+        by_serial = {}
+        if serials:
+            for values in WaterMeter.objects.filter(serial__in=serials).values_list(
+                *METER_FIELDS, "flat__number", "flat__house__number", "flat__house__street__name"
+            ):
+                by_serial[values[1]] = (MeterInfo(*values[:6]), values[6:])
+        unresolved = []
+        for row in rows:
+            v = row.values
+            found = by_serial.get(v["serial"]) if v["serial"] else None
+            if found and found[1] == (v["flat"], v["house"], v["street"]):
+                row.action = found[0]
+            else:
+                unresolved.append(row)
+        if not unresolved:
+            return
+        flats = self._flats({(r.values["street"], r.values["house"]) for r in unresolved}, rows)
+        active: dict[int, list[MeterInfo]] = defaultdict(list)
+        flat_ids = set(flats.values())
+        for values in (
+            WaterMeter.objects.filter(flat_id__in=flat_ids)
+            .order_by("pk")
+            .values_list(*METER_FIELDS)
+        ):
+            meter = MeterInfo(*values)
+            if is_meter_active(
+                installed_on=meter.installed_on, removed_on=meter.removed_on, year=year, month=month
+            ):
+                active[meter.flat_id].append(meter)
+        for row in unresolved:
+            v = row.values
+            flat_id = flats.get((v["street"], v["house"], v["flat"]))
+            if flat_id is None:
+                if (v["street"], v["house"], None) not in flats:
+                    row.fail("house", f"No house {v['house']} on {v['street']}.", v["house"])
+                else:
+                    row.fail("flat", f"No flat [{v['flat']}] in this house.")
+            elif v["serial"]:
+                row.fail("serial", f"Flat {v['flat']} has no meter {v['serial']!r}.")
+            elif len(active[flat_id]) == 1:
+                row.action = active[flat_id][0]
+            elif not active[flat_id]:
+                row.fail(
+                    "serial",
+                    f"Flat {v['flat']} has no meter installed in {year}-{month:02d} "
+                    "(install one first).",
+                    "",
+                )
+            else:
+                serials = ", ".join(m.serial for m in active[flat_id])
+                row.fail("serial", f"Flat {v['flat']} has several meters ({serials}): give serial.")
+
+    def _flats(self, houses: set, rows) -> dict:
+        """(street, house, flat) -> flat id, and (street, house, None) for each house found."""
+        streets = {street for street, _ in houses}
+        numbers = {number for _, number in houses}
+        found = {}
+        house_ids = {}
+        for pk, street, number in House.objects.filter(
+            street__name__in=streets, number__in=numbers
+        ).values_list("pk", "street__name", "number"):
+            if (street, number) in houses:
+                house_ids[pk] = (street, number)
+                found[(street, number, None)] = pk
+        flat_numbers = {row.values["flat"] for row in rows}
+        for pk, house_id, number in Flat.objects.filter(
+            house_id__in=house_ids, number__in=flat_numbers
+        ).values_list("pk", "house_id", "number"):
+            found[(*house_ids[house_id], number)] = pk
+        return found
+
+    def check(self, job, rows: list[Row], *, write: bool) -> None:
+        rows = self._period(job, rows)
+        if not rows:
+            return
+        year, month = job.state["period"]
+        self._resolve(rows, year, month)
+        rows = [row for row in rows if not row.errors]
+        meter_ids = sorted({row.action.pk for row in rows})
+        if write:
+            # The meter service's lock: no API write interleaves with this batch's checks.
+            list(
+                WaterMeter.objects.select_for_update()
+                .filter(pk__in=meter_ids)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+        neighbours = reading_neighbours(meter_ids, year, month)
+        existing = {
+            meter_id: (pk, value)
+            for meter_id, pk, value in MeterReading.objects.filter(
+                meter_id__in=meter_ids, year=year, month=month
+            ).values_list("meter_id", "pk", "value")
+        }
+        for row in rows:
+            meter, value = row.action, row.values["value"]
+            row.key = str(meter.pk)
+            known = neighbours.get(meter.pk, {})
+            current = existing.get(meter.pk)
+            if current is not None:
+                if current[1] == value:
+                    row.outcome = UNCHANGED
+                    continue
+                # A correction: the rule of update_reading (this month's reading aside).
+                error = reading_error(meter, value, year, month, {**known, "same": 0})
+                row.outcome, row.action = UPDATED, (meter, current[0])
+            else:
+                error = reading_error(meter, value, year, month, known)
+                row.outcome = CREATED
+            if error:
+                row.fail("value", error)
+                row.outcome = None
+
+    def write(self, job, rows: list[Row]) -> None:
+        year, month = job.state["period"]
+        created = [row for row in rows if row.outcome == CREATED]
+        if created:
+            now = timezone.now()
+            table = MeterReading._meta.db_table
+            placeholders = ", ".join(["(%s, %s, %s, %s, %s)"] * len(created))
+            params = []
+            for row in created:
+                params += [row.action.pk, year, month, row.values["value"], now]
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {table} (meter_id, year, month, value, created_at) "
+                    f"VALUES {placeholders}",
+                    params,
+                )
+        updates = [
+            MeterReading(pk=row.action[1], value=row.values["value"])
+            for row in rows
+            if row.outcome == UPDATED
+        ]
+        MeterReading.objects.bulk_update(updates, ["value"], batch_size=1000)
+
+
+# --- Houses, flats and meters ----------------------------------------------------------------
+
+
+@dataclass
+class RegistryAction:
+    street: str
+    house: int
+    flat: int | None
+    area: Decimal | None
+    new_house: bool = False
+    new_flat: bool = False
+    resize_flat_id: int | None = None
+    new_meter: bool = False
+
+
+class Houses(Kind):
+    """The registry: one row per meter (a flat without meters, or a house without flats, has
+    one row with those cells empty). New streets, houses, flats and meters are created, a
+    flat's area is updated; an existing meter must match (meters are replaced, not edited)."""
+
+    name = "houses"
+    columns = [
+        Column("street", "Улица", example="Lenina St", aliases=("street name",)),
+        Column("house", "Дом", example=12, aliases=("house number", "номер дома")),
+        Column("flat", "Квартира", required=False, example=5, aliases=("flat number", "apartment")),
+        Column("area", "Площадь", required=False, example="54.300", aliases=("area m2",)),
+        Column(
+            "serial",
+            "Серийный номер",
+            required=False,
+            example="SN-000123",
+            aliases=("meter", "meter serial", "счетчик", "номер счетчика"),
+        ),
+        Column(
+            "installed_on",
+            "Дата установки",
+            required=False,
+            example="2020-01-01",
+            aliases=("installed",),
+        ),
+        Column(
+            "initial_value",
+            "Начальное показание",
+            required=False,
+            example="0.000",
+            aliases=("initial",),
+        ),
+        Column("removed_on", "Дата снятия", required=False, example="", aliases=("removed",)),
+    ]
+    parsers = {
+        "street": formats.text,
+        "house": _positive_int,
+        "flat": _positive_int,
+        "area": _qty,
+        "serial": formats.text,
+        "installed_on": formats.day,
+        "initial_value": _qty,
+        "removed_on": formats.day,
+    }
+    required_values = ("street", "house")
+
+    def check(self, job, rows: list[Row], *, write: bool) -> None:
+        rows = [row for row in rows if not row.errors]
+        if not rows:
+            return
+        streets = {row.values["street"] for row in rows}
+        houses = {
+            (street, number): pk
+            for pk, street, number in House.objects.filter(
+                street__name__in=streets, number__in={r.values["house"] for r in rows}
+            ).values_list("pk", "street__name", "number")
+        }
+        flats = {
+            (house_id, number): (pk, area)
+            for pk, house_id, number, area in Flat.objects.filter(
+                house_id__in=set(houses.values()),
+                number__in={r.values["flat"] for r in rows if r.values["flat"]},
+            ).values_list("pk", "house_id", "number", "area")
+        }
+        serials = {r.values["serial"] for r in rows if r.values["serial"]}
+        meters = {
+            values[1]: MeterInfo(*values)
+            for values in WaterMeter.objects.filter(serial__in=serials).values_list(*METER_FIELDS)
+        }
+        planned_houses: set = set()
+        planned_flats: dict = {}
+        for row in rows:
+            self._check_row(row, houses, flats, meters, planned_houses, planned_flats)
+
+    def _check_row(self, row, houses, flats, meters, planned_houses, planned_flats) -> None:
+        v = row.values
+        if not v["street"].strip():
+            row.fail("street", "A street name is required.")
+            return
+        address = (v["street"], v["house"])
+        house_id = houses.get(address)
+        action = RegistryAction(street=v["street"], house=v["house"], flat=v["flat"], area=None)
+        changed = updated = False
+        if house_id is None and address not in planned_houses:
+            planned_houses.add(address)
+            action.new_house = changed = True
+        if v["flat"] is None:
+            for column in ("area", "serial", "installed_on", "initial_value", "removed_on"):
+                if v[column] is not None:
+                    row.fail("flat", f"A flat number is needed with {column}.", "")
+                    return
+        else:
+            if v["area"] is not None and v["area"] <= 0:
+                row.fail("area", "An area must be above 0.")
+                return
+            existing = flats.get((house_id, v["flat"])) if house_id else None
+            planned = planned_flats.get((*address, v["flat"]))
+            if existing is not None:
+                if v["area"] is not None and v["area"] != existing[1]:
+                    action.resize_flat_id, action.area = existing[0], v["area"]
+                    updated = True
+            elif planned is not None:
+                if v["area"] is not None and v["area"] != planned[1]:
+                    row.fail("area", f"Flat {v['flat']} has area {planned[1]} on row {planned[0]}.")
+                    return
+            elif v["area"] is None:
+                row.fail("area", f"Flat {v['flat']} is new: its area is required.", "")
+                return
+            else:
+                planned_flats[(*address, v["flat"])] = (row.line, v["area"])
+                action.new_flat, action.area, changed = True, v["area"], True
+            if v["serial"] and not self._check_meter(row, existing, meters):
+                return
+            action.new_meter = bool(v["serial"]) and v["serial"] not in meters
+            changed = changed or action.new_meter
+        row.key = v["serial"] or None
+        row.action = action
+        row.outcome = CREATED if changed else UPDATED if updated else UNCHANGED
+
+    def _check_meter(self, row, existing_flat, meters) -> bool:
+        v = row.values
+        meter = meters.get(v["serial"])
+        if meter is None:
+            if v["initial_value"] is not None and v["initial_value"] < 0:
+                row.fail("initial_value", "An initial value cannot be negative.")
+                return False
+            if v["removed_on"] and v["installed_on"] and v["removed_on"] < v["installed_on"]:
+                row.fail("removed_on", "A meter cannot be removed before installation.")
+                return False
+            return True
+        if existing_flat is None or meter.flat_id != existing_flat[0]:
+            row.fail("serial", f"Serial {v['serial']!r} is already in use.")
+            return False
+        for column in ("installed_on", "initial_value", "removed_on"):
+            if v[column] is not None and v[column] != getattr(meter, column):
+                row.fail(
+                    column,
+                    f"Meter {meter.serial} has {column} {formats.raw(getattr(meter, column))}: "
+                    "an import does not edit meters (record a replacement instead).",
+                )
+                return False
+        return True
+
+    def write(self, job, rows: list[Row]) -> None:
+        for row in rows:
+            action = row.action
+            if action.new_house:
+                try:
+                    registry.create_house(street_name=action.street, number=action.house)
+                except ValidationError as exc:
+                    row.fail("house", " ".join(_errors_of(exc)))
+        rows = [row for row in rows if not row.errors]
+        addresses = {(r.action.street, r.action.house) for r in rows}
+        houses = {
+            (street, number): pk
+            for pk, street, number in House.objects.filter(
+                street__name__in={a[0] for a in addresses},
+                number__in={a[1] for a in addresses},
+            ).values_list("pk", "street__name", "number")
+        }
+        new_flats = [
+            Flat(house_id=houses[(r.action.street, r.action.house)], number=r.action.flat,
+                 area=r.action.area)
+            for r in rows if r.action.new_flat
+        ]  # fmt: skip
+        Flat.objects.bulk_create(new_flats)
+        Flat.objects.bulk_update(
+            [
+                Flat(pk=r.action.resize_flat_id, area=r.action.area)
+                for r in rows
+                if r.action.resize_flat_id
+            ],  # fmt: skip
+            ["area"],
+        )
+        need = [r for r in rows if r.action.new_meter]
+        if not need:
+            return
+        flat_ids = {
+            (house_id, number): pk
+            for pk, house_id, number in Flat.objects.filter(
+                house_id__in={houses[(r.action.street, r.action.house)] for r in need},
+                number__in={r.action.flat for r in need},
+            ).values_list("pk", "house_id", "number")
+        }
+        WaterMeter.objects.bulk_create(
+            WaterMeter(
+                flat_id=flat_ids[(houses[(r.action.street, r.action.house)], r.action.flat)],
+                serial=r.values["serial"],
+                installed_on=r.values["installed_on"],
+                removed_on=r.values["removed_on"],
+                initial_value=r.values["initial_value"] or Decimal(0),
+            )
+            for r in need
+        )
+
+
+# --- Tariffs ---------------------------------------------------------------------------------
+
+KIND_NAMES = {
+    "water": Tariff.Kind.WATER,
+    "вода": Tariff.Kind.WATER,
+    "водоснабжение": Tariff.Kind.WATER,
+    "upkeep": Tariff.Kind.UPKEEP,
+    "содержание": Tariff.Kind.UPKEEP,
+    "содержание общего имущества": Tariff.Kind.UPKEEP,
+}
+KIND_NAMES.update({label.lower(): value for value, label in Tariff.Kind.choices})
+
+
+def _tariff_kind(value) -> str:
+    kind = KIND_NAMES.get(formats.normalize_header(value))
+    if kind is None:
+        raise CellError("Not a tariff kind (water or upkeep).")
+    return kind
+
+
+class Tariffs(Kind):
+    """Prices from a date on, globally (street and house empty) or for one house."""
+
+    name = "tariffs"
+    columns = [
+        Column("kind", "Вид", example="water", aliases=("tariff", "тариф", "вид тарифа")),
+        Column("price", "Цена", example="45.50", aliases=("price rub", "тариф руб", "стоимость")),
+        Column("valid_from", "Действует с", example="2024-01-01", aliases=("from", "с")),
+        Column("street", "Улица", required=False, example="", aliases=("street name",)),
+        Column("house", "Дом", required=False, example="", aliases=("house number",)),
+    ]
+    parsers = {
+        "kind": _tariff_kind,
+        "price": _money,
+        "valid_from": formats.day,
+        "street": formats.text,
+        "house": _positive_int,
+    }
+    required_values = ("kind", "price", "valid_from")
+
+    def check(self, job, rows: list[Row], *, write: bool) -> None:
+        rows = [row for row in rows if not row.errors]
+        addresses = {(r.values["street"], r.values["house"]) for r in rows if r.values["house"]}
+        houses = {
+            (street, number): pk
+            for pk, street, number in House.objects.filter(
+                street__name__in={a[0] for a in addresses}, number__in={a[1] for a in addresses}
+            ).values_list("pk", "street__name", "number")
+        }
+        tariffs = {
+            (t.kind, t.house_id, t.valid_from): t
+            for t in Tariff.objects.filter(valid_from__in={r.values["valid_from"] for r in rows})
+        }
+        for row in rows:
+            v = row.values
+            house_id = None
+            if bool(v["street"]) != bool(v["house"]):
+                row.fail("house", "Give both street and house for a house tariff, or neither.")
+                continue
+            if v["house"]:
+                house_id = houses.get((v["street"], v["house"]))
+                if house_id is None:
+                    row.fail("house", f"No house {v['house']} on {v['street']}.")
+                    continue
+            if v["price"] < 0:
+                row.fail("price", "A price cannot be negative.")
+                continue
+            existing = tariffs.get((v["kind"], house_id, v["valid_from"]))
+            row.key = f"{v['kind']}|{house_id or ''}|{v['valid_from']}"
+            row.action = (house_id, existing)
+            if existing is None:
+                row.outcome = CREATED
+            else:
+                row.outcome = UNCHANGED if existing.price == v["price"] else UPDATED
+
+    def write(self, job, rows: list[Row]) -> None:
+        for row in rows:
+            house_id, existing = row.action
+            try:
+                if existing is None:
+                    registry.create_tariff(
+                        kind=row.values["kind"],
+                        price=row.values["price"],
+                        valid_from=row.values["valid_from"],
+                        house=House(pk=house_id) if house_id else None,
+                    )
+                else:
+                    registry.update_tariff(tariff=existing, price=row.values["price"])
+            except ValidationError as exc:
+                row.fail("price", " ".join(_errors_of(exc)))
+
+
+KINDS: dict[str, Kind] = {kind.name: kind for kind in (Readings(), Houses(), Tariffs())}

@@ -1,0 +1,340 @@
+"""Import jobs: start (idempotent by file content), execute in committed batches, resume.
+
+A job's row is its saved progress. Each batch's writes, its row errors, the keys it met, the
+counts and the cursor commit together under the job's row lock, so a worker killed at any point
+leaves a consistent state; a second delivery of the same task waits on the lock and then sees
+the cursor moved and stops, and no row is written twice.
+"""
+
+import hashlib
+import logging
+import time
+from datetime import timedelta
+from itertools import islice
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from core.exceptions import Conflict
+from imports import formats
+from imports.kinds import CREATED, KINDS, UPDATED, Row
+from imports.models import ImportJob, ImportKey, ImportRowError
+
+logger = logging.getLogger(__name__)
+
+Status, Phase = ImportJob.Status, ImportJob.Phase
+PREVIEW_ROWS = 10
+
+
+def _enqueue(job_id) -> None:
+    transaction.on_commit(lambda: _send(job_id))
+
+
+def _send(job_id) -> None:
+    from imports.tasks import run_import
+
+    try:
+        run_import.delay(str(job_id))
+    except Exception:
+        # The job is committed and PENDING: imports.resume_stalled_imports sends it again.
+        logger.exception("Could not enqueue import %s; the beat job will retry", job_id)
+
+
+def file_sha256(upload) -> str:
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    return digest.hexdigest()
+
+
+def _existing(*, kind: str, sha256: str, dry_run: bool, mode: str) -> ImportJob | None:
+    return (
+        ImportJob.objects.filter(kind=kind, sha256=sha256, dry_run=dry_run, mode=mode)
+        .exclude(status=Status.FAILED)
+        .first()
+    )
+
+
+def start_import(
+    *,
+    upload,
+    kind: str,
+    dry_run: bool = False,
+    mode: str = ImportJob.Mode.ALL_OR_NOTHING,
+    user=None,
+) -> tuple[ImportJob, bool]:
+    """Store the file and queue its import; returns (job, created). The same content for the
+    same kind and options returns the job already there (unless that one failed). A file that
+    is not a spreadsheet with this kind's columns raises FileFormatError, storing nothing."""
+    sha256 = file_sha256(upload)
+    existing = _existing(kind=kind, sha256=sha256, dry_run=dry_run, mode=mode)
+    if existing is not None:
+        return existing, False
+    job = ImportJob(
+        kind=kind,
+        mode=mode,
+        dry_run=dry_run,
+        sha256=sha256,
+        file_name=(upload.name or "upload")[-255:],
+        created_by=user if user is not None and user.is_authenticated else None,
+    )
+    job.file.save(job.file_name, File(upload), save=False)
+    try:
+        job.file_format, headers = check_file(job.file.path, job.file_name, kind)
+        job.state = {"headers": [formats.raw(h) for h in headers]}
+        with transaction.atomic():
+            job.save()
+            _enqueue(job.pk)
+    except IntegrityError:
+        # The same upload raced this one in: answer with the job it created.
+        job.file.delete(save=False)
+        existing = _existing(kind=kind, sha256=sha256, dry_run=dry_run, mode=mode)
+        if existing is None:
+            raise
+        return existing, False
+    except Exception:
+        job.file.delete(save=False)
+        raise
+    return job, True
+
+
+def confirm_dry_run(
+    *, job: ImportJob, mode: str | None = None, user=None
+) -> tuple[ImportJob, bool]:
+    """Import for real the file a dry run checked."""
+    if not job.dry_run:
+        raise Conflict("This job is not a dry run.", code="not_dry_run")
+    with job.file.open("rb") as handle:
+        handle.name = job.file_name
+        return start_import(
+            upload=File(handle, name=job.file_name),
+            kind=job.kind,
+            dry_run=False,
+            mode=mode or job.mode,
+            user=user,
+        )
+
+
+def check_file(path, name: str, kind: str) -> tuple[str, list]:
+    """The file's format and header row, once that has every required column of the kind."""
+    file_format = formats.detect_format(path, name)
+    with formats.SheetReader(path, file_format) as reader:
+        formats.match_headers(reader.headers, KINDS[kind].columns)
+        return file_format, reader.headers
+
+
+def _fail(job: ImportJob, error: str) -> None:
+    job.status = Status.FAILED
+    job.error = error
+    job.finished_at = job.heartbeat_at = timezone.now()
+    job.save(update_fields=["status", "error", "finished_at", "heartbeat_at", "state"])
+    ImportKey.objects.filter(job=job).delete()
+    logger.warning("Import %s failed: %s", job.pk, error)
+
+
+def _locked(job_id) -> ImportJob | None:
+    return ImportJob.objects.select_for_update().filter(pk=job_id).first()
+
+
+def _claim(job: ImportJob) -> bool:
+    """Count this execution as an attempt; on the first, count the file's rows. False when the
+    job failed instead. The caller holds the job's lock."""
+    job.attempts += 1
+    if job.attempts > settings.IMPORT_MAX_ATTEMPTS:
+        _fail(job, f"Gave up after {settings.IMPORT_MAX_ATTEMPTS} attempts.")
+        return False
+    now = timezone.now()
+    if job.status == Status.PENDING:
+        try:
+            with formats.SheetReader(job.file.path, job.file_format) as reader:
+                job.total_rows = reader.count()
+        except formats.FileFormatError as exc:
+            _fail(job, str(exc))
+            return False
+        job.status, job.phase, job.cursor = Status.IN_PROGRESS, job.passes[0], 0
+        job.started_at = now
+    job.heartbeat_at = now
+    job.save()
+    return True
+
+
+def _record_keys(job: ImportJob, rows: list[Row]) -> None:
+    """Fail the rows whose key an earlier row of the file had (a meter's second reading of
+    the month, a serial twice, a tariff twice)."""
+    first: dict[str, Row] = {}
+    for row in rows:
+        if row.key is None or row.errors:
+            continue
+        if row.key in first:
+            row.fail("", f"Repeats row {first[row.key].line}.", "")
+            row.outcome = None
+        else:
+            first[row.key] = row
+    if not first:
+        return
+    job_pk = ImportJob._meta.pk.get_db_prep_value(job.pk, connection)
+    params = []
+    for key, row in first.items():
+        params += [job_pk, key, row.line]
+    table = ImportKey._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (job_id, key, row) VALUES "
+            + ", ".join(["(%s, %s, %s)"] * len(first))
+            + " ON CONFLICT (job_id, key) DO NOTHING RETURNING key",
+            params,
+        )
+        fresh = {key for (key,) in cursor.fetchall()}
+    seen = [key for key in first if key not in fresh]
+    if seen:
+        lines = dict(ImportKey.objects.filter(job=job, key__in=seen).values_list("key", "row"))
+        for key in seen:
+            row = first[key]
+            row.fail("", f"Repeats row {lines[key]}.", "")
+            row.outcome = None
+
+
+def _column_header(headers: list, colmap: dict, name: str) -> str:
+    index = colmap.get(name)
+    return str(headers[index]).strip() if index is not None else name
+
+
+def process_batch(job: ImportJob, lines, headers: list, colmap: dict) -> list[Row]:
+    """Check (and in a write pass, write) one batch of the file's lines; updates the job's
+    counts and records the failed rows. The caller holds the job's lock."""
+    kind = KINDS[job.kind]
+    write = job.phase == Phase.WRITE
+    rows = [row for line, cells in lines if (row := kind.parse(line, cells, colmap))]
+    kind.check(job, [row for row in rows if not row.errors], write=write)
+    # A write pass after a validate pass has seen every key already.
+    if not (write and Phase.VALIDATE in job.passes):
+        _record_keys(job, rows)
+    if write:
+        kind.write(job, [r for r in rows if not r.errors and r.outcome in (CREATED, UPDATED)])
+    failed = [row for row in rows if row.errors]
+    for row in rows:
+        if row.errors:
+            continue
+        if row.outcome == CREATED:
+            job.created += 1
+        elif row.outcome == UPDATED:
+            job.updated += 1
+        else:
+            job.unchanged += 1
+    job.failed += len(failed)
+    ImportRowError.objects.bulk_create(
+        ImportRowError(
+            job=job,
+            row=row.line,
+            errors=[
+                {**e, "column": _column_header(headers, colmap, e["column"]) if e["column"] else ""}
+                for e in row.errors
+            ],
+            values=[formats.raw(cell) for cell in row.cells],
+        )
+        for row in failed
+    )
+    if job.phase == job.passes[0] and len(job.preview) < PREVIEW_ROWS:
+        for row in rows[: PREVIEW_ROWS - len(job.preview)]:
+            job.preview.append(
+                {
+                    "row": row.line,
+                    "values": {c.name: formats.raw(row.values.get(c.name)) for c in kind.columns},
+                    "outcome": "failed" if row.errors else row.outcome,
+                    "errors": [e["message"] for e in row.errors],
+                }
+            )
+    return rows
+
+
+def _finish_pass(job: ImportJob) -> bool:
+    """Move on after a pass: to the write pass, or complete/fail. True when the job ended."""
+    now = timezone.now()
+    job.heartbeat_at = now
+    if job.phase == Phase.VALIDATE and not job.dry_run:
+        if job.failed:
+            _fail(job, f"{job.failed} rows have errors: nothing was imported.")
+            return True
+        # The write pass counts what it writes; the validate pass only predicted it.
+        job.phase, job.cursor = Phase.WRITE, 0
+        job.created = job.updated = job.unchanged = 0
+        job.save()
+        return False
+    job.status, job.finished_at = Status.COMPLETED, now
+    job.save()
+    ImportKey.objects.filter(job=job).delete()
+    logger.info(
+        "Import %s completed: %s, %d rows, created %d, updated %d, unchanged %d, failed %d",
+        job.pk, job.kind, job.total_rows, job.created, job.updated, job.unchanged, job.failed,
+    )  # fmt: skip
+    return True
+
+
+def execute_import(*, job_id, batch_size: int | None = None, pause: float | None = None) -> None:
+    """Run (or continue) an import in committed batches. Safe to call twice, also
+    concurrently: each batch re-reads the cursor under the job's row lock."""
+    batch_size = batch_size or settings.IMPORT_BATCH_SIZE
+    pause = settings.IMPORT_BATCH_PAUSE_SECONDS if pause is None else pause
+    with transaction.atomic():
+        job = _locked(job_id)
+        if job is None or job.status not in ImportJob.ACTIVE or not _claim(job):
+            return
+    while True:
+        phase, cursor = job.phase, job.cursor
+        with formats.SheetReader(job.file.path, job.file_format) as reader:
+            colmap = formats.match_headers(reader.headers, KINDS[job.kind].columns)
+            lines = reader.rows(skip=cursor)
+            while True:
+                batch = list(islice(lines, batch_size))
+                with transaction.atomic():
+                    job = _locked(job_id)
+                    if (
+                        job is None
+                        or job.status != Status.IN_PROGRESS
+                        or (job.phase, job.cursor) != (phase, cursor)
+                    ):
+                        return  # another execution has moved on
+                    if not batch:
+                        if _finish_pass(job):
+                            return
+                        break
+                    process_batch(job, batch, reader.headers, colmap)
+                    job.cursor = cursor = cursor + len(batch)
+                    job.heartbeat_at = timezone.now()
+                    job.save()
+                if pause:
+                    time.sleep(pause)
+
+
+def note_error(*, job_id, error: str) -> None:
+    """Show why an execution broke off (the job stays active: the beat job retries it, up to
+    IMPORT_MAX_ATTEMPTS)."""
+    ImportJob.objects.filter(pk=job_id, status__in=ImportJob.ACTIVE).update(error=error[:2000])
+
+
+def resume_stalled_imports(*, older_than: timedelta | None = None) -> list:
+    """Re-enqueue active jobs whose progress has not moved for a while (their worker died, or
+    the message was lost). A job still alive is not harmed: the copies share the row lock."""
+    if older_than is None:
+        older_than = timedelta(seconds=settings.IMPORT_STALLED_AFTER_SECONDS)
+    now = timezone.now()
+    cutoff = now - older_than
+    with transaction.atomic():
+        stalled = list(
+            ImportJob.objects.select_for_update(skip_locked=True)
+            .filter(status__in=ImportJob.ACTIVE)
+            .filter(
+                Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+            )
+            .values_list("pk", flat=True)
+        )
+        ImportJob.objects.filter(pk__in=stalled).update(heartbeat_at=now)
+        for job_id in stalled:
+            _enqueue(job_id)
+    if stalled:
+        logger.info("Re-enqueued %d stalled imports", len(stalled))
+    return stalled
