@@ -125,7 +125,7 @@ class SheetReader:
         except FileFormatError:
             self.close()
             raise
-        except (OSError, ValueError, KeyError, csv.Error, UnicodeDecodeError) as exc:
+        except Exception as exc:  # a user's file: whatever it breaks in the reader is a 400
             self.close()
             raise FileFormatError(f"The file cannot be read: {exc}", "unreadable_file") from exc
         if not any(cell not in (None, "") for cell in self.headers):

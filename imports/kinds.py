@@ -424,10 +424,8 @@ class Houses(Kind):
         address = (v["street"], v["house"])
         house_id = houses.get(address)
         action = RegistryAction(street=v["street"], house=v["house"], flat=v["flat"], area=None)
-        changed = updated = False
-        if house_id is None and address not in planned_houses:
-            planned_houses.add(address)
-            action.new_house = changed = True
+        action.new_house = house_id is None and address not in planned_houses
+        existing = None
         if v["flat"] is None:
             for column in ("area", "serial", "installed_on", "initial_value", "removed_on"):
                 if v[column] is not None:
@@ -442,7 +440,6 @@ class Houses(Kind):
             if existing is not None:
                 if v["area"] is not None and v["area"] != existing[1]:
                     action.resize_flat_id, action.area = existing[0], v["area"]
-                    updated = True
             elif planned is not None:
                 if v["area"] is not None and v["area"] != planned[1]:
                     row.fail("area", f"Flat {v['flat']} has area {planned[1]} on row {planned[0]}.")
@@ -451,15 +448,20 @@ class Houses(Kind):
                 row.fail("area", f"Flat {v['flat']} is new: its area is required.", "")
                 return
             else:
-                planned_flats[(*address, v["flat"])] = (row.line, v["area"])
-                action.new_flat, action.area, changed = True, v["area"], True
+                action.new_flat, action.area = True, v["area"]
             if v["serial"] and not self._check_meter(row, existing, meters):
                 return
             action.new_meter = bool(v["serial"]) and v["serial"] not in meters
-            changed = changed or action.new_meter
+        # Only a row that passes plans what it creates (later rows see it as there).
+        planned_houses.add(address)
+        if action.new_flat:
+            planned_flats[(*address, v["flat"])] = (row.line, v["area"])
         row.key = v["serial"] or None
         row.action = action
-        row.outcome = CREATED if changed else UPDATED if updated else UNCHANGED
+        if action.new_house or action.new_flat or action.new_meter:
+            row.outcome = CREATED
+        else:
+            row.outcome = UPDATED if action.resize_flat_id else UNCHANGED
 
     def _check_meter(self, row, existing_flat, meters) -> bool:
         v = row.values
@@ -486,49 +488,36 @@ class Houses(Kind):
         return True
 
     def write(self, job, rows: list[Row]) -> None:
+        """Create what the rows need (houses through the registry service), in file order;
+        what already exists, e.g. created by an earlier batch, is looked up, not repeated."""
+        houses = self._houses({(r.action.street, r.action.house) for r in rows})
         for row in rows:
-            action = row.action
-            if action.new_house:
-                try:
-                    registry.create_house(street_name=action.street, number=action.house)
-                except ValidationError as exc:
-                    row.fail("house", " ".join(_errors_of(exc)))
-        rows = [row for row in rows if not row.errors]
-        addresses = {(r.action.street, r.action.house) for r in rows}
-        houses = {
-            (street, number): pk
-            for pk, street, number in House.objects.filter(
-                street__name__in={a[0] for a in addresses},
-                number__in={a[1] for a in addresses},
-            ).values_list("pk", "street__name", "number")
-        }
-        new_flats = [
-            Flat(house_id=houses[(r.action.street, r.action.house)], number=r.action.flat,
-                 area=r.action.area)
-            for r in rows if r.action.new_flat
-        ]  # fmt: skip
-        Flat.objects.bulk_create(new_flats)
-        Flat.objects.bulk_update(
-            [
-                Flat(pk=r.action.resize_flat_id, area=r.action.area)
-                for r in rows
-                if r.action.resize_flat_id
-            ],  # fmt: skip
-            ["area"],
+            address = (row.action.street, row.action.house)
+            if address in houses:
+                continue
+            try:
+                houses[address] = registry.create_house(
+                    street_name=address[0], number=address[1]
+                ).pk
+            except ValidationError as exc:
+                row.fail("house", " ".join(_errors_of(exc)))
+        rows = [r for r in rows if not r.errors and r.action.flat]
+        wanted = {(houses[(r.action.street, r.action.house)], r.action.flat): r for r in rows}
+        flats = self._flats(wanted)
+        Flat.objects.bulk_create(
+            Flat(house_id=house_id, number=number, area=row.action.area or row.values["area"])
+            for (house_id, number), row in wanted.items()
+            if (house_id, number) not in flats
         )
+        resized = {r.action.resize_flat_id: r.action.area for r in rows if r.action.resize_flat_id}
+        Flat.objects.bulk_update([Flat(pk=pk, area=area) for pk, area in resized.items()], ["area"])
         need = [r for r in rows if r.action.new_meter]
         if not need:
             return
-        flat_ids = {
-            (house_id, number): pk
-            for pk, house_id, number in Flat.objects.filter(
-                house_id__in={houses[(r.action.street, r.action.house)] for r in need},
-                number__in={r.action.flat for r in need},
-            ).values_list("pk", "house_id", "number")
-        }
+        flats = self._flats(wanted)
         WaterMeter.objects.bulk_create(
             WaterMeter(
-                flat_id=flat_ids[(houses[(r.action.street, r.action.house)], r.action.flat)],
+                flat_id=flats[(houses[(r.action.street, r.action.house)], r.action.flat)],
                 serial=r.values["serial"],
                 installed_on=r.values["installed_on"],
                 removed_on=r.values["removed_on"],
@@ -536,6 +525,22 @@ class Houses(Kind):
             )
             for r in need
         )
+
+    @staticmethod
+    def _houses(addresses: set) -> dict:
+        found = House.objects.filter(
+            street__name__in={a[0] for a in addresses}, number__in={a[1] for a in addresses}
+        ).values_list("pk", "street__name", "number")
+        return {
+            (street, number): pk for pk, street, number in found if (street, number) in addresses
+        }
+
+    @staticmethod
+    def _flats(keys) -> dict:
+        found = Flat.objects.filter(
+            house_id__in={k[0] for k in keys}, number__in={k[1] for k in keys}
+        ).values_list("pk", "house_id", "number")
+        return {(house_id, number): pk for pk, house_id, number in found}
 
 
 # --- Tariffs ---------------------------------------------------------------------------------
