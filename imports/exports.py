@@ -108,6 +108,7 @@ def _with_house_totals(rows: Iterator[tuple], total_label: str) -> Iterator[tupl
         for i, index in enumerate(SUMMED):
             sums[i] += row[index]
             grand[i] += row[index]
+        yield row
     if house is not None:
         yield (*house, total_label, *_spread(sums))
     yield (total_label, None, None, *_spread(grand))
