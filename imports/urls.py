@@ -11,12 +11,12 @@ urlpatterns = [
     re_path(
         r"^api/v1/imports/templates/(?P<kind>readings|houses|tariffs)\.xlsx$",
         views.TemplateView.as_view(),
-        name="import-template",
+        name="imports-template",
     ),
     re_path(
         r"^api/v1/exports/(?P<what>registry|readings|tariffs|charges)\.(?P<fmt>xlsx|csv)$",
         views.ExportView.as_view(),
-        name="export",
+        name="imports-export",
     ),
     path("api/v1/", include(router.urls)),
 ]
