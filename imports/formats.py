@@ -173,6 +173,8 @@ class CellError(ValueError):
 
 def raw(value) -> str:
     """A cell as text, for error reports and the error file."""
+    if type(value) is str:
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -187,49 +189,68 @@ def raw(value) -> str:
 def text(value) -> str:
     value = raw(value)
     # The apostrophe our CSV exports put before text that looks like a formula.
-    if value.startswith("'") and value[1:2] in FORMULA_STARTS and value[1:2]:
+    if value[:1] == "'" and value[1:2] and value[1:2] in FORMULA_STARTS:
         value = value[1:]
     return value
 
 
 def is_empty(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (type(value) is str and not value.strip())
+
+
+def _cleaned(value) -> str:
+    return str(value).strip().replace("\u00a0", "").replace(" ", "")
 
 
 def integer(value) -> int:
-    if isinstance(value, bool):
-        raise CellError("Not a whole number.")
-    if isinstance(value, int):
+    kind = type(value)
+    if kind is int:
         return value
-    if isinstance(value, float) and value.is_integer():
+    if kind is str:
+        try:
+            return int(value)  # the common case; spaces around are fine
+        except ValueError:
+            pass
+    elif kind is float and value.is_integer():
         return int(value)
-    try:
-        return int(str(value).strip().replace("\u00a0", "").replace(" ", ""))
-    except ValueError:
-        raise CellError("Not a whole number.") from None
+    if kind is not bool:
+        try:
+            return int(_cleaned(value))
+        except ValueError:
+            pass
+    raise CellError("Not a whole number.")
+
+
+QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(7)}
 
 
 def decimal(value, places: int, max_digits: int) -> Decimal:
-    if isinstance(value, bool):
-        raise CellError("Not a number.")
-    if isinstance(value, float):
-        number = Decimal(repr(value))
-    elif isinstance(value, int | Decimal):
-        number = Decimal(value)
-    else:
-        cleaned = str(value).strip().replace("\u00a0", "").replace(" ", "").replace(",", ".")
-        try:
-            number = Decimal(cleaned)
-        except InvalidOperation:
-            raise CellError("Not a number.") from None
-    if not number.is_finite():
-        raise CellError("Not a number.")
-    if number != number.quantize(Decimal(1).scaleb(-places)):
-        raise CellError(f"At most {places} decimal places.")
-    number = number.quantize(Decimal(1).scaleb(-places))
-    if len(number.as_tuple().digits) > max_digits:
+    kind = type(value)
+    try:
+        if kind is str:
+            try:
+                number = Decimal(value)
+            except InvalidOperation:
+                number = Decimal(_cleaned(value).replace(",", "."))  # "12,5": a Russian locale
+        elif kind is float:
+            number = Decimal(repr(value))
+        elif kind is int or kind is Decimal:
+            number = Decimal(value)
+        else:
+            raise InvalidOperation
+        if not number.is_finite():
+            raise InvalidOperation
+    except InvalidOperation:
+        raise CellError("Not a number.") from None
+    try:
+        exact = number.quantize(QUANTUM[places])
+    except InvalidOperation:
+        exact = None
+    if exact is None or exact.adjusted() + 1 + places > max_digits:
         raise CellError(f"Too large (at most {max_digits - places} digits before the point).")
-    return number
+    if exact != number:
+        raise CellError(f"At most {places} decimal places.")
+    return exact
 
 
 def day(value) -> date:

@@ -22,6 +22,7 @@ from housing.models import (
     Flat,
     House,
     MeterReading,
+    Street,
     Tariff,
     WaterMeter,
 )
@@ -62,6 +63,15 @@ def _positive_int(value) -> int:
     number = formats.integer(value)
     if number < 1:
         raise CellError("Must be 1 or more.")
+    if number > 2147483647:
+        raise CellError("Too large.")
+    return number
+
+
+def _year_or_month(value) -> int:
+    number = formats.integer(value)
+    if not 0 <= number <= 9999:
+        raise CellError("Not a year or month.")
     return number
 
 
@@ -72,27 +82,33 @@ class Kind:
     columns: list[Column] = []
     parsers: dict = {}
 
-    def parse(self, line: int, cells: list, colmap: dict[str, int]) -> Row | None:
+    def plan(self, colmap: dict[str, int]) -> list[tuple]:
+        """Per column: (name, index in the file or None, parser, value required)."""
+        return [
+            (c.name, colmap.get(c.name), self.parsers.get(c.name, formats.text),
+             c.name in self.required_values)
+            for c in self.columns
+        ]  # fmt: skip
+
+    def parse(self, line: int, cells: list, plan: list[tuple]) -> Row | None:
         """The row's values by column name, or None for an empty line."""
         if all(formats.is_empty(cell) for cell in cells):
             return None
         row = Row(line=line, cells=cells)
-        for column in self.columns:
-            index = colmap.get(column.name)
-            cell = cells[index] if index is not None and index < len(cells) else None
-            if formats.is_empty(cell):
-                row.values[column.name] = None
+        values = row.values
+        width = len(cells)
+        for name, index, parser, required in plan:
+            cell = cells[index] if index is not None and index < width else None
+            if cell is None or cell == "" or formats.is_empty(cell):
+                values[name] = None
+                if required:
+                    row.fail(name, "A value is required.", "")
                 continue
-            parser = self.parsers.get(column.name, formats.text)
             try:
-                row.values[column.name] = parser(cell)
+                values[name] = parser(cell)
             except CellError as exc:
-                row.values[column.name] = cell
-                row.fail(column.name, str(exc), cell)
-        for column in self.columns:
-            missing = column.name in self.required_values and row.values[column.name] is None
-            if missing and not any(e["column"] == column.name for e in row.errors):
-                row.fail(column.name, "A value is required.", "")
+                values[name] = cell
+                row.fail(name, str(exc), cell)
         return row
 
     required_values: tuple[str, ...] = ()
@@ -125,6 +141,47 @@ class MeterInfo:
 
 METER_FIELDS = ("pk", "serial", "flat_id", "installed_on", "removed_on", "initial_value")
 
+_T = {
+    "street": Street._meta.db_table,
+    "house": House._meta.db_table,
+    "flat": Flat._meta.db_table,
+    "meter": WaterMeter._meta.db_table,
+    "reading": MeterReading._meta.db_table,
+}
+
+# PostgreSQL: each input row with its house, flat, and the flat's meters (only the one with
+# the row's serial, when it gives one).
+RESOLVE_SQL = """
+SELECT i.line, h.id, f.id, m.id, m.serial, m.flat_id, m.installed_on, m.removed_on,
+       m.initial_value
+FROM unnest(%s::int[], %s::text[], %s::int[], %s::int[], %s::text[])
+     AS i(line, street, house, flat, serial)
+LEFT JOIN {street} s ON s.name = i.street
+LEFT JOIN {house} h ON h.street_id = s.id AND h.number = i.house
+LEFT JOIN {flat} f ON f.house_id = h.id AND f.number = i.flat
+LEFT JOIN {meter} m ON m.flat_id = f.id AND (i.serial IS NULL OR m.serial = i.serial)
+ORDER BY i.line, m.id
+""".format(**_T)
+
+# reading_neighbours() of the meter service (earlier max, later min, this month's count) and
+# this month's reading, for all the batch's meters in one statement.
+FACTS_SQL = """
+SELECT meter_id,
+       max(value) FILTER (WHERE year * 12 + month < %(period)s),
+       min(value) FILTER (WHERE year * 12 + month > %(period)s),
+       count(*) FILTER (WHERE year = %(y)s AND month = %(m)s),
+       max(id) FILTER (WHERE year = %(y)s AND month = %(m)s),
+       max(value) FILTER (WHERE year = %(y)s AND month = %(m)s)
+FROM {reading} WHERE meter_id = ANY(%(ids)s::bigint[]) GROUP BY meter_id
+""".format(**_T)
+
+LOCK_SQL = "SELECT id FROM {meter} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE".format(**_T)
+
+INSERT_SQL = """
+INSERT INTO {reading} (meter_id, year, month, value, created_at)
+SELECT m, %s, %s, v, %s FROM unnest(%s::bigint[], %s::numeric[]) AS t(m, v)
+""".format(**_T)
+
 
 class Readings(Kind):
     """One month of meter readings; a flat by street, house and flat number, its meter by
@@ -152,8 +209,8 @@ class Readings(Kind):
         "house": _positive_int,
         "flat": _positive_int,
         "serial": formats.text,
-        "year": formats.integer,
-        "month": formats.integer,
+        "year": _year_or_month,
+        "month": _year_or_month,
         "value": _qty,
     }
     required_values = ("street", "house", "flat", "year", "month")
@@ -229,18 +286,8 @@ class Readings(Kind):
                     row.fail("flat", f"No flat [{v['flat']}] in this house.")
             elif v["serial"]:
                 row.fail("serial", f"Flat {v['flat']} has no meter {v['serial']!r}.")
-            elif len(active[flat_id]) == 1:
-                row.action = active[flat_id][0]
-            elif not active[flat_id]:
-                row.fail(
-                    "serial",
-                    f"Flat {v['flat']} has no meter installed in {year}-{month:02d} "
-                    "(install one first).",
-                    "",
-                )
             else:
-                serials = ", ".join(m.serial for m in active[flat_id])
-                row.fail("serial", f"Flat {v['flat']} has several meters ({serials}): give serial.")
+                self._only_active(row, active[flat_id], year, month)
 
     def _flats(self, houses: set, rows) -> dict:
         """(street, house, flat) -> flat id, and (street, house, None) for each house found."""
@@ -261,29 +308,113 @@ class Readings(Kind):
             found[(*house_ids[house_id], number)] = pk
         return found
 
-    def check(self, job, rows: list[Row], *, write: bool) -> None:
-        rows = self._period(job, rows)
-        if not rows:
-            return
-        year, month = job.state["period"]
-        self._resolve(rows, year, month)
-        rows = [row for row in rows if not row.errors]
-        meter_ids = sorted({row.action.pk for row in rows})
-        if write:
-            # The meter service's lock: no API write interleaves with this batch's checks.
-            list(
-                WaterMeter.objects.select_for_update()
-                .filter(pk__in=meter_ids)
-                .order_by("pk")
-                .values_list("pk", flat=True)
-            )
-        neighbours = reading_neighbours(meter_ids, year, month)
+    @staticmethod
+    def _facts(meter_ids, year: int, month: int) -> tuple[dict, dict]:
+        """The meter service's neighbours per meter, and this month's reading (id, value)."""
         existing = {
             meter_id: (pk, value)
             for meter_id, pk, value in MeterReading.objects.filter(
                 meter_id__in=meter_ids, year=year, month=month
             ).values_list("meter_id", "pk", "value")
         }
+        return reading_neighbours(meter_ids, year, month), existing
+
+    @staticmethod
+    def _facts_sql(meter_ids, year: int, month: int) -> tuple[dict, dict]:
+        """_facts in one statement with the ids as one array parameter (compiling the ORM's
+        IN list of thousands of ids cost more than running the query)."""
+        neighbours, existing = {}, {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                FACTS_SQL, {"ids": meter_ids, "period": year * 12 + month, "y": year, "m": month}
+            )
+            for meter_id, earlier, later, same, pk, value in cursor.fetchall():
+                neighbours[meter_id] = {"earlier": earlier, "later": later, "same": same}
+                if pk is not None:
+                    existing[meter_id] = (pk, value)
+        return neighbours, existing
+
+    def _resolve_sql(self, rows: list[Row], year: int, month: int) -> None:
+        """_resolve in one statement: each row's house, flat and candidate meters."""
+        found: dict[int, list] = defaultdict(list)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                RESOLVE_SQL,
+                [
+                    [r.line for r in rows],
+                    [r.values["street"] for r in rows],
+                    [r.values["house"] for r in rows],
+                    [r.values["flat"] for r in rows],
+                    [r.values["serial"] or None for r in rows],
+                ],
+            )
+            for line, house_id, flat_id, *meter in cursor.fetchall():
+                found[line].append((house_id, flat_id, meter))
+        for row in rows:
+            v = row.values
+            candidates = found[row.line]
+            house_id, flat_id, _ = candidates[0]
+            meters = [MeterInfo(*meter) for _, _, meter in candidates if meter[0] is not None]
+            if house_id is None:
+                row.fail("house", f"No house {v['house']} on {v['street']}.", v["house"])
+            elif flat_id is None:
+                row.fail("flat", f"No flat [{v['flat']}] in this house.")
+            elif v["serial"]:
+                if meters:
+                    row.action = meters[0]
+                else:
+                    row.fail("serial", f"Flat {v['flat']} has no meter {v['serial']!r}.")
+            else:
+                self._only_active(row, meters, year, month)
+
+    @staticmethod
+    def _only_active(row: Row, meters: list[MeterInfo], year: int, month: int) -> None:
+        """A row without a serial: the flat's only meter installed in the month."""
+        v = row.values
+        active = [
+            m
+            for m in meters
+            if is_meter_active(
+                installed_on=m.installed_on, removed_on=m.removed_on, year=year, month=month
+            )
+        ]
+        if len(active) == 1:
+            row.action = active[0]
+        elif not active:
+            row.fail(
+                "serial",
+                f"Flat {v['flat']} has no meter installed in {year}-{month:02d} "
+                "(install one first).",
+                "",
+            )
+        else:
+            serials = ", ".join(m.serial for m in active)
+            row.fail("serial", f"Flat {v['flat']} has several meters ({serials}): give serial.")
+
+    def check(self, job, rows: list[Row], *, write: bool) -> None:
+        rows = self._period(job, rows)
+        if not rows:
+            return
+        year, month = job.state["period"]
+        postgres = connection.vendor == "postgresql"
+        (self._resolve_sql if postgres else self._resolve)(rows, year, month)
+        rows = [row for row in rows if not row.errors]
+        meter_ids = sorted({row.action.pk for row in rows})
+        if write:
+            # The meter service's lock: no API write interleaves with this batch's checks.
+            if postgres:
+                with connection.cursor() as cursor:
+                    cursor.execute(LOCK_SQL, [meter_ids])
+            else:
+                list(
+                    WaterMeter.objects.select_for_update()
+                    .filter(pk__in=meter_ids)
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
+        neighbours, existing = (self._facts_sql if postgres else self._facts)(
+            meter_ids, year, month
+        )
         for row in rows:
             meter, value = row.action, row.values["value"]
             row.key = str(meter.pk)
@@ -306,19 +437,25 @@ class Readings(Kind):
     def write(self, job, rows: list[Row]) -> None:
         year, month = job.state["period"]
         created = [row for row in rows if row.outcome == CREATED]
-        if created:
-            now = timezone.now()
-            table = MeterReading._meta.db_table
-            placeholders = ", ".join(["(%s, %s, %s, %s, %s)"] * len(created))
-            params = []
-            for row in created:
-                params += [row.action.pk, year, month, row.values["value"], now]
+        if created and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"INSERT INTO {table} (meter_id, year, month, value, created_at) "
-                    f"VALUES {placeholders}",
-                    params,
+                    INSERT_SQL,
+                    [
+                        year,
+                        month,
+                        timezone.now(),
+                        [row.action.pk for row in created],
+                        [row.values["value"] for row in created],
+                    ],
                 )
+        elif created:
+            MeterReading.objects.bulk_create(
+                MeterReading(
+                    meter_id=row.action.pk, year=year, month=month, value=row.values["value"]
+                )
+                for row in created
+            )
         updates = [
             MeterReading(pk=row.action[1], value=row.values["value"])
             for row in rows

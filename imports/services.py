@@ -177,17 +177,23 @@ def _record_keys(job: ImportJob, rows: list[Row]) -> None:
     if not first:
         return
     job_pk = ImportJob._meta.pk.get_db_prep_value(job.pk, connection)
-    params = []
-    for key, row in first.items():
-        params += [job_pk, key, row.line]
     table = ImportKey._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (job_id, key, row) VALUES "
-            + ", ".join(["(%s, %s, %s)"] * len(first))
-            + " ON CONFLICT (job_id, key) DO NOTHING RETURNING key",
-            params,
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} (job_id, key, row) SELECT %s, k, r "
+                "FROM unnest(%s::text[], %s::int[]) AS t(k, r) "
+                "ON CONFLICT (job_id, key) DO NOTHING RETURNING key",
+                [job_pk, list(first), [row.line for row in first.values()]],
+            )
+        else:
+            params = [value for key, row in first.items() for value in (job_pk, key, row.line)]
+            cursor.execute(
+                f"INSERT INTO {table} (job_id, key, row) VALUES "
+                + ", ".join(["(%s, %s, %s)"] * len(first))
+                + " ON CONFLICT (job_id, key) DO NOTHING RETURNING key",
+                params,
+            )
         fresh = {key for (key,) in cursor.fetchall()}
     seen = [key for key in first if key not in fresh]
     if seen:
@@ -208,7 +214,8 @@ def process_batch(job: ImportJob, lines, headers: list, colmap: dict) -> list[Ro
     counts and records the failed rows. The caller holds the job's lock."""
     kind = KINDS[job.kind]
     write = job.phase == Phase.WRITE
-    rows = [row for line, cells in lines if (row := kind.parse(line, cells, colmap))]
+    plan = kind.plan(colmap)
+    rows = [row for line, cells in lines if (row := kind.parse(line, cells, plan))]
     kind.check(job, [row for row in rows if not row.errors], write=write)
     # A write pass after a validate pass has seen every key already.
     if not (write and Phase.VALIDATE in job.passes):
