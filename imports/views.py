@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -90,7 +90,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         request=ConfirmSerializer,
         responses={202: ImportJobSerializer, 200: ImportJobSerializer, 409: ERRORS[400]},
     )
-    @action(detail=True, methods=["post"], parser_classes=None)
+    @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser, MultiPartParser])
     def confirm(self, request, pk=None):
         body = ConfirmSerializer(data=request.data)
         body.is_valid(raise_exception=True)

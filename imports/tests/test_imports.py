@@ -368,3 +368,22 @@ def test_the_template_filled_in_imports(operator_client):
     book.save(buffer)
     body = run(operator_client, buffer.getvalue(), kind="readings")
     assert body["counts"]["created"] == 1, body
+
+
+def test_a_dry_run_is_confirmed_through_the_api(operator_client):
+    from imports import services
+
+    house = house_with_flats(flats=2, months=[(2024, 1)])
+    content = xlsx_bytes(reading_rows("en", february(house, {1: 9, 2: 9})))
+    dry = run(operator_client, content, kind="readings", dry_run=True)
+    assert readings_of(house) == {}
+    response = operator_client.post(
+        f"/api/v1/imports/{dry['id']}/confirm/", {"mode": "valid_rows"}, format="json"
+    )
+    assert response.status_code == 202, response.content
+    real = response.json()
+    assert (real["dry_run"], real["mode"]) == (False, "valid_rows")
+    services.execute_import(job_id=real["id"], pause=0)
+    assert readings_of(house) == {1: Decimal(9), 2: Decimal(9)}
+    again = operator_client.post(f"/api/v1/imports/{real['id']}/confirm/", {}, format="json")
+    assert again.status_code == 409 and again.json()["code"] == "not_dry_run"
