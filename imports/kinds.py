@@ -150,29 +150,40 @@ _T = {
 }
 
 # PostgreSQL: each input row with its house, flat, and the flat's meters (only the one with
-# the row's serial, when it gives one).
+# the row's serial, when it gives one). Each step is a lateral lookup by a unique index:
+# OFFSET 0 keeps the planner from turning them into hash joins over whole tables.
 RESOLVE_SQL = """
 SELECT i.line, h.id, f.id, m.id, m.serial, m.flat_id, m.installed_on, m.removed_on,
        m.initial_value
 FROM unnest(%s::int[], %s::text[], %s::int[], %s::int[], %s::text[])
      AS i(line, street, house, flat, serial)
-LEFT JOIN {street} s ON s.name = i.street
-LEFT JOIN {house} h ON h.street_id = s.id AND h.number = i.house
-LEFT JOIN {flat} f ON f.house_id = h.id AND f.number = i.flat
-LEFT JOIN {meter} m ON m.flat_id = f.id AND (i.serial IS NULL OR m.serial = i.serial)
+LEFT JOIN LATERAL (
+    SELECT h.id FROM {house} h JOIN {street} s ON s.id = h.street_id
+    WHERE s.name = i.street AND h.number = i.house OFFSET 0
+) h ON true
+LEFT JOIN LATERAL (
+    SELECT f.id FROM {flat} f WHERE f.house_id = h.id AND f.number = i.flat OFFSET 0
+) f ON true
+LEFT JOIN LATERAL (
+    SELECT * FROM {meter} m
+    WHERE m.flat_id = f.id AND (i.serial IS NULL OR m.serial = i.serial) OFFSET 0
+) m ON true
 ORDER BY i.line, m.id
 """.format(**_T)
 
 # reading_neighbours() of the meter service (earlier max, later min, this month's count) and
-# this month's reading, for all the batch's meters in one statement.
+# this month's reading, per meter of the batch, each through the (meter, year, month) index.
 FACTS_SQL = """
-SELECT meter_id,
-       max(value) FILTER (WHERE year * 12 + month < %(period)s),
-       min(value) FILTER (WHERE year * 12 + month > %(period)s),
-       count(*) FILTER (WHERE year = %(y)s AND month = %(m)s),
-       max(id) FILTER (WHERE year = %(y)s AND month = %(m)s),
-       max(value) FILTER (WHERE year = %(y)s AND month = %(m)s)
-FROM {reading} WHERE meter_id = ANY(%(ids)s::bigint[]) GROUP BY meter_id
+SELECT t.id, r.earlier, r.later, r.same, r.pk, r.value
+FROM unnest(%(ids)s::bigint[]) AS t(id)
+CROSS JOIN LATERAL (
+    SELECT max(value) FILTER (WHERE year * 12 + month < %(period)s) AS earlier,
+           min(value) FILTER (WHERE year * 12 + month > %(period)s) AS later,
+           count(*) FILTER (WHERE year = %(y)s AND month = %(m)s) AS same,
+           max(id) FILTER (WHERE year = %(y)s AND month = %(m)s) AS pk,
+           max(value) FILTER (WHERE year = %(y)s AND month = %(m)s) AS value
+    FROM {reading} WHERE meter_id = t.id
+) r
 """.format(**_T)
 
 LOCK_SQL = "SELECT id FROM {meter} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE".format(**_T)
@@ -397,6 +408,11 @@ class Readings(Kind):
             return
         year, month = job.state["period"]
         postgres = connection.vendor == "postgresql"
+        if postgres:
+            # These lookups are cheap per row but estimated dear: compiling them (JIT) took
+            # longer than running them.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
         (self._resolve_sql if postgres else self._resolve)(rows, year, month)
         rows = [row for row in rows if not row.errors]
         meter_ids = sorted({row.action.pk for row in rows})

@@ -387,3 +387,24 @@ def test_a_dry_run_is_confirmed_through_the_api(operator_client):
     assert readings_of(house) == {1: Decimal(9), 2: Decimal(9)}
     again = operator_client.post(f"/api/v1/imports/{real['id']}/confirm/", {}, format="json")
     assert again.status_code == 409 and again.json()["code"] == "not_dry_run"
+
+
+def test_the_batch_query_gives_what_the_meter_service_reads():
+    """The readings kind's one-statement lookup (PostgreSQL) and the meter service's
+    reading_neighbours + this month's reading agree, so the rule sees the same facts."""
+    from imports.kinds import Readings
+
+    months = [(2023, 11), (2023, 12), (2024, 1), (2024, 2), (2024, 3)]
+    house = house_with_flats(flats=3, meters_per_flat=2, months=months)
+    ids = list(WaterMeter.objects.filter(flat__house=house).values_list("pk", flat=True))
+    MeterReading.objects.filter(meter_id=ids[0], month=2).delete()
+    MeterReading.objects.filter(meter_id=ids[1]).delete()
+    for year, month in [(2024, 2), (2024, 1), (2023, 10), (2024, 4)]:
+        orm_neighbours, orm_existing = Readings._facts(ids, year, month)
+        sql_neighbours, sql_existing = Readings._facts_sql(ids, year, month)
+        assert sql_existing == orm_existing
+        for meter_id in ids:
+            orm = orm_neighbours.get(meter_id, {})
+            sql = sql_neighbours[meter_id]
+            for key in ("earlier", "later", "same"):
+                assert (orm.get(key) or None) == (sql[key] or None), (meter_id, key)
