@@ -108,17 +108,20 @@ def month_rows(street_id: int, limit: int | None = None):
             yield from chunk
 
 
-def write_files(street_id: int, folder: Path, limit: int | None, tag: str) -> dict[str, Path]:
+def write_files(
+    street_id: int, folder: Path, limit: int | None, tag: str, formats: list[str]
+) -> dict[str, Path]:
     paths = {"csv": folder / f"readings-{tag}.csv", "xlsx": folder / f"readings-{tag}.xlsx"}
-    with paths["csv"].open("w", newline="") as handle:
+    with paths["csv"].open("w", newline="") as handle:  # also the bare COPY's input
         writer = csv.writer(handle)
         writer.writerow(HEADERS)
         writer.writerows(month_rows(street_id, limit))
-    book = XlsxStream("readings")
-    book.append(HEADERS)
-    for row in month_rows(street_id, limit):
-        book.append(row)
-    book.save(paths["xlsx"])
+    if "xlsx" in formats:
+        book = XlsxStream("readings")
+        book.append(HEADERS)
+        for row in month_rows(street_id, limit):
+            book.append(row)
+        book.save(paths["xlsx"])
     return paths
 
 
@@ -126,9 +129,34 @@ def child(job_id: str) -> None:
     """Execute one job in this (fresh) process; print its time and peak RSS as JSON."""
     logging.getLogger("imports").setLevel(logging.WARNING)
     rss_before = rss_mb()
+    profile = None
+    if os.environ.get("BENCH_PROFILE"):  # where the time goes, on stderr
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
+    per_statement: dict[str, list] = {}
+
+    def timed(execute, sql, params, many, context):
+        began = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            entry = per_statement.setdefault(" ".join(sql.split())[:60], [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - began
+
     started = time.perf_counter()
-    services.execute_import(job_id=job_id, pause=0)
+    with connection.execute_wrapper(timed):
+        services.execute_import(job_id=job_id, pause=0)
     elapsed = time.perf_counter() - started
+    if profile:
+        for sql, (count, seconds) in sorted(per_statement.items(), key=lambda i: -i[1][1])[:12]:
+            print(f"{seconds:7.2f} s {count:5d}x {sql}", file=sys.stderr)
+        import pstats
+
+        profile.disable()
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
     print(json.dumps({"seconds": elapsed, "rss_mb": rss_mb(), "rss_before_mb": rss_before}))
 
 
@@ -139,7 +167,7 @@ def import_file(path: Path, mode: str) -> dict:
         )
     out = subprocess.run(
         [sys.executable, __file__, "--child", str(job.pk)],
-        check=True, capture_output=True, text=True,
+        check=True, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     job = ImportJob.objects.get(pk=job.pk)
@@ -243,11 +271,12 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="bench-imports-"))
     try:
         started = time.perf_counter()
-        files = {"full": write_files(street_id, folder, None, "full")}
+        formats = args.formats.split(",")
+        files = {"full": write_files(street_id, folder, None, "full", formats)}
         if not args.no_small:
-            files["tenth"] = write_files(street_id, folder, total // 10, "tenth")
+            files["tenth"] = write_files(street_id, folder, total // 10, "tenth", formats)
         print(f"files of {total} readings written in {time.perf_counter() - started:.1f} s")
-        for fmt in args.formats.split(","):
+        for fmt in formats:
             for size, paths in files.items():
                 figures = import_file(paths[fmt], args.mode)
                 report(f"{fmt}, {size}", figures)
@@ -260,7 +289,7 @@ def main() -> None:
     finally:
         for paths in locals().get("files", {}).values():
             for path in paths.values():
-                path.unlink(missing_ok=True)
+                path.unlink(missing_ok=True)  # an xlsx not asked for was never written
         folder.rmdir()
         if not args.keep:
             cleanup(street_id, house_ids)

@@ -200,7 +200,7 @@ def raw(value) -> str:
 
 
 def text(value) -> str:
-    value = raw(value)
+    value = value.strip() if value.__class__ is str else raw(value)
     # The apostrophe our CSV exports put before text that looks like a formula.
     if value[:1] == "'" and value[1:2] and value[1:2] in FORMULA_STARTS:
         value = value[1:]
