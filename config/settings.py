@@ -214,7 +214,7 @@ RENT_MAX_ATTEMPTS = env.int("RENT_MAX_ATTEMPTS", default=5)
 
 # --- Bulk imports and exports (imports) ------------------------------------------------------
 IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=50)  # larger uploads get a 413
-IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=5000)  # rows per committed batch
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=10000)  # rows per committed batch
 IMPORT_BATCH_PAUSE_SECONDS = env.float("IMPORT_BATCH_PAUSE_SECONDS", default=0.0)
 IMPORT_STALLED_AFTER_SECONDS = env.int("IMPORT_STALLED_AFTER_SECONDS", default=120)
 IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=5)

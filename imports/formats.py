@@ -9,6 +9,7 @@ prefixed with an apostrophe, which the import strips again).
 import codecs
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -133,14 +134,14 @@ class SheetReader:
             self.close()
             raise FileFormatError("The file has no header row.", "no_header")
 
-    def rows(self, skip: int = 0) -> Iterator[tuple[int, list]]:
-        line = 1
+    def rows(self, skip: int = 0) -> Iterator[tuple[int, list | tuple]]:
+        line = 1 + skip
         try:
+            for _ in itertools.islice(self._rows, skip):
+                pass
             for cells in self._rows:
                 line += 1
-                if line - 2 < skip:
-                    continue
-                yield line, list(cells)
+                yield line, cells
         except (csv.Error, UnicodeDecodeError) as exc:
             raise FileFormatError(f"Line {line + 1} cannot be read: {exc}") from exc
 
