@@ -125,6 +125,21 @@ def write_files(
     return paths
 
 
+def cpu_seconds() -> float | None:
+    """CPU time of this process plus its PostgreSQL backend (None when the server is not on
+    this machine): unlike wall time, it hardly moves when other jobs share the cores."""
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        (pid,) = cur.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime + (int(fields[11]) + int(fields[12])) / ticks
+
+
 def child(job_id: str) -> None:
     """Execute one job in this (fresh) process; print its time and peak RSS as JSON."""
     logging.getLogger("imports").setLevel(logging.WARNING)
@@ -146,10 +161,13 @@ def child(job_id: str) -> None:
             entry[0] += 1
             entry[1] += time.perf_counter() - began
 
+    cpu = cpu_seconds()
     started = time.perf_counter()
     with connection.execute_wrapper(timed):
         services.execute_import(job_id=job_id, pause=0)
     elapsed = time.perf_counter() - started
+    after = cpu_seconds()
+    cpu = None if cpu is None or after is None else after - cpu
     if profile:
         for sql, (count, seconds) in sorted(per_statement.items(), key=lambda i: -i[1][1])[:12]:
             print(f"{seconds:7.2f} s {count:5d}x {sql}", file=sys.stderr)
@@ -157,7 +175,11 @@ def child(job_id: str) -> None:
 
         profile.disable()
         pstats.Stats(profile, stream=sys.stderr).sort_stats("tottime").print_stats(25)
-    print(json.dumps({"seconds": elapsed, "rss_mb": rss_mb(), "rss_before_mb": rss_before}))
+    print(
+        json.dumps(
+            {"seconds": elapsed, "cpu": cpu, "rss_mb": rss_mb(), "rss_before_mb": rss_before}
+        )
+    )
 
 
 def import_file(path: Path, mode: str) -> dict:
@@ -193,9 +215,9 @@ def delete_month(house_ids: list[int]) -> None:
         cur.execute(f"VACUUM ANALYZE {MeterReading._meta.db_table}")
 
 
-def bare(path: Path) -> tuple[float, float, int]:
+def bare(path: Path) -> tuple[float, float, int, float | None]:
     """COPY the CSV into a temp table, then INSERT ... SELECT into an indexed copy of the
-    readings table; returns (copy s, insert s, rows)."""
+    readings table; returns (copy s, insert s, rows, CPU s)."""
     name = f"bench_bare_{uuid.uuid4().hex[:8]}"
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
@@ -203,6 +225,7 @@ def bare(path: Path) -> tuple[float, float, int]:
             "year int, month int, value numeric(12, 3)) ON COMMIT DROP"
         )
         cur.execute(f"CREATE TABLE {name} (LIKE {MeterReading._meta.db_table} INCLUDING ALL)")
+        cpu = cpu_seconds()
         started = time.perf_counter()
         with path.open() as handle:
             cur.copy_expert("COPY bench_load FROM STDIN WITH (FORMAT csv, HEADER true)", handle)
@@ -214,8 +237,9 @@ def bare(path: Path) -> tuple[float, float, int]:
         )
         rows = cur.rowcount
         inserted = time.perf_counter()
+        after = cpu_seconds()
         cur.execute(f"DROP TABLE {name}")
-    return copied - started, inserted - copied, rows
+    return copied - started, inserted - copied, rows, None if cpu is None else after - cpu
 
 
 def cleanup(street_id: int, house_ids: list[int]) -> None:
@@ -238,6 +262,7 @@ def report(label: str, f: dict) -> None:
     print(
         f"ours, {label}: {f['seconds']:.2f} s = {rows / f['seconds']:,.0f} rows/s "
         f"({f['size_mb']:.1f} MB file, {f['status']}, created {rows}, failed {f['failed']}); "
+        f"CPU {f['cpu'] or 0:.2f} s (this process + its PostgreSQL backend); "
         f"peak RSS {f['rss_mb']:.1f} MB (at start {f['rss_before_mb']:.1f} MB)"
     )
 
@@ -281,10 +306,11 @@ def main() -> None:
                 figures = import_file(paths[fmt], args.mode)
                 report(f"{fmt}, {size}", figures)
                 delete_month(house_ids)
-        copy_s, insert_s, rows = bare(files["full"]["csv"])
+        copy_s, insert_s, rows, cpu = bare(files["full"]["csv"])
         print(
             f"bare: COPY of the CSV {copy_s:.2f} s + INSERT ... SELECT into an indexed copy of "
-            f"the readings table {insert_s:.2f} s = {copy_s + insert_s:.2f} s for {rows} rows"
+            f"the readings table {insert_s:.2f} s = {copy_s + insert_s:.2f} s for {rows} rows; "
+            f"CPU {cpu or 0:.2f} s"
         )
     finally:
         for paths in locals().get("files", {}).values():
