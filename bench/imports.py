@@ -199,7 +199,6 @@ def import_file(path: Path, mode: str) -> dict:
         failed=job.failed,
         size_mb=path.stat().st_size / 2**20,
     )
-    job.file.delete(save=False)
     job.delete()  # the same file again is a new job
     return figures
 

@@ -218,8 +218,6 @@ IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=10000)  # rows per comm
 IMPORT_BATCH_PAUSE_SECONDS = env.float("IMPORT_BATCH_PAUSE_SECONDS", default=0.0)
 IMPORT_STALLED_AFTER_SECONDS = env.int("IMPORT_STALLED_AFTER_SECONDS", default=120)
 IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=5)
-# Uploaded import files; the web and the worker must share this directory.
-MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or VAR_DIR / "media")
 
 # --- Receipts -------------------------------------------------------------------------------
 RECEIPTS_TRANSPORT = env.str("RECEIPTS_TRANSPORT", default="celery")  # celery | kafka

@@ -43,8 +43,8 @@ class ImportJob(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
     dry_run = models.BooleanField(default=False)
-    file = models.FileField(upload_to="imports/%Y/%m/", max_length=255)
     file_name = models.CharField(max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField(default=0)
     file_format = models.CharField(max_length=8)  # xlsx | csv
     sha256 = models.CharField(max_length=64)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -104,6 +104,23 @@ class ImportJob(models.Model):
         step = passes.index(self.phase) if self.phase in passes else 0
         done = step * self.total_rows + min(self.cursor, self.total_rows)
         return round(done * 100 / (len(passes) * self.total_rows), 1)
+
+
+class ImportFileChunk(models.Model):
+    """The uploaded file, in pieces of up to 1 MB: the web and the worker share the database,
+    not a disk, and the worker copies it back piece by piece (memory stays flat)."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
+    seq = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "seq"], name="import_chunk_job_seq_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id} #{self.seq}"
 
 
 class ImportRowError(models.Model):

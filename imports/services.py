@@ -8,9 +8,12 @@ the cursor moved and stops, and no row is written twice.
 
 import hashlib
 import logging
+import tempfile
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from itertools import islice
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import File
@@ -21,7 +24,7 @@ from django.utils import timezone
 from core.exceptions import Conflict
 from imports import formats
 from imports.kinds import CREATED, KINDS, UPDATED, Row
-from imports.models import ImportJob, ImportKey, ImportRowError
+from imports.models import ImportFileChunk, ImportJob, ImportKey, ImportRowError
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +46,40 @@ def _send(job_id) -> None:
         logger.exception("Could not enqueue import %s; the beat job will retry", job_id)
 
 
-def file_sha256(upload) -> str:
+CHUNK_BYTES = 1024 * 1024
+
+
+def _spool(chunks, suffix: str = ""):
+    """The chunks in a temporary file (deleted when closed), and their sha256."""
     digest = hashlib.sha256()
-    for chunk in upload.chunks():
+    handle = tempfile.NamedTemporaryFile(suffix=suffix)  # noqa: SIM115 (the caller closes it)
+    for chunk in chunks:
         digest.update(chunk)
-    upload.seek(0)
-    return digest.hexdigest()
+        handle.write(chunk)
+    handle.flush()
+    return handle, digest.hexdigest()
+
+
+@contextmanager
+def job_file(job: ImportJob):
+    """The job's uploaded file as a local path, copied out of the database piece by piece."""
+    pieces = (
+        ImportFileChunk.objects.filter(job=job)
+        .order_by("seq")
+        .values_list("data", flat=True)
+        .iterator(chunk_size=1)
+    )
+    handle, _ = _spool(pieces, suffix=Path(job.file_name).suffix)
+    with handle:
+        yield handle.name
+
+
+def _store(job: ImportJob, path: str) -> None:
+    with open(path, "rb") as source:
+        seq = 0
+        while data := source.read(CHUNK_BYTES):
+            ImportFileChunk.objects.create(job=job, seq=seq, data=data)
+            seq += 1
 
 
 def _existing(*, kind: str, sha256: str, dry_run: bool, mode: str) -> ImportJob | None:
@@ -70,35 +101,36 @@ def start_import(
     """Store the file and queue its import; returns (job, created). The same content for the
     same kind and options returns the job already there (unless that one failed). A file that
     is not a spreadsheet with this kind's columns raises FileFormatError, storing nothing."""
-    sha256 = file_sha256(upload)
-    existing = _existing(kind=kind, sha256=sha256, dry_run=dry_run, mode=mode)
-    if existing is not None:
-        return existing, False
-    job = ImportJob(
-        kind=kind,
-        mode=mode,
-        dry_run=dry_run,
-        sha256=sha256,
-        file_name=(upload.name or "upload")[-255:],
-        created_by=user if user is not None and user.is_authenticated else None,
-    )
-    job.file.save(job.file_name, File(upload), save=False)
-    try:
-        job.file_format, headers = check_file(job.file.path, job.file_name, kind)
-        job.state = {"headers": [formats.raw(h) for h in headers]}
-        with transaction.atomic():
-            job.save()
-            _enqueue(job.pk)
-    except IntegrityError:
-        # The same upload raced this one in: answer with the job it created.
-        job.file.delete(save=False)
+    name = (getattr(upload, "name", "") or "upload").rsplit("/", 1)[-1][-255:]
+    upload.seek(0)
+    spooled, sha256 = _spool(upload.chunks(), suffix=Path(name).suffix)
+    with spooled:
         existing = _existing(kind=kind, sha256=sha256, dry_run=dry_run, mode=mode)
-        if existing is None:
-            raise
-        return existing, False
-    except Exception:
-        job.file.delete(save=False)
-        raise
+        if existing is not None:
+            return existing, False
+        file_format, headers = check_file(spooled.name, name, kind)
+        job = ImportJob(
+            kind=kind,
+            mode=mode,
+            dry_run=dry_run,
+            sha256=sha256,
+            file_name=name,
+            file_size=Path(spooled.name).stat().st_size,
+            file_format=file_format,
+            state={"headers": [formats.raw(h) for h in headers]},
+            created_by=user if user is not None and user.is_authenticated else None,
+        )
+        try:
+            with transaction.atomic():
+                job.save()
+                _store(job, spooled.name)
+                _enqueue(job.pk)
+        except IntegrityError:
+            # The same upload raced this one in: answer with the job it created.
+            existing = _existing(kind=kind, sha256=sha256, dry_run=dry_run, mode=mode)
+            if existing is None:
+                raise
+            return existing, False
     return job, True
 
 
@@ -108,8 +140,7 @@ def confirm_dry_run(
     """Import for real the file a dry run checked."""
     if not job.dry_run:
         raise Conflict("This job is not a dry run.", code="not_dry_run")
-    with job.file.open("rb") as handle:
-        handle.name = job.file_name
+    with job_file(job) as path, open(path, "rb") as handle:
         return start_import(
             upload=File(handle, name=job.file_name),
             kind=job.kind,
@@ -140,7 +171,7 @@ def _locked(job_id) -> ImportJob | None:
     return ImportJob.objects.select_for_update().filter(pk=job_id).first()
 
 
-def _claim(job: ImportJob) -> bool:
+def _claim(job: ImportJob, path: str) -> bool:
     """Count this execution as an attempt; on the first, count the file's rows. False when the
     job failed instead. The caller holds the job's lock."""
     job.attempts += 1
@@ -150,7 +181,7 @@ def _claim(job: ImportJob) -> bool:
     now = timezone.now()
     if job.status == Status.PENDING:
         try:
-            with formats.SheetReader(job.file.path, job.file_format) as reader:
+            with formats.SheetReader(path, job.file_format) as reader:
                 job.total_rows = reader.count()
         except formats.FileFormatError as exc:
             _fail(job, str(exc))
@@ -286,13 +317,21 @@ def execute_import(*, job_id, batch_size: int | None = None, pause: float | None
     concurrently: each batch re-reads the cursor under the job's row lock."""
     batch_size = batch_size or settings.IMPORT_BATCH_SIZE
     pause = settings.IMPORT_BATCH_PAUSE_SECONDS if pause is None else pause
+    job = ImportJob.objects.filter(pk=job_id, status__in=ImportJob.ACTIVE).first()
+    if job is None:
+        return
+    with job_file(job) as path:
+        _execute(job_id, path, batch_size, pause)
+
+
+def _execute(job_id, path: str, batch_size: int, pause: float) -> None:
     with transaction.atomic():
         job = _locked(job_id)
-        if job is None or job.status not in ImportJob.ACTIVE or not _claim(job):
+        if job is None or job.status not in ImportJob.ACTIVE or not _claim(job, path):
             return
     while True:
         phase, cursor = job.phase, job.cursor
-        with formats.SheetReader(job.file.path, job.file_format) as reader:
+        with formats.SheetReader(path, job.file_format) as reader:
             colmap = formats.match_headers(reader.headers, KINDS[job.kind].columns)
             lines = reader.rows(skip=cursor)
             while True:

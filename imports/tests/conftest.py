@@ -10,11 +10,6 @@ from imports import services
 from imports.models import ImportJob
 
 
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-
-
 @pytest.fixture
 def operator(db) -> User:
     return User.objects.create_user(username="op", is_staff=True)

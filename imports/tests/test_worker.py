@@ -29,7 +29,7 @@ def february_file(house) -> bytes:
 
 
 def worker_env(settings, **extra) -> dict:
-    return {"MEDIA_ROOT": str(settings.MEDIA_ROOT), **extra}
+    return extra
 
 
 @pytest.mark.parametrize("mode", ["all_or_nothing", "valid_rows"])
