@@ -6,6 +6,7 @@ row error with its column, never as an exception. Lookups are a few queries per 
 readings are written with one multi-row INSERT per batch.
 """
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -46,13 +47,19 @@ class Row:
         self.values: dict = {}
         self.errors: list = []
         self.outcome: str | None = None
-        self.key: str | None = None
+        self.key: int | None = None
         self.action = None
 
     def fail(self, column: str, message: str, value=None) -> None:
         if value is None:
             value = self.values.get(column)
         self.errors.append({"column": column, "value": formats.raw(value), "message": message})
+
+
+def text_key(text: str) -> int:
+    """A text key as a 63-bit number (a btree of integers is far cheaper than of collated
+    text); two different keys of one file colliding is a 1 in 10^8 chance at a million rows."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
 
 
 def _qty(value) -> Decimal:
@@ -444,7 +451,7 @@ class Readings(Kind):
         )
         for row in rows:
             meter, value = row.action, row.values["value"]
-            row.key = str(meter.pk)
+            row.key = meter.pk
             known = neighbours.get(meter.pk, {})
             current = existing.get(meter.pk)
             if current is not None:
@@ -620,7 +627,7 @@ class Houses(Kind):
         planned_houses.add(address)
         if action.new_flat:
             planned_flats[(*address, v["flat"])] = (row.line, v["area"])
-        row.key = v["serial"] or None
+        row.key = text_key(v["serial"]) if v["serial"] else None
         row.action = action
         if action.new_house or action.new_flat or action.new_meter:
             row.outcome = CREATED
@@ -775,7 +782,7 @@ class Tariffs(Kind):
                 row.fail("price", "A price cannot be negative.")
                 continue
             existing = tariffs.get((v["kind"], house_id, v["valid_from"]))
-            row.key = f"{v['kind']}|{house_id or ''}|{v['valid_from']}"
+            row.key = text_key(f"{v['kind']}|{house_id or ''}|{v['valid_from']}")
             row.action = (house_id, existing)
             if existing is None:
                 row.outcome = CREATED

@@ -143,11 +143,11 @@ class ImportRowError(models.Model):
 
 
 class ImportKey(models.Model):
-    """A key (a meter's month, a serial, a tariff's start) the job has met, and on which row:
-    a later row with the same key repeats it. Deleted when the job finishes."""
+    """A key (a meter of the month, a serial, a tariff's start) the job has met, and on which
+    row: a later row with the same key repeats it. Deleted when the job finishes."""
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=200)
+    key = models.BigIntegerField(help_text="A meter id, or a hash of a text key.")
     row = models.PositiveIntegerField()
 
     class Meta:

@@ -213,7 +213,7 @@ def _record_keys(job: ImportJob, rows: list[Row]) -> None:
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"INSERT INTO {table} (job_id, key, row) SELECT %s, k, r "
-                "FROM unnest(%s::text[], %s::int[]) AS t(k, r) "
+                "FROM unnest(%s::bigint[], %s::int[]) AS t(k, r) "
                 "ON CONFLICT (job_id, key) DO NOTHING RETURNING key",
                 [job_pk, list(first), [row.line for row in first.values()]],
             )
