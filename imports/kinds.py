@@ -40,7 +40,7 @@ CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
 class Row:
     """A line of the file: its cells, parsed values, errors, and what checking decided."""
 
-    __slots__ = ("line", "cells", "values", "errors", "outcome", "key", "action")
+    __slots__ = ("line", "cells", "values", "errors", "outcome", "key", "action", "staged")
 
     def __init__(self, line: int, cells: list):
         self.line, self.cells = line, cells
@@ -49,6 +49,7 @@ class Row:
         self.outcome: str | None = None
         self.key: int | None = None
         self.action = None
+        self.staged = None  # what the write pass needs beside the key (a reading's value)
 
     def fail(self, column: str, message: str, value=None) -> None:
         if value is None:
@@ -128,6 +129,7 @@ class Kind:
         return row
 
     required_values: tuple[str, ...] = ()
+    staged_write = False
 
     def check(self, job, rows: list[Row], *, write: bool) -> None:
         raise NotImplementedError
@@ -202,6 +204,11 @@ CROSS JOIN LATERAL (
 """.format(**_T)
 
 LOCK_SQL = "SELECT id FROM {meter} WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE".format(**_T)
+
+LOCK_INFO_SQL = """
+SELECT id, serial, flat_id, installed_on, removed_on, initial_value FROM {meter}
+WHERE id = ANY(%s::bigint[]) ORDER BY id FOR UPDATE
+""".format(**_T)
 
 INSERT_SQL = """
 INSERT INTO {reading} (meter_id, year, month, value, created_at)
@@ -449,9 +456,14 @@ class Readings(Kind):
         neighbours, existing = (self._facts_sql if postgres else self._facts)(
             meter_ids, year, month
         )
+        self._decide(rows, year, month, neighbours, existing)
+
+    @staticmethod
+    def _decide(rows: list[Row], year: int, month: int, neighbours, existing) -> None:
+        """Each row's outcome under the meter service's rule (the row's action is its meter)."""
         for row in rows:
             meter, value = row.action, row.values["value"]
-            row.key = meter.pk
+            row.key, row.staged = meter.pk, value
             known = neighbours.get(meter.pk, {})
             current = existing.get(meter.pk)
             if current is not None:
@@ -467,6 +479,43 @@ class Readings(Kind):
             if error:
                 row.fail("value", error)
                 row.outcome = None
+
+    # all_or_nothing: the write pass takes the rows the validate pass resolved (ImportKey: the
+    # line, its meter and value) instead of reading and resolving the file again.
+    staged_write = True
+
+    def check_staged(self, job, staged: list[tuple[int, int, Decimal]]) -> list[Row]:
+        """Check a batch of staged rows (line, meter id, value) again, under the meters' lock;
+        a row whose meter changed since the validate pass fails like any other."""
+        year, month = job.state["period"]
+        meter_ids = sorted({meter_id for _, meter_id, _ in staged})
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+                cursor.execute(LOCK_INFO_SQL, [meter_ids])
+                meters = {values[0]: MeterInfo(*values) for values in cursor.fetchall()}
+        else:
+            meters = {
+                values[0]: MeterInfo(*values)
+                for values in WaterMeter.objects.select_for_update()
+                .filter(pk__in=meter_ids)
+                .order_by("pk")
+                .values_list(*METER_FIELDS)
+            }
+        rows = []
+        for line, meter_id, value in staged:
+            row = Row(line, [])
+            row.values["value"] = value
+            row.action = meters.get(meter_id)
+            if row.action is None:
+                row.fail("value", "The meter was deleted during the import.")
+            rows.append(row)
+        ready = [row for row in rows if not row.errors]
+        neighbours, existing = (
+            self._facts_sql if connection.vendor == "postgresql" else self._facts
+        )(meter_ids, year, month)
+        self._decide(ready, year, month, neighbours, existing)
+        return rows
 
     def write(self, job, rows: list[Row]) -> None:
         year, month = job.state["period"]

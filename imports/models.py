@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from housing.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS
+
 
 class ImportJob(models.Model):
     """One uploaded file imported (or only validated, `dry_run`) as one kind of data.
@@ -149,11 +151,18 @@ class ImportKey(models.Model):
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
     key = models.BigIntegerField(help_text="A meter id, or a hash of a text key.")
     row = models.PositiveIntegerField()
+    value = models.DecimalField(
+        max_digits=QUANTITY_MAX_DIGITS,
+        decimal_places=QUANTITY_DECIMAL_PLACES,
+        null=True,
+        help_text="A reading's value, for the write pass to take without reading the file.",
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["job", "key"], name="import_key_job_key_uniq")
         ]
+        indexes = [models.Index(fields=["job", "row"], name="import_key_job_row_idx")]
 
     def __str__(self) -> str:
         return f"{self.job_id} {self.key}"

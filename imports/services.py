@@ -212,16 +212,23 @@ def _record_keys(job: ImportJob, rows: list[Row]) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"INSERT INTO {table} (job_id, key, row) SELECT %s, k, r "
-                "FROM unnest(%s::bigint[], %s::int[]) AS t(k, r) "
+                f"INSERT INTO {table} (job_id, key, row, value) SELECT %s, k, r, v "
+                "FROM unnest(%s::bigint[], %s::int[], %s::numeric[]) AS t(k, r, v) "
                 "ON CONFLICT (job_id, key) DO NOTHING RETURNING key",
-                [job_pk, list(first), [row.line for row in first.values()]],
+                [
+                    job_pk,
+                    list(first),
+                    [row.line for row in first.values()],
+                    [row.staged for row in first.values()],
+                ],
             )
         else:
-            params = [value for key, row in first.items() for value in (job_pk, key, row.line)]
+            params = [
+                value for key, row in first.items() for value in (job_pk, key, row.line, row.staged)
+            ]
             cursor.execute(
-                f"INSERT INTO {table} (job_id, key, row) VALUES "
-                + ", ".join(["(%s, %s, %s)"] * len(first))
+                f"INSERT INTO {table} (job_id, key, row, value) VALUES "
+                + ", ".join(["(%s, %s, %s, %s)"] * len(first))
                 + " ON CONFLICT (job_id, key) DO NOTHING RETURNING key",
                 params,
             )
@@ -240,6 +247,43 @@ def _column_header(headers: list, colmap: dict, name: str) -> str:
     return str(headers[index]).strip() if index is not None else name
 
 
+def _count(job: ImportJob, rows: list[Row]) -> None:
+    for row in rows:
+        if row.errors:
+            job.failed += 1
+        elif row.outcome == CREATED:
+            job.created += 1
+        elif row.outcome == UPDATED:
+            job.updated += 1
+        else:
+            job.unchanged += 1
+
+
+def _record_errors(job: ImportJob, failed: list[Row], headers: list, colmap: dict) -> None:
+    ImportRowError.objects.bulk_create(
+        ImportRowError(
+            job=job,
+            row=row.line,
+            errors=[
+                {**e, "column": _column_header(headers, colmap, e["column"]) if e["column"] else ""}
+                for e in row.errors
+            ],
+            values=[formats.raw(cell) for cell in row.cells],
+        )
+        for row in failed
+    )
+
+
+def process_staged_batch(job: ImportJob, staged: list, headers: list, colmap: dict) -> None:
+    """The write pass of a kind that staged its rows in the validate pass: check them again
+    under lock and write them, without the file. The caller holds the job's lock."""
+    kind = KINDS[job.kind]
+    rows = kind.check_staged(job, staged)
+    kind.write(job, [r for r in rows if not r.errors and r.outcome in (CREATED, UPDATED)])
+    _count(job, rows)
+    _record_errors(job, [row for row in rows if row.errors], headers, colmap)
+
+
 def process_batch(job: ImportJob, lines, headers: list, colmap: dict) -> list[Row]:
     """Check (and in a write pass, write) one batch of the file's lines; updates the job's
     counts and records the failed rows. The caller holds the job's lock."""
@@ -253,29 +297,14 @@ def process_batch(job: ImportJob, lines, headers: list, colmap: dict) -> list[Ro
         _record_keys(job, rows)
     if write:
         kind.write(job, [r for r in rows if not r.errors and r.outcome in (CREATED, UPDATED)])
+    elif kind.staged_write:
+        # Rows that pass without a key (a reading left empty) are not staged for the write
+        # pass, which counts them from here.
+        unkeyed = sum(1 for row in rows if not row.errors and row.key is None)
+        job.state["unkeyed"] = job.state.get("unkeyed", 0) + unkeyed
     failed = [row for row in rows if row.errors]
-    for row in rows:
-        if row.errors:
-            continue
-        if row.outcome == CREATED:
-            job.created += 1
-        elif row.outcome == UPDATED:
-            job.updated += 1
-        else:
-            job.unchanged += 1
-    job.failed += len(failed)
-    ImportRowError.objects.bulk_create(
-        ImportRowError(
-            job=job,
-            row=row.line,
-            errors=[
-                {**e, "column": _column_header(headers, colmap, e["column"]) if e["column"] else ""}
-                for e in row.errors
-            ],
-            values=[formats.raw(cell) for cell in row.cells],
-        )
-        for row in failed
-    )
+    _count(job, rows)
+    _record_errors(job, failed, headers, colmap)
     if job.phase == job.passes[0] and len(job.preview) < PREVIEW_ROWS:
         for row in rows[: PREVIEW_ROWS - len(job.preview)]:
             job.preview.append(
@@ -300,6 +329,8 @@ def _finish_pass(job: ImportJob) -> bool:
         # The write pass counts what it writes; the validate pass only predicted it.
         job.phase, job.cursor = Phase.WRITE, 0
         job.created = job.updated = job.unchanged = 0
+        if KINDS[job.kind].staged_write:
+            job.unchanged = job.state.get("unkeyed", 0)
         job.save()
         return False
     job.status, job.finished_at = Status.COMPLETED, now
@@ -330,6 +361,9 @@ def _execute(job_id, path: str, batch_size: int, pause: float) -> None:
         if job is None or job.status not in ImportJob.ACTIVE or not _claim(job, path):
             return
     while True:
+        if job.phase == Phase.WRITE and _staged(job):
+            _write_staged(job_id, job, batch_size, pause)
+            return
         phase, cursor = job.phase, job.cursor
         with formats.SheetReader(path, job.file_format) as reader:
             colmap = formats.match_headers(reader.headers, KINDS[job.kind].columns)
@@ -337,28 +371,72 @@ def _execute(job_id, path: str, batch_size: int, pause: float) -> None:
             while True:
                 batch = list(islice(lines, batch_size))
                 with transaction.atomic():
-                    job = _locked(job_id)
-                    if (
-                        job is None
-                        or job.status != Status.IN_PROGRESS
-                        or (job.phase, job.cursor) != (phase, cursor)
-                    ):
-                        return  # another execution has moved on
+                    job = _lock_batch(job_id, phase, cursor)
+                    if job is None:
+                        return
                     if not batch:
                         if _finish_pass(job):
                             return
                         break
-                    if connection.vendor == "postgresql":
-                        # Safe to lose on a crash: the batch and the cursor that records it
-                        # commit together, so a lost commit is a batch done again.
-                        with connection.cursor() as db:
-                            db.execute("SET LOCAL synchronous_commit = off")
                     process_batch(job, batch, reader.headers, colmap)
                     job.cursor = cursor = cursor + len(batch)
                     job.heartbeat_at = timezone.now()
                     job.save()
                 if pause:
                     time.sleep(pause)
+
+
+def _staged(job: ImportJob) -> bool:
+    return KINDS[job.kind].staged_write and Phase.VALIDATE in job.passes
+
+
+def _lock_batch(job_id, phase: str, cursor: int) -> ImportJob | None:
+    """The job under its lock, if it is still where this execution left it."""
+    job = _locked(job_id)
+    if (
+        job is None
+        or job.status != Status.IN_PROGRESS
+        or (job.phase, job.cursor)
+        != (
+            phase,
+            cursor,
+        )
+    ):
+        return None  # another execution has moved on
+    if connection.vendor == "postgresql":
+        # Safe to lose on a crash: the batch and the cursor that records it commit together,
+        # so a lost commit is a batch done again.
+        with connection.cursor() as db:
+            db.execute("SET LOCAL synchronous_commit = off")
+    return job
+
+
+def _write_staged(job_id, job: ImportJob, batch_size: int, pause: float) -> None:
+    """The write pass from the rows the validate pass staged (ImportKey), in line order; the
+    cursor is the file's lines done, as in a pass over the file."""
+    headers = job.state.get("headers") or []
+    colmap = formats.match_headers(headers, KINDS[job.kind].columns)
+    cursor = job.cursor
+    while True:
+        with transaction.atomic():
+            job = _lock_batch(job_id, Phase.WRITE, cursor)
+            if job is None:
+                return
+            staged = list(
+                ImportKey.objects.filter(job_id=job_id, row__gt=cursor + 1)
+                .order_by("row")
+                .values_list("row", "key", "value")[:batch_size]
+            )
+            if not staged:
+                job.cursor = job.total_rows
+                _finish_pass(job)
+                return
+            process_staged_batch(job, staged, headers, colmap)
+            job.cursor = cursor = staged[-1][0] - 1
+            job.heartbeat_at = timezone.now()
+            job.save()
+        if pause:
+            time.sleep(pause)
 
 
 def note_error(*, job_id, error: str) -> None:
