@@ -408,3 +408,27 @@ def test_the_batch_query_gives_what_the_meter_service_reads():
             sql = sql_neighbours[meter_id]
             for key in ("earlier", "later", "same"):
                 assert (orm.get(key) or None) == (sql[key] or None), (meter_id, key)
+
+
+def test_the_write_pass_checks_the_staged_rows_again(operator_client, monkeypatch):
+    """all_or_nothing writes from the rows its validate pass staged; a change made between
+    the passes (here a later reading below the file's) still fails the row, not the rule."""
+    from imports import services
+
+    house = house_with_flats(flats=2, months=[(2024, 1)])
+    meter = WaterMeter.objects.get(flat__house=house, flat__number=1)
+    finish = services._finish_pass
+
+    def change_between_passes(job):
+        ended = finish(job)
+        if job.phase == ImportJob.Phase.WRITE and not ended:
+            MeterReading.objects.create(meter=meter, year=2024, month=3, value=Decimal(5))
+        return ended
+
+    monkeypatch.setattr(services, "_finish_pass", change_between_passes)
+    content = xlsx_bytes(reading_rows("en", february(house, {1: 9, 2: 9})))
+    body = run(operator_client, content, kind="readings")
+    assert body["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "failed": 1}
+    assert body["errors"][0]["row"] == 2
+    assert "above the later reading 5.000" in body["errors"][0]["message"]
+    assert readings_of(house) == {2: Decimal(9)}
