@@ -432,3 +432,28 @@ def test_the_write_pass_checks_the_staged_rows_again(operator_client, monkeypatc
     assert body["errors"][0]["row"] == 2
     assert "above the later reading 5.000" in body["errors"][0]["message"]
     assert readings_of(house) == {2: Decimal(9)}
+
+
+def test_the_xlsx_reader_reads_what_openpyxl_reads(tmp_path):
+    """The lean sheet parser gives openpyxl's values: numbers, text, booleans, dates by
+    their format, empty and missing rows and cells (line numbers stay right)."""
+    from openpyxl import Workbook
+
+    from imports.formats import SheetReader
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["a", "b", "c", "d"])
+    sheet.append([1, 2.5, "x y", date(2024, 1, 2)])
+    sheet.append([])
+    sheet.append([None, True, "=1+1", "-5"])
+    sheet["F7"] = "far"
+    path = tmp_path / "cells.xlsx"
+    book.save(path)
+    reference = load_workbook(path, read_only=True, data_only=True).worksheets[0]
+    expected = [[v for v in row] for row in reference.iter_rows(min_row=2, values_only=True)]
+    with SheetReader(path, "xlsx") as reader:
+        ours = list(reader.rows())
+    assert [line for line, _ in ours] == [2, 3, 4, 5, 6, 7]
+    for (_, cells), want in zip(ours, expected, strict=True):
+        assert cells + [None] * (len(want) - len(cells)) == want
