@@ -451,7 +451,7 @@ def test_the_xlsx_reader_reads_what_openpyxl_reads(tmp_path):
     path = tmp_path / "cells.xlsx"
     book.save(path)
     reference = load_workbook(path, read_only=True, data_only=True).worksheets[0]
-    expected = [[v for v in row] for row in reference.iter_rows(min_row=2, values_only=True)]
+    expected = [list(row) for row in reference.iter_rows(min_row=2, values_only=True)]
     with SheetReader(path, "xlsx") as reader:
         ours = list(reader.rows())
     assert [line for line, _ in ours] == [2, 3, 4, 5, 6, 7]
