@@ -210,36 +210,38 @@ def _record_keys(job: ImportJob, rows: list[Row]) -> None:
     job_pk = ImportJob._meta.pk.get_db_prep_value(job.pk, connection)
     table = ImportKey._meta.db_table
     with connection.cursor() as cursor:
+        # Which keys earlier batches had; then a plain insert of the new ones (the job's row
+        # lock, held by the caller, keeps two batches from racing here).
+        cursor.execute(
+            f"SELECT key, row FROM {table} WHERE job_id = %s AND key IN "
+            f"(SELECT unnest(%s::bigint[]))"
+            if connection.vendor == "postgresql"
+            else f"SELECT key, row FROM {table} WHERE job_id = %s AND key IN "
+            f"({', '.join(['%s'] * len(first))})",
+            [job_pk, list(first)] if connection.vendor == "postgresql" else [job_pk, *first],
+        )
+        seen = dict(cursor.fetchall())
+        fresh = [row for key, row in first.items() if key not in seen]
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"INSERT INTO {table} (job_id, key, row, value) SELECT %s, k, r, v "
-                "FROM unnest(%s::bigint[], %s::int[], %s::numeric[]) AS t(k, r, v) "
-                "ON CONFLICT (job_id, key) DO NOTHING RETURNING key",
+                "FROM unnest(%s::bigint[], %s::int[], %s::numeric[]) AS t(k, r, v)",
                 [
                     job_pk,
-                    list(first),
-                    [row.line for row in first.values()],
-                    [row.staged for row in first.values()],
+                    [row.key for row in fresh],
+                    [row.line for row in fresh],
+                    [row.staged for row in fresh],
                 ],
             )
         else:
-            params = [
-                value for key, row in first.items() for value in (job_pk, key, row.line, row.staged)
-            ]
-            cursor.execute(
-                f"INSERT INTO {table} (job_id, key, row, value) VALUES "
-                + ", ".join(["(%s, %s, %s, %s)"] * len(first))
-                + " ON CONFLICT (job_id, key) DO NOTHING RETURNING key",
-                params,
+            ImportKey.objects.bulk_create(
+                ImportKey(job_id=job.pk, key=row.key, row=row.line, value=row.staged)
+                for row in fresh
             )
-        fresh = {key for (key,) in cursor.fetchall()}
-    seen = [key for key in first if key not in fresh]
-    if seen:
-        lines = dict(ImportKey.objects.filter(job=job, key__in=seen).values_list("key", "row"))
-        for key in seen:
-            row = first[key]
-            row.fail("", f"Repeats row {lines[key]}.", "")
-            row.outcome = None
+    for key, line in seen.items():
+        row = first[key]
+        row.fail("", f"Repeats row {line}.", "")
+        row.outcome = None
 
 
 def _column_header(headers: list, colmap: dict, name: str) -> str:
