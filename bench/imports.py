@@ -52,6 +52,11 @@ HEADERS = ["street", "house", "flat", "serial", "year", "month", "value"]
 
 
 def rss_mb() -> float:
+    """Peak RSS of this process image: VmHWM (ru_maxrss would carry over the parent's peak
+    through fork and exec)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
