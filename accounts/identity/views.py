@@ -273,8 +273,8 @@ class UserViewSet(
         return selectors.users_for_admin()
 
     def perform_update(self, serializer):
-        services.update_user(
-            user=serializer.instance, allowed=services.ADMIN_FIELDS, **serializer.validated_data
+        services.update_user_as_operator(
+            actor=self.request.user, user=serializer.instance, **serializer.validated_data
         )
 
     @extend_schema(responses={200: AdminUserSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN})

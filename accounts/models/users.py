@@ -166,7 +166,9 @@ class SignInEvent(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["channel", "destination", "kind", "at"], name="signin_event_by_dest"),
+            models.Index(
+                fields=["channel", "destination", "kind", "at"], name="signin_event_by_dest"
+            ),
             models.Index(fields=["at"], name="signin_event_at"),
         ]
 
