@@ -2,6 +2,8 @@ import secrets
 import string
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length, Lower
@@ -20,6 +22,16 @@ def new_invite_code() -> str:
         code = "".join(secrets.choice(INVITE_CODE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
         if not User.objects.filter(invite_code=code).exists():
             return code
+
+
+class UserManager(DjangoUserManager):
+    def _create_user_object(self, username, email, password, **extra_fields):
+        # createsuperuser and create_user check the username's case-insensitive uniqueness
+        # here: a ValidationError is a clean "taken" message, an IntegrityError a traceback.
+        user = super()._create_user_object(username, email, password, **extra_fields)
+        if self.model.objects.filter(username__iexact=user.username).exists():
+            raise ValidationError("That username is already taken.", code="unique")
+        return user
 
 
 class User(AbstractUser):
@@ -61,6 +73,8 @@ class User(AbstractUser):
         help_text="The invite code this user activated (at most one, ever).",
     )
     invite_activated_at = models.DateTimeField(null=True, blank=True)
+
+    objects = UserManager()
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
