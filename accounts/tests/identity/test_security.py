@@ -494,6 +494,25 @@ class TestUsernameCase:
         bob.refresh_from_db()
         assert bob.username == "bob"
 
+    def test_admin_add_form_refuses_it(self):
+        UserFactory(username="alice")
+        root = UserFactory(username="root", is_superuser=True, is_staff=True)
+        client = Client()
+        client.force_login(root)
+
+        response = client.post(
+            "/admin/accounts/user/add/",
+            {
+                "username": "ALICE",
+                "password1": STRONG,
+                "password2": STRONG,
+                "usable_password": "true",
+            },
+        )
+
+        assert response.status_code == 200  # the form again, with the error
+        assert User.objects.filter(username__iexact="alice").count() == 1
+
     def test_code_sign_in_picks_a_free_username_whatever_the_case(
         self, api_client, send_email_code
     ):
