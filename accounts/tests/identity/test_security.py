@@ -560,3 +560,28 @@ class TestProfileLengths:
 
         with pytest.raises(IntegrityError), transaction.atomic():
             User.objects.filter(pk=me.pk).update(bio="x" * 2001)
+
+
+# --- 6. a freshly registered account reads no money data and no names ----------------------
+
+
+@pytest.mark.django_db
+def test_a_freshly_registered_user_reads_no_charges_runs_or_movement_usernames(api_client):
+    from stores.tests.factories import StoreFactory
+
+    StoreFactory(store_id="abc111")
+    root = OperatorFactory(is_superuser=True)
+    client_for(root).post("/stores/abc111", {"operation": "supply", "item_id": "a", "quantity": 1})
+    registered = api_client.post(
+        "/auth/registration/", {"username": "newcomer", "password1": STRONG, "password2": STRONG}
+    )
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {registered.data['key']}")
+
+    reads = [api_client.get(p) for p in ("/api/v1/charges/", "/api/v1/rent-runs/")]
+    movements = api_client.get("/stores/abc111/movements").json()["results"]
+
+    assert [r.status_code for r in reads] == [403, 403]
+    assert [m["user"] for m in movements] == [None]
+    assert client_for(root).get("/stores/abc111/movements").json()["results"][0]["user"] == (
+        root.username
+    )
