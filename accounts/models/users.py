@@ -29,7 +29,7 @@ class UserManager(DjangoUserManager):
         # createsuperuser and create_user check the username's case-insensitive uniqueness
         # here: a ValidationError is a clean "taken" message, an IntegrityError a traceback.
         user = super()._create_user_object(username, email, password, **extra_fields)
-        if self.model.objects.filter(username__iexact=user.username).exists():
+        if self.filter(username__iexact=user.username).exists():
             raise ValidationError("That username is already taken.", code="unique")
         return user
 
