@@ -13,7 +13,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force",
             action="store_true",
-            help="Load the demo data even with DEBUG off (it creates accounts with known passwords).",
+            help="Load it even with DEBUG off (it creates accounts with known passwords).",
         )
 
     def handle(self, *args, **options):
