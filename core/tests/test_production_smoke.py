@@ -86,6 +86,16 @@ def compose_services() -> dict[str, dict]:
     return yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())["services"]
 
 
+# Addresses of the compose network: the test gives its own database, Redis and broker instead.
+NETWORK_ADDRESSES = {"DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS"}
+
+
+def compose_env(name: str) -> dict[str, str]:
+    """The variables the compose file gives a service (FORWARDED_ALLOW_IPS, DB_CONN_MAX_AGE...)."""
+    environment = compose_services()[name].get("environment", {})
+    return {k: str(v) for k, v in environment.items() if k not in NETWORK_ADDRESSES}
+
+
 def compose_commands(profile: str = "") -> dict[str, str]:
     """Commands of the services in no profile, or of those `--profile PROFILE` adds."""
     return {
@@ -275,42 +285,48 @@ def stack(tmp_path):
     assert set(compose) == {"migrate", "web", "ws", "worker", "beat"}, compose
     assert set(kafka_profile) == {"receipts-consumer"}, kafka_profile
     assert set(procfile) == {"web", "worker", "beat"}, procfile
-    # The image's build step, then the compose migrate service (as one-off commands).
-    stack.run("python", "manage.py", "collectstatic", "--noinput", "--verbosity", "0")
-    stack.run(*shlex.split(compose["migrate"]))
-
     ports = {name: free_port() for name in ("web", "ws", "procfile-web", "kafka-web")}
-    # The compose processes trust forwarded headers only from nginx, as the compose file says.
-    proxy = {"FORWARDED_ALLOW_IPS": compose_services()["web"]["environment"]["FORWARDED_ALLOW_IPS"]}
     schedule = str(var / "celerybeat-schedule")
-    web_bind = {"0.0.0.0:8000": f"127.0.0.1:{ports['web']}"}
-    stack.start("compose-web", substitute(compose["web"], web_bind), **proxy)
-    stack.start(
-        "compose-ws",
-        substitute(compose["ws"], {"0.0.0.0": "127.0.0.1", "8001": str(ports["ws"])}),
-        DB_CONN_MAX_AGE="0",  # as the compose file sets for this service
-        **proxy,
-    )
-    stack.start("compose-worker", compose["worker"])
-    beat_schedule = {"/app/var/celerybeat-schedule": schedule}
-    stack.start("compose-beat", substitute(compose["beat"], beat_schedule))
-    stack.start("procfile-web", procfile["web"], HOST="127.0.0.1", PORT=str(ports["procfile-web"]))
-    stack.start("procfile-worker", procfile["worker"])
-    stack.start(
-        "procfile-beat",
-        substitute(procfile["beat"], {"var/celerybeat-schedule": schedule + "-procfile"}),
-    )
-    # The kafka profile: its consumer, and a web process posting receipts to the topic.
-    kafka = {
-        "RECEIPTS_TRANSPORT": "kafka",  # as compose sets for the consumer (and .env for the rest)
-        "KAFKA_BOOTSTRAP_SERVERS": stack.start_kafka_broker(),
-        "KAFKA_RECEIPTS_TOPIC": f"receipts-{uuid.uuid4().hex[:8]}",
-        "KAFKA_CONSUMER_GROUP": f"consumer-{uuid.uuid4().hex[:8]}",
-    }
-    kafka_bind = {"0.0.0.0:8000": f"127.0.0.1:{ports['kafka-web']}"}
-    stack.start("kafka-web", substitute(compose["web"], kafka_bind), **proxy, **kafka)
-    stack.start("kafka-receipts-consumer", kafka_profile["receipts-consumer"], **kafka)
     try:
+        # The image's build step, then the compose migrate service (as one-off commands).
+        stack.run("python", "manage.py", "collectstatic", "--noinput", "--verbosity", "0")
+        stack.run(*shlex.split(compose["migrate"]), **compose_env("migrate"))
+
+        web_bind = {"0.0.0.0:8000": f"127.0.0.1:{ports['web']}"}
+        stack.start("compose-web", substitute(compose["web"], web_bind), **compose_env("web"))
+        ws_bind = {"--host 0.0.0.0": "--host 127.0.0.1", "--port 8001": f"--port {ports['ws']}"}
+        stack.start("compose-ws", substitute(compose["ws"], ws_bind), **compose_env("ws"))
+        stack.start("compose-worker", compose["worker"], **compose_env("worker"))
+        beat_schedule = {"/app/var/celerybeat-schedule": schedule}
+        stack.start(
+            "compose-beat", substitute(compose["beat"], beat_schedule), **compose_env("beat")
+        )
+        stack.start(
+            "procfile-web", procfile["web"], HOST="127.0.0.1", PORT=str(ports["procfile-web"])
+        )
+        stack.start("procfile-worker", procfile["worker"])
+        stack.start(
+            "procfile-beat",
+            substitute(procfile["beat"], {"var/celerybeat-schedule": schedule + "-procfile"}),
+        )
+        # The kafka profile: its consumer, and a web process whose receipts go to the topic.
+        kafka = {
+            "KAFKA_BOOTSTRAP_SERVERS": stack.start_kafka_broker(),
+            "KAFKA_RECEIPTS_TOPIC": f"receipts-{uuid.uuid4().hex[:8]}",
+            "KAFKA_CONSUMER_GROUP": f"consumer-{uuid.uuid4().hex[:8]}",
+        }
+        consumer_env = compose_env("receipts-consumer")
+        assert consumer_env["RECEIPTS_TRANSPORT"] == "kafka"
+        consumer = kafka_profile["receipts-consumer"]
+        stack.start("kafka-receipts-consumer", consumer, **consumer_env, **kafka)
+        kafka_bind = {"0.0.0.0:8000": f"127.0.0.1:{ports['kafka-web']}"}
+        # (the compose file says: set RECEIPTS_TRANSPORT=kafka, in .env, for the other services)
+        stack.start(
+            "kafka-web",
+            substitute(compose["web"], kafka_bind),
+            **compose_env("web"), **kafka, RECEIPTS_TRANSPORT="kafka",
+        )  # fmt: skip
+
         clients = {name: Client(stack, f"http://127.0.0.1:{port}") for name, port in ports.items()}
         for name, client in clients.items():
 
