@@ -26,9 +26,10 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-## make lock: recompile requirements.txt and requirements-dev.txt (hashed) from the .in files.
+## make lock: recompile requirements.txt and requirements-dev.txt (hashed) from the .in files,
+## keeping the locked versions of packages the .in files leave free (UPGRADE=1: newest ones).
 lock: install-dev
-	$(PYTHON) scripts/lock.py compile $(BIN)/uv
+	$(PYTHON) scripts/lock.py compile $(BIN)/uv $(if $(UPGRADE),--upgrade)
 
 ## check-lock: fail when a .in file changed after its lock was compiled (a hash comparison).
 check-lock:

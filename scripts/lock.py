@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Compile the dependency locks, or check that they are up to date with their .in files.
 
-    scripts/lock.py compile UV   # `make lock`: requirements*.in -> requirements*.txt (hashed)
+    scripts/lock.py compile UV [--upgrade]   # `make lock`: requirements*.in -> *.txt (hashed)
     scripts/lock.py check        # `make test`: fails when a .in changed after its lock
 
 Each lock's first line records the sha256 of the inputs it was compiled from, so the check is
 a hash comparison (no resolver, no network). Standard library only: it runs before the venv.
+Compiling keeps the versions already in a lock unless a .in asks otherwise (or --upgrade).
 """
 
 import hashlib
@@ -30,18 +31,23 @@ def inputs_hash(files: list[str]) -> str:
     return digest.hexdigest()
 
 
-def compile_locks(uv: str) -> None:
+def compile_locks(uv: str, upgrade: bool) -> None:
     for lock, (source, inputs) in LOCKS.items():
-        output = subprocess.run(
+        # uv reads the existing lock (-o) as its preferred versions, then rewrites it
+        subprocess.run(
             [
                 uv, "pip", "compile", source, "--generate-hashes", "--quiet",
                 "--python-version", PYTHON_VERSION, "--python-platform", "linux",
                 "--custom-compile-command", "make lock", "--no-strip-extras",
-                "--upgrade",
+                "--output-file", lock, *(["--upgrade"] if upgrade else []),
             ],
-            cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True,
-        ).stdout  # fmt: skip
-        (ROOT / lock).write_text(f"{MARKER}{inputs_hash(inputs)}\n{output}")
+            cwd=ROOT, check=True,
+        )  # fmt: skip
+        path = ROOT / lock
+        body = "".join(
+            line for line in path.read_text().splitlines(True) if not line.startswith(MARKER)
+        )
+        path.write_text(f"{MARKER}{inputs_hash(inputs)}\n{body}")
         print(f"wrote {lock}")
 
 
@@ -60,8 +66,8 @@ def check_locks() -> int:
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["compile"] and len(sys.argv) == 3:
-        compile_locks(sys.argv[2])
+    if sys.argv[1:2] == ["compile"] and len(sys.argv) in (3, 4):
+        compile_locks(sys.argv[2], upgrade=sys.argv[3:] == ["--upgrade"])
     elif sys.argv[1:] == ["check"]:
         sys.exit(check_locks())
     else:
