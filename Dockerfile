@@ -4,7 +4,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 VAR_DIR=/app
 WORKDIR /app
 
 COPY requirements.txt .
-RUN pip install -r requirements.txt
+# Every package pinned with its hash (the lock from `make lock`): the image gets what was tested.
+RUN pip install --require-hashes -r requirements.txt
 
 COPY . .
 RUN DEBUG=true python manage.py collectstatic --noinput --verbosity 0 \
