@@ -59,11 +59,14 @@ def test_compose_web_servers_trust_only_nginx():
     nginx_ip = services["nginx"]["networks"]["default"]["ipv4_address"]
     for name in ("web", "ws"):
         assert services[name]["environment"]["FORWARDED_ALLOW_IPS"] == nginx_ip, name
+        # The throttles must take the address nginx appended, not one the client sent.
+        assert services[name]["environment"]["NUM_PROXIES"] == "1", name
 
 
 def test_k8s_web_servers_get_forwarded_allow_ips_from_the_configmap():
     [configmap] = [doc for doc in k8s_documents() if doc["kind"] == "ConfigMap"]
     assert configmap["data"]["FORWARDED_ALLOW_IPS"] not in ("", "*")
+    assert configmap["data"]["NUM_PROXIES"] == "1"
     for doc in k8s_documents():
         if doc["kind"] == "Deployment" and doc["metadata"]["name"] in ("web", "ws"):
             sources = doc["spec"]["template"]["spec"]["containers"][0]["envFrom"]
