@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.bodylimit.BodyLimitMiddleware",
+    "core.middleware.NulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -142,6 +144,14 @@ else:
 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
+# --- Request limits: hostile bodies get a 4xx, never a 500 ---------------------------------
+# Bodies over the limit answer 413 before they are read (core.bodylimit); the bulk receipts
+# endpoint takes up to RECEIPTS_BULK_MAX_BODY_BYTES.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+RECEIPTS_BULK_MAX_BODY_BYTES = env.int("RECEIPTS_BULK_MAX_BODY_BYTES", default=32 * 1024 * 1024)
+LARGE_BODY_PATHS = {"/api/checks/bulk": RECEIPTS_BULK_MAX_BODY_BYTES}
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)  # deeper JSON bodies answer 400
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -162,6 +172,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "signin_ip": env.str("THROTTLE_SIGNIN_IP", default="60/min"),
         "signin_account": env.str("THROTTLE_SIGNIN_ACCOUNT", default="10/min"),

@@ -19,6 +19,32 @@ def money_field(**kwargs) -> models.DecimalField:
     )
 
 
+def without_nul(value):
+    """`value` with every U+0000 written as the visible text `\\u0000` (keys too).
+
+    PostgreSQL text and jsonb cannot hold U+0000; a refused receipt must still be kept.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\\u0000")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(item) for item in value]
+    return value
+
+
+class NulSafeJSONField(models.JSONField):
+    """A JSONField that stores what it is given even when a string holds U+0000."""
+
+    def get_prep_value(self, value):
+        return super().get_prep_value(without_nul(value))
+
+
+class NulSafeCharField(models.CharField):
+    def get_prep_value(self, value):
+        return without_nul(super().get_prep_value(value))
+
+
 class Channel(models.TextChoices):
     CHECKS = "checks", "POST /api/checks/"
     BULK = "bulk", "POST /api/checks/bulk/"
@@ -77,7 +103,7 @@ class DeadLetter(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     reason = models.CharField(max_length=16, choices=Reason.choices)
-    transaction_id = models.CharField(max_length=255, blank=True, db_index=True)
+    transaction_id = NulSafeCharField(max_length=255, blank=True, db_index=True)
     caller = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -85,8 +111,10 @@ class DeadLetter(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    errors = models.JSONField(default=dict)
-    payload = models.JSONField(null=True, blank=True, help_text="What was received, as is.")
+    errors = NulSafeJSONField(default=dict)
+    payload = NulSafeJSONField(
+        null=True, blank=True, help_text="What was received, as is (U+0000 written as \\u0000)."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

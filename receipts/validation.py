@@ -139,6 +139,8 @@ def _string(data: dict, name: str, errors: dict) -> str:
     value = value.strip()
     if not value:
         errors[name] = ["This field may not be blank."]
+    elif "\x00" in value:  # PostgreSQL text cannot hold it
+        errors[name] = ["Null characters are not allowed."]
     elif len(value) > STRING_LIMITS[name]:
         errors[name] = [f"Ensure this field has no more than {STRING_LIMITS[name]} characters."]
     return value

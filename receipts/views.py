@@ -1,13 +1,14 @@
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.exceptions import Conflict
+from core.exceptions import Conflict, PayloadTooLarge
+from core.parsers import JSONParserAllowingNul
 from core.permissions import IsAnalyst
 from receipts import charts, selectors
 from receipts.examples import SEED_RECEIPT
@@ -52,19 +53,14 @@ RANGE_PARAMETERS = [
 ]
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "payload_too_large"
-
-
 class ReceiptPostView(APIView):
     """Shared behaviour of the endpoints that receive receipts: journal every refusal too."""
 
     permission_classes = [CanPostReceipts]
-    parser_classes = [JSONParser]
+    # NUL characters are reported per receipt by the validator (and dead-lettered).
+    parser_classes = [JSONParserAllowingNul]
     channel = Channel.CHECKS
-    max_body_bytes = 1024 * 1024
+    max_body_setting = "DATA_UPLOAD_MAX_MEMORY_SIZE"
 
     def permission_denied(self, request, message=None, code=None):
         outcome = "unauthenticated" if not request.user.is_authenticated else "forbidden"
@@ -78,8 +74,9 @@ class ReceiptPostView(APIView):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > self.max_body_bytes:
-            problem = f"At most {self.max_body_bytes} bytes per request, got {length}."
+        max_body_bytes = getattr(settings, self.max_body_setting)
+        if length > max_body_bytes:
+            problem = f"At most {max_body_bytes} bytes per request, got {length}."
             record_malformed_request(
                 caller=request.user,
                 channel=self.channel,
@@ -180,7 +177,7 @@ class AddChecksView(SingleReceiptView):
 )
 class BulkChecksView(ReceiptPostView):
     channel = Channel.BULK
-    max_body_bytes = 32 * 1024 * 1024
+    max_body_setting = "RECEIPTS_BULK_MAX_BODY_BYTES"
 
     def post(self, request):
         body = self.read_body(request)
