@@ -251,3 +251,16 @@ def test_deleting_a_house_removes_its_runs_and_charges(house, operator_client):
 
     assert response.status_code == 204
     assert not Charge.objects.exists() and not RentRun.objects.exists()
+
+
+def test_xlsx_statement_holds_no_formula_even_for_a_formula_like_street(house, resident_client):
+    house.street.name = '=HYPERLINK("http://evil","x")'
+    house.street.save()
+    run, _ = services.start_rent_run(house=house, year=2024, month=5)
+    services.execute_run(run_id=run.pk)
+
+    response = resident_client.get(f"/api/v1/houses/{house.pk}/statement/?year=2024&month=5")
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert cells and all(cell.data_type in ("s", "n") for cell in cells)
