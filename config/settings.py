@@ -241,6 +241,8 @@ REPORT_TIME = env.str("REPORT_TIME", default="21:00").strip("'\"")
 SPECIAL_USER = env.str("SPECIAL_USER", default="")
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org/bot")
+# Longest wait of a stock write's answer for the live push to subscribers (a stuck channel layer).
+STOCK_PUSH_WAIT_MS = env.int("STOCK_PUSH_WAIT_MS", default=100)
 
 # --- i18n, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
