@@ -231,6 +231,8 @@ RECEIPTS_TRANSPORT = env.str("RECEIPTS_TRANSPORT", default="celery")  # celery |
 RECEIPTS_JOURNAL_PATH = env.str(
     "RECEIPTS_JOURNAL_PATH", default=str(VAR_DIR / "journal" / "receipts.jsonl")
 )
+# Receipts timestamped further ahead than this are refused (400): clocks drift, 2030 is a lie.
+RECEIPTS_MAX_FUTURE_SECONDS = env.int("RECEIPTS_MAX_FUTURE_SECONDS", default=300)
 KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:9092")
 KAFKA_RECEIPTS_TOPIC = env.str("KAFKA_RECEIPTS_TOPIC", default="receipts")
 KAFKA_CONSUMER_GROUP = env.str("KAFKA_CONSUMER_GROUP", default="receipts-consumer")

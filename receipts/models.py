@@ -99,6 +99,7 @@ class DeadLetter(models.Model):
         INVALID = "invalid", "failed validation"
         CONFLICT = "conflict", "transaction_id already used with other content"
         MALFORMED = "malformed", "not a receipt at all (bad JSON, wrong shape)"
+        FORBIDDEN = "forbidden", "for a place not assigned to the point of sale"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     channel = models.CharField(max_length=16, choices=Channel.choices)
@@ -121,6 +122,37 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: {self.transaction_id or '-'}"
+
+
+class PointOfSalePlace(models.Model):
+    """A place an operator assigned to a point-of-sale user: it may post receipts for it.
+
+    By `place_id` code rather than a link to `Place`, which the consumer registers only once
+    the first receipt of the place is counted: an operator assigns a new shop before that.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="receipt_places"
+    )
+    place_code = models.CharField(max_length=64, help_text="`place_id` in receipts.")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "place_code"]
+        verbose_name = "point-of-sale place"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "place_code"], name="uniq_pos_place"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.place_code}"
 
 
 class Place(models.Model):
