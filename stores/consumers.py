@@ -61,7 +61,7 @@ class StoreStockConsumer(AsyncJsonWebsocketConsumer):
         # Any text is a request for the report; a non-JSON one must not kill the socket.
         try:
             return json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested absurdly deep
             return None
 
     async def receive_json(self, content, **kwargs):
