@@ -43,14 +43,17 @@ def has_nul(value) -> bool:
 
 
 def check_depth(value, max_depth: int) -> None:
-    stack = [(value, 1)]
-    while stack:
-        value, depth = stack.pop()
-        if isinstance(value, dict | list):
-            if depth > max_depth:
-                raise NestingTooDeep(f"The JSON body is nested deeper than {max_depth} levels.")
-            items = value.values() if isinstance(value, dict) else value
-            stack.extend((item, depth + 1) for item in items)
+    """Raise NestingTooDeep past `max_depth` levels; level by level, containers only."""
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 1
+    while level:
+        if depth > max_depth:
+            raise NestingTooDeep(f"The JSON body is nested deeper than {max_depth} levels.")
+        below = []
+        for container in level:
+            items = container.values() if isinstance(container, dict) else container
+            below.extend(item for item in items if isinstance(item, dict | list))
+        level, depth = below, depth + 1
 
 
 def loads_limited(text: str, *, reject_nul: bool, strict: bool = True):
