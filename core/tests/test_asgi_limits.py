@@ -35,11 +35,16 @@ def _raw_request(base: str, head: bytes, body_parts, timeout: float = 10) -> tup
                 answer += sock.recv(65536)
             except TimeoutError:
                 continue
+            except ConnectionResetError:
+                break
             if answer:
                 break
         sock.settimeout(timeout)
         while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
-            chunk = sock.recv(65536)
+            try:
+                chunk = sock.recv(65536)
+            except ConnectionResetError:  # closed with our unread body in its buffer
+                break
             if not chunk:
                 break
             answer += chunk
