@@ -192,6 +192,10 @@ def main() -> None:
 
     pos = User.objects.create(username="bench-pos")
     pos.user_permissions.add(Permission.objects.get(codename="post_receipts"))
+    from receipts.services.points_of_sale import assign_place
+
+    for n in range(20):  # the places receipt() posts for
+        assign_place(user=pos, place_code=f"{n:03d}")
     token = Token.objects.create(user=pos).key
     with app.connection_for_write() as conn:  # stale events would be counted into this run
         conn.default_channel.queue_purge("receipts")

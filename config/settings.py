@@ -50,6 +50,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.bodylimit.BodyLimitMiddleware",
+    "core.middleware.NulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -144,6 +146,14 @@ else:
 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
+# --- Request limits: hostile bodies get a 4xx, never a 500 ---------------------------------
+# Bodies over the limit answer 413 before they are read (core.bodylimit); the bulk receipts
+# endpoint takes up to RECEIPTS_BULK_MAX_BODY_BYTES.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+RECEIPTS_BULK_MAX_BODY_BYTES = env.int("RECEIPTS_BULK_MAX_BODY_BYTES", default=32 * 1024 * 1024)
+LARGE_BODY_PATHS = {"/api/checks/bulk": RECEIPTS_BULK_MAX_BODY_BYTES}
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)  # deeper JSON bodies answer 400
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -164,6 +174,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "signin_ip": env.str("THROTTLE_SIGNIN_IP", default="60/min"),
         "signin_account": env.str("THROTTLE_SIGNIN_ACCOUNT", default="10/min"),
@@ -225,6 +240,8 @@ RECEIPTS_TRANSPORT = env.str("RECEIPTS_TRANSPORT", default="celery")  # celery |
 RECEIPTS_JOURNAL_PATH = env.str(
     "RECEIPTS_JOURNAL_PATH", default=str(VAR_DIR / "journal" / "receipts.jsonl")
 )
+# Receipts timestamped further ahead than this are refused (400): clocks drift, 2030 is a lie.
+RECEIPTS_MAX_FUTURE_SECONDS = env.int("RECEIPTS_MAX_FUTURE_SECONDS", default=300)
 KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:9092")
 KAFKA_RECEIPTS_TOPIC = env.str("KAFKA_RECEIPTS_TOPIC", default="receipts")
 KAFKA_CONSUMER_GROUP = env.str("KAFKA_CONSUMER_GROUP", default="receipts-consumer")
@@ -235,6 +252,8 @@ REPORT_TIME = env.str("REPORT_TIME", default="21:00").strip("'\"")
 SPECIAL_USER = env.str("SPECIAL_USER", default="")
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org/bot")
+# Longest wait of a stock write's answer for the live push to subscribers (a stuck channel layer).
+STOCK_PUSH_WAIT_MS = env.int("STOCK_PUSH_WAIT_MS", default=100)
 
 # --- i18n, static ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -267,7 +286,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_secrets": {"()": "core.logging.RedactSecretsFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],  # no token=... of a logged URL
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }

@@ -1,6 +1,6 @@
 """One error format for the whole API: {"detail": "...", "code": "..."} plus field errors."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -30,6 +30,12 @@ class ServiceUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "A dependency is unavailable, try again later."
     default_code = "service_unavailable"
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
 
 
 def _first_message(errors) -> tuple[str, str]:
@@ -74,6 +80,9 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Reading the body past DATA_UPLOAD_MAX_MEMORY_SIZE (e.g. a form body in a throttle).
+        exc = PayloadTooLarge()
 
     response = exception_handler(exc, context)
     if response is None:

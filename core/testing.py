@@ -108,3 +108,43 @@ def token_client(user):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
     return client
+
+
+@contextlib.contextmanager
+def uvicorn_server(*args: str, **env: str):
+    """A real uvicorn serving config.asgi on a free loopback port; yields (host:port, log path).
+
+    Extra `args` go to uvicorn (e.g. "--access-log"); `env` to the process.
+    """
+    import socket
+
+    import httpx
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    log = Path(tempfile.mkstemp(prefix="uvicorn-", suffix=".log")[1])
+    cmd = [
+        sys.executable, "-m", "uvicorn", "config.asgi:application",
+        "--fd", str(sock.fileno()), "--lifespan", "off", *args,
+    ]  # fmt: skip
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=BASE_DIR, env=process_env(DB_CONN_MAX_AGE="0", **env), stdout=out,
+            stderr=subprocess.STDOUT, pass_fds=[sock.fileno()], start_new_session=True,
+        )  # fmt: skip
+    sock.close()
+    base = f"127.0.0.1:{port}"
+
+    def ready():
+        try:
+            return httpx.get(f"http://{base}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            assert proc.poll() is None, log.read_text()
+            return False
+
+    try:
+        wait_until(ready, timeout=30, message="uvicorn did not start")
+        yield base, log
+    finally:
+        stop_process(proc)

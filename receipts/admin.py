@@ -5,7 +5,15 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from receipts import charts, selectors
-from receipts.models import Category, DeadLetter, Place, PlaceHour, Purchase, Receipt
+from receipts.models import (
+    Category,
+    DeadLetter,
+    Place,
+    PlaceHour,
+    PointOfSalePlace,
+    Purchase,
+    Receipt,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -114,3 +122,19 @@ class PlaceHourAdmin(ReadOnlyAdmin):
     list_select_related = ("place",)
     list_filter = ("place",)
     date_hierarchy = "hour"
+
+
+@admin.register(PointOfSalePlace)
+class PointOfSalePlaceAdmin(admin.ModelAdmin):
+    """Which places each point of sale may post receipts for (operators edit these)."""
+
+    list_display = ("user", "place_code", "assigned_by", "assigned_at")
+    list_filter = ("place_code",)
+    search_fields = ("user__username", "place_code")
+    autocomplete_fields = ("user",)
+    readonly_fields = ("assigned_by", "assigned_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.assigned_by = request.user
+        super().save_model(request, obj, form, change)

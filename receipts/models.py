@@ -19,6 +19,32 @@ def money_field(**kwargs) -> models.DecimalField:
     )
 
 
+def without_nul(value):
+    """`value` with every U+0000 written as the visible text `\\u0000` (keys too).
+
+    PostgreSQL text and jsonb cannot hold U+0000; a refused receipt must still be kept.
+    """
+    if isinstance(value, str):
+        return value.replace("\x00", "\\u0000")
+    if isinstance(value, dict):
+        return {without_nul(key): without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(item) for item in value]
+    return value
+
+
+class NulSafeJSONField(models.JSONField):
+    """A JSONField that stores what it is given even when a string holds U+0000."""
+
+    def get_prep_value(self, value):
+        return super().get_prep_value(without_nul(value))
+
+
+class NulSafeCharField(models.CharField):
+    def get_prep_value(self, value):
+        return without_nul(super().get_prep_value(value))
+
+
 class Channel(models.TextChoices):
     CHECKS = "checks", "POST /api/checks/"
     BULK = "bulk", "POST /api/checks/bulk/"
@@ -73,11 +99,12 @@ class DeadLetter(models.Model):
         INVALID = "invalid", "failed validation"
         CONFLICT = "conflict", "transaction_id already used with other content"
         MALFORMED = "malformed", "not a receipt at all (bad JSON, wrong shape)"
+        FORBIDDEN = "forbidden", "for a place not assigned to the point of sale"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     channel = models.CharField(max_length=16, choices=Channel.choices)
     reason = models.CharField(max_length=16, choices=Reason.choices)
-    transaction_id = models.CharField(max_length=255, blank=True, db_index=True)
+    transaction_id = NulSafeCharField(max_length=255, blank=True, db_index=True)
     caller = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -85,14 +112,47 @@ class DeadLetter(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    errors = models.JSONField(default=dict)
-    payload = models.JSONField(null=True, blank=True, help_text="What was received, as is.")
+    errors = NulSafeJSONField(default=dict)
+    payload = NulSafeJSONField(
+        null=True, blank=True, help_text="What was received, as is (U+0000 written as \\u0000)."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()}: {self.transaction_id or '-'}"
+
+
+class PointOfSalePlace(models.Model):
+    """A place an operator assigned to a point-of-sale user: it may post receipts for it.
+
+    By `place_id` code rather than a link to `Place`, which the consumer registers only once
+    the first receipt of the place is counted: an operator assigns a new shop before that.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="receipt_places"
+    )
+    place_code = models.CharField(max_length=64, help_text="`place_id` in receipts.")
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user", "place_code"]
+        verbose_name = "point-of-sale place"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "place_code"], name="uniq_pos_place"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.place_code}"
 
 
 class Place(models.Model):

@@ -9,7 +9,8 @@ from django.db.models import QuerySet, Sum
 from django.utils import timezone
 
 from core.money import round_money
-from receipts.models import Place, PlaceCategoryHour, PlaceHour, Receipt
+from core.permissions import is_operator
+from receipts.models import Place, PlaceCategoryHour, PlaceHour, PointOfSalePlace, Receipt
 from receipts.services.consumption import hour_of
 
 ZERO = Decimal("0.00")
@@ -125,3 +126,16 @@ def last_day_series(*, place: Place, now: datetime | None = None) -> list[dict]:
             }
         )
     return series
+
+
+def postable_places(user) -> frozenset[str] | None:
+    """The place ids `user` may post receipts for; None means any (operators, superusers)."""
+    if is_operator(user):
+        return None
+    return frozenset(
+        PointOfSalePlace.objects.filter(user=user).values_list("place_code", flat=True)
+    )
+
+
+def point_of_sale_places(user) -> QuerySet[PointOfSalePlace]:
+    return PointOfSalePlace.objects.filter(user=user).select_related("assigned_by")

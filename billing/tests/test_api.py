@@ -275,3 +275,16 @@ def test_money_data_is_403_for_a_signed_in_user_who_is_not_an_operator(house, re
     assert {path: a.status_code for path, a in answers.items()} == dict.fromkeys(reads, 403)
     assert all(a.json()["code"] == "permission_denied" for a in answers.values())
     assert all(str(run.result) not in a.content.decode() for a in answers.values())
+
+
+def test_xlsx_statement_holds_no_formula_even_for_a_formula_like_street(house, operator_client):
+    house.street.name = '=HYPERLINK("http://evil","x")'
+    house.street.save()
+    run, _ = services.start_rent_run(house=house, year=2024, month=5)
+    services.execute_run(run_id=run.pk)
+
+    response = operator_client.get(f"/api/v1/houses/{house.pk}/statement/?year=2024&month=5")
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert cells and all(cell.data_type in ("s", "n") for cell in cells)
