@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -482,7 +482,8 @@ def run_journeys(stack: Stack) -> None:
     place = f"smoke-{uuid.uuid4().hex[:6]}"
     receipt = {
         "transaction_id": f"smoke-{uuid.uuid4()}",
-        "timestamp": f"{date.today().isoformat()}T12:00:00",
+        # Yesterday noon: receipts from the future are refused.
+        "timestamp": f"{(date.today() - timedelta(days=1)).isoformat()}T12:00:00",
         "items": [
             {"product_id": "p1", "quantity": 2, "price": 10.99, "category": "groceries"},
             {"product_id": "p2", "quantity": 1, "price": 5.49, "category": "electronics"},
