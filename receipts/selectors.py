@@ -5,12 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
 from core.money import round_money
-from receipts.models import Place, PlaceCategoryHour, PlaceHour, Receipt
+from receipts.models import Place, PlaceCategoryHour, PlaceHour, Purchase, Receipt
 from receipts.services.consumption import hour_of
+from receipts.services.rollups import STRANDED_LOOKBACK
 
 ZERO = Decimal("0.00")
 
@@ -125,3 +126,16 @@ def last_day_series(*, place: Place, now: datetime | None = None) -> list[dict]:
             }
         )
     return series
+
+
+def uncounted_receipt_count(*, now: datetime | None = None) -> int:
+    """Receipts accepted in the stranded-receipt lookback that the consumer has not counted.
+
+    Bounded by the `received_at` index, so /metrics can ask it at every scrape.
+    """
+    now = now or timezone.now()
+    return (
+        Receipt.objects.filter(received_at__gte=now - STRANDED_LOOKBACK)
+        .filter(~Exists(Purchase.objects.filter(transaction_id=OuterRef("transaction_id"))))
+        .count()
+    )
