@@ -1,0 +1,114 @@
+"""Production settings: `check --deploy` is silent under the documented variables, weak or
+placeholder secrets refuse to start, and probes stay reachable over plain HTTP."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+
+BASE = Path(settings.BASE_DIR)
+GOOD_KEY = "deploy-check-test-key-3f9c1a7e5b2d48c6a0e7f1b3d5c9a2e4b6d8f0a1"
+# What the README's "Operating it" section and .env.example tell an operator to set.
+PRODUCTION = {
+    "DEBUG": "0",
+    "SECRET_KEY": GOOD_KEY,
+    "ALLOWED_HOSTS": "api.example.com",
+    "SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
+    "SECURE_SSL_REDIRECT": "true",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "SECURE_HSTS_PRELOAD": "true",
+    "SESSION_COOKIE_SECURE": "true",
+    "CSRF_COOKIE_SECURE": "true",
+}
+
+
+def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
+    clean.update(DJANGO_SETTINGS_MODULE="config.settings", **env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_deploy_is_silent_with_the_production_variables():
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output
+    assert "WARNINGS" not in output
+
+
+def test_check_deploy_warns_without_them():
+    """The same check fails with only the bare server variables: the test above can fail."""
+    bare = {"DEBUG": "0", "SECRET_KEY": GOOD_KEY}
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", **bare)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    for warning in ("security.W004", "security.W008", "security.W012", "security.W016"):
+        assert warning in output
+
+
+def _env_example_secret() -> str:
+    for line in (BASE / ".env.example").read_text().splitlines():
+        if line.startswith("SECRET_KEY="):
+            return line.partition("=")[2]
+    raise AssertionError("no SECRET_KEY in .env.example")
+
+
+def _k8s_example_secret() -> str:
+    secret = yaml.safe_load((BASE / "deploy/k8s/secret.example.yaml").read_text())
+    return secret["stringData"]["SECRET_KEY"]
+
+
+@pytest.mark.parametrize(
+    ("key", "reason"),
+    [
+        ("", "required"),
+        ("too-short-a-secret-key", "too weak"),
+        ("a" * 60, "too weak"),  # long but 1 distinct character
+        (_env_example_secret(), "placeholder"),
+        (_k8s_example_secret(), "placeholder"),
+        ("change-me-" + "0123456789abcdef" * 4, "placeholder"),
+    ],
+    ids=["empty", "short", "few-characters", "env-example", "k8s-example", "change-me"],
+)
+def test_a_server_refuses_to_start_with_a_weak_or_example_secret(key, reason):
+    result = run_manage("check", DEBUG="0", SECRET_KEY=key)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert reason in result.stderr.splitlines()[-1]
+
+
+def test_local_development_still_runs_on_the_example_file():
+    result = run_manage("check", DEBUG="1", SECRET_KEY=_env_example_secret())
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_ssl_redirect_keeps_the_probes_on_plain_http(settings, client):
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/readyz").status_code in (200, 503)  # answered, not redirected
+    redirected = client.get("/api/v1/users/me")
+    assert redirected.status_code == 301
+    assert redirected["Location"].startswith("https://")
+    # Behind the proxy the request counts as HTTPS and is served.
+    assert client.get("/api/v1/users/me", HTTP_X_FORWARDED_PROTO="https").status_code == 401
+
+
+def test_hsts_and_secure_cookies_follow_the_environment(settings, client):
+    settings.SECURE_HSTS_SECONDS = 3600
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    response = client.get("/healthz", HTTP_X_FORWARDED_PROTO="https")
+    assert response["Strict-Transport-Security"].startswith("max-age=3600")
