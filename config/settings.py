@@ -311,6 +311,7 @@ SPECTACULAR_SETTINGS = {
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
 if LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured("LOG_FORMAT is plain or json")
+LOGGING_CONFIG = "core.logs.configure_logging"  # dictConfig, and warnings as log records
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -319,9 +320,10 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
         "json": {
             "()": "pythonjsonlogger.json.JsonFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s "
+            "format": "%(levelname)s %(name)s %(message)s %(request_id)s "
             "%(task_name)s %(task_id)s %(process)d",
-            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC
         },
     },
     "handlers": {

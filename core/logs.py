@@ -45,13 +45,25 @@ class RequestIdMiddleware:
     def __call__(self, request):
         request_id = sane_request_id(request.META.get("HTTP_X_REQUEST_ID")) or str(uuid.uuid4())
         request.request_id = request_id
-        token = request_id_var.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        # Not reset on the way out: Django logs the response ("Not Found: ...") after the
+        # middleware chain. The next request sets its own; request_finished clears it.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request_id
         return response
+
+
+def clear_request_id(**kwargs) -> None:
+    """request_finished (the response is sent): later lines of this thread carry no id."""
+    request_id_var.set(None)
+
+
+def configure_logging(logging_settings: dict) -> None:
+    """LOGGING_CONFIG: the dictConfig, plus Python warnings as log records (JSON too)."""
+    import logging.config
+
+    logging.config.dictConfig(logging_settings)
+    logging.captureWarnings(True)
 
 
 # --- Celery: the id travels as a message header; the worker restores it around the task. ------
@@ -84,10 +96,8 @@ def forget_request_id(task_id=None, **kwargs) -> None:
 
 def configure_worker_logging(loglevel=None, **kwargs) -> None:
     """setup_logging: worker and beat log through the project's LOGGING (plain or JSON)."""
-    import logging.config
-
     from django.conf import settings
 
-    logging.config.dictConfig(settings.LOGGING)
+    configure_logging(settings.LOGGING)
     if loglevel:
         logging.getLogger().setLevel(loglevel)
