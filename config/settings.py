@@ -92,7 +92,6 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "core.logs.RequestIdMiddleware",  # first: every later log line carries the request id
     "core.metrics.MetricsEndpointMiddleware",  # /metrics: before host checks and SSL redirect
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -102,7 +101,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.JsonErrorsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",  # by view, method and status
+    "core.metrics.HttpMetricsMiddleware",  # requests by view, method, status; latency
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -21,6 +21,8 @@ from functools import cache
 import prometheus_client
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django_prometheus.middleware import PrometheusAfterMiddleware
+from django_prometheus.utils import Time, TimeSince
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
@@ -49,6 +51,32 @@ class MetricsEndpointMiddleware:
         if request.path != METRICS_PATH or not settings.METRICS_TOKEN:
             return self.get_response(request)
         return metrics_response(request)
+
+
+class HttpMetricsMiddleware(PrometheusAfterMiddleware):
+    """django-prometheus' request series, only those that answer "which view, which method,
+    which status, how fast" (and exceptions by type and view).
+
+    Its full pair of middlewares updates a dozen series a request, about 50 us; these two cost
+    a fraction of that. The names stay django-prometheus' own, so its dashboards work.
+    """
+
+    def process_request(self, request):
+        request.prometheus_after_middleware_event = Time()
+
+    def process_view(self, request, view_func, *view_args, **view_kwargs):
+        return None
+
+    def process_response(self, request, response):
+        method = self._method(request)
+        view = self._get_view_name(request)
+        status = str(response.status_code)
+        metrics = self.metrics
+        metrics.responses_by_status_view_method.labels(status, view, method).inc()
+        started = getattr(request, "prometheus_after_middleware_event", None)
+        if started is not None:
+            metrics.requests_latency_by_view_method.labels(view, method).observe(TimeSince(started))
+        return response
 
 
 def _error(status: int, detail: str, code: str) -> JsonResponse:
