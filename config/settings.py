@@ -337,6 +337,10 @@ LOGGING = {
 }
 # /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset -> /metrics is a 404.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and (
+    len(METRICS_TOKEN) < 16 or METRICS_TOKEN.lower().startswith(SECRET_KEY_PLACEHOLDER_PREFIXES)
+):
+    raise ImproperlyConfigured("METRICS_TOKEN is a placeholder or shorter than 16 characters")
 # The Redis hash where Celery workers add up their finished tasks for /metrics.
 METRICS_CELERY_KEY = f"{env.str('CACHE_KEY_PREFIX', default='app')}:metrics:celery"
 # Several processes (gunicorn workers): each writes its series to files in

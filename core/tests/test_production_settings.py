@@ -112,3 +112,14 @@ def test_hsts_and_secure_cookies_follow_the_environment(settings, client):
     settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     response = client.get("/healthz", HTTP_X_FORWARDED_PROTO="https")
     assert response["Strict-Transport-Security"].startswith("max-age=3600")
+
+
+@pytest.mark.parametrize("token", ["short-token", "REPLACE-with-a-long-random-token"])
+def test_a_weak_or_example_metrics_token_refuses_to_start(token):
+    example = yaml.safe_load((BASE / "deploy/k8s/secret.example.yaml").read_text())
+    assert example["stringData"]["METRICS_TOKEN"].startswith("REPLACE")
+    result = run_manage("check", DEBUG="0", SECRET_KEY=GOOD_KEY, METRICS_TOKEN=token)
+    assert result.returncode != 0
+    assert "METRICS_TOKEN" in result.stderr.splitlines()[-1]
+    good = run_manage("check", DEBUG="0", SECRET_KEY=GOOD_KEY, METRICS_TOKEN="good-token-4f1e9a")
+    assert good.returncode == 0, good.stderr
