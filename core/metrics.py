@@ -217,7 +217,7 @@ def _domain_families():
         runs.add_metric([status], count)
     waiting = GaugeMetricFamily(
         "receipts_waiting_to_be_counted",
-        "Receipts accepted in the last two days that the consumer has not counted yet.",
+        "Receipts accepted in the last hour that the consumer has not counted yet.",
         value=uncounted_receipt_count(),
     )
     return [runs, waiting]

@@ -11,9 +11,9 @@ from django.utils import timezone
 from core.money import round_money
 from receipts.models import Place, PlaceCategoryHour, PlaceHour, Purchase, Receipt
 from receipts.services.consumption import hour_of
-from receipts.services.rollups import STRANDED_LOOKBACK
 
 ZERO = Decimal("0.00")
+UNCOUNTED_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -129,13 +129,14 @@ def last_day_series(*, place: Place, now: datetime | None = None) -> list[dict]:
 
 
 def uncounted_receipt_count(*, now: datetime | None = None) -> int:
-    """Receipts accepted in the stranded-receipt lookback that the consumer has not counted.
+    """Receipts accepted in the last hour that the consumer has not counted yet (/metrics).
 
-    Bounded by the `received_at` index, so /metrics can ask it at every scrape.
+    An hour keeps the per-scrape cost to that hour's receipts (the `received_at` index and one
+    probe of the unique `transaction_id` each); older stragglers are the hourly sweeper's.
     """
     now = now or timezone.now()
     return (
-        Receipt.objects.filter(received_at__gte=now - STRANDED_LOOKBACK)
+        Receipt.objects.filter(received_at__gte=now - UNCOUNTED_WINDOW)
         .filter(~Exists(Purchase.objects.filter(transaction_id=OuterRef("transaction_id"))))
         .count()
     )

@@ -1,6 +1,7 @@
 """/metrics in-process: who may read it, and the series it carries."""
 
 import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from billing.tests.factories import RentRunFactory
 from config.celery import app
 from core.tasks import ping
-from receipts.models import Receipt
+from receipts.models import Place, Purchase, Receipt
 
 TOKEN = "metrics-test-token-4b7e1d9a"
 
@@ -97,11 +98,30 @@ def test_rent_runs_and_uncounted_receipts_are_counted_at_scrape_time(token, clie
     RentRunFactory(status="PENDING")
     RentRunFactory(status="IN_PROGRESS", month=2)
     RentRunFactory(status="COMPLETED", month=3)
-    Receipt.objects.create(
-        transaction_id=f"tx-{uuid.uuid4().hex}", timestamp=timezone.now(), place_id="p1",
-        place_name="Shop", payment_method="card", total_amount=Decimal("10.00"),
-        nds_amount=Decimal("1.67"), items=[], fingerprint="f", channel="checks",
+    now = timezone.now()
+    waiting, counted, old = (
+        Receipt.objects.create(
+            transaction_id=f"tx-{uuid.uuid4().hex}",
+            timestamp=now,
+            place_id="p1",
+            place_name="Shop",
+            payment_method="card",
+            total_amount=Decimal("10.00"),
+            nds_amount=Decimal("1.67"),
+            items=[],
+            fingerprint="f",
+            channel="checks",
+        )  # fmt: skip
+        for _ in range(3)
+    )
+    place = Place.objects.create(code="p1", name="Shop", named_at=now)
+    Purchase.objects.create(
+        transaction_id=counted.transaction_id, place=place, timestamp=now, hour=now,
+        total_amount=Decimal("10.00"), nds_amount=Decimal("1.67"), tips_amount=0,
+        fingerprint="f", counted_at=now,
     )  # fmt: skip
+    # older than the gauge's hour: the hourly sweeper's business
+    Receipt.objects.filter(pk=old.pk).update(received_at=now - timedelta(hours=2))
     page = scrape(client)
     assert value(page, "rent_runs_in_progress", status="PENDING") == 1
     assert value(page, "rent_runs_in_progress", status="IN_PROGRESS") == 1
