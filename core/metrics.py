@@ -28,6 +28,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 
 logger = logging.getLogger(__name__)
 
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # prometheus-client fails on its first series if the directory is missing (gunicorn's
+    # on_starting in gunicorn.conf.py also empties it; other servers just share it).
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
 METRICS_PATH = "/metrics"
 QUEUES = ("celery", "receipts")  # the queues the worker consumes (-Q celery,receipts)
 # kombu's Redis transport keeps each priority level in its own list: name, name\x06\x163, ...

@@ -50,6 +50,8 @@ def gunicorn(tmp_path):
     """gunicorn with 2 workers sharing a PROMETHEUS_MULTIPROC_DIR, on a free loopback port."""
     multiproc = tmp_path / "prometheus"
     multiproc.mkdir()
+    # A previous run's file (gunicorn.conf.py removes it at start; left, it breaks the sums).
+    (multiproc / "counter_1.db").write_bytes(b"stale")
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
@@ -76,6 +78,7 @@ def gunicorn(tmp_path):
 
     try:
         wait_until(ready, timeout=60, message="gunicorn did not start")
+        assert not (multiproc / "counter_1.db").exists()
         proc.base, proc.log_path, proc.multiproc = base, log, multiproc
         yield proc
     finally:
