@@ -5,6 +5,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from celery import shared_task
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -150,6 +151,32 @@ def test_metrics_skip_the_host_check_and_the_https_redirect(token, settings, cli
     )
     assert response.status_code == 200
     assert client.get("/healthz", HTTP_HOST="10.1.2.3:8000").status_code == 400
+
+
+@shared_task(name="core.tests.fails_on_purpose")
+def fails_on_purpose():
+    raise RuntimeError("on purpose")
+
+
+@pytest.mark.django_db
+def test_task_counts_durations_and_failures_reach_the_scrape(token, client):
+    """Traced task runs (here in-process, apply()) add up in Redis; any web process reads them."""
+    name = "core.tests.fails_on_purpose"
+    before = scrape(client)
+    assert fails_on_purpose.apply().failed()
+    assert fails_on_purpose.apply().failed()
+    ping.apply(args=["traced"])
+    after = scrape(client)
+
+    def delta(metric, **labels):
+        return value(after, metric, **labels) - value(before, metric, **labels)
+
+    assert delta("celery_tasks_total", task=name, state="FAILURE") == 2
+    assert delta("celery_task_failures_total", task=name) == 2
+    assert delta("celery_tasks_total", task="core.ping", state="SUCCESS") == 1
+    assert delta("celery_task_duration_seconds_count", task=name) == 2
+    assert delta("celery_task_duration_seconds_bucket", task=name, le="+Inf") == 2
+    assert delta("celery_task_duration_seconds_sum", task="core.ping") > 0
 
 
 # --- request ids ------------------------------------------------------------------------------
