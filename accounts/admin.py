@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 
 from accounts.models import SignInCode, User
 
@@ -28,6 +29,18 @@ class UserAdmin(DjangoUserAdmin):
     )
     # Invite codes follow the rules of the API (unique, once ever); the admin only shows them.
     readonly_fields = ("invite_code", "foreign_invite_code", "invited_by", "invite_activated_at")
+
+    # As in the API: only a superuser changes another user's sign-in identifiers or password.
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.pk != request.user.pk and not request.user.is_superuser:
+            fields = (*fields, "username", "email", "phone")
+        return fields
+
+    def user_change_password(self, request, id, form_url=""):
+        if str(id) != str(request.user.pk) and not request.user.is_superuser:
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)
 
 
 @admin.register(SignInCode)

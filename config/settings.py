@@ -164,6 +164,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="app"),
+            # The sign-in throttles live here: an unreachable Redis must fail fast (503).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
         }
     }
     CHANNEL_LAYERS = {
@@ -217,6 +219,10 @@ REST_FRAMEWORK = {
         "signin_account": env.str("THROTTLE_SIGNIN_ACCOUNT", default="10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # How many reverse proxies stand in front of the web servers. 0: the per-IP throttles
+    # count REMOTE_ADDR and ignore X-Forwarded-For; n: the n-th address from the right of
+    # X-Forwarded-For. Set it together with the web servers' FORWARDED_ALLOW_IPS.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=500)
 
@@ -232,6 +238,9 @@ SIMPLE_JWT = {
 SIGNIN_CODE_TTL_SECONDS = env.int("SIGNIN_CODE_TTL_SECONDS", default=300)
 SIGNIN_CODE_MAX_ATTEMPTS = env.int("SIGNIN_CODE_MAX_ATTEMPTS", default=5)
 SIGNIN_CODE_RESEND_SECONDS = env.int("SIGNIN_CODE_RESEND_SECONDS", default=60)
+# Per phone number / e-mail address, in any 24 hours, across codes.
+SIGNIN_WRONG_CODES_PER_DAY = env.int("SIGNIN_WRONG_CODES_PER_DAY", default=10)
+SIGNIN_CODES_PER_DAY = env.int("SIGNIN_CODES_PER_DAY", default=10)
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")  # console | file | http
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.identity import selectors
 from accounts.identity.codes import CODE_LENGTHS, Channel
 from accounts.identity.phones import normalize_phone
 from accounts.models import User
@@ -149,7 +150,20 @@ class JwtRefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class MeSerializer(serializers.ModelSerializer):
+USERNAME_TAKEN = "This username is taken."
+
+
+class _UsernameUniqueIgnoringCase:
+    """`Alice` and `alice` are one username (a LOWER(username) unique index backs this)."""
+
+    def validate_username(self, value: str) -> str:
+        exclude = self.instance.pk if self.instance is not None else None
+        if selectors.username_taken(value, exclude_pk=exclude):
+            raise serializers.ValidationError(USERNAME_TAKEN, code="unique")
+        return value
+
+
+class MeSerializer(_UsernameUniqueIgnoringCase, serializers.ModelSerializer):
     """The signed-in user. `email` is the e-mail sign-in address and `role` is set by
     operators, so neither is writable here."""
 
@@ -161,7 +175,7 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = ("email", "role")
 
 
-class AdminUserSerializer(serializers.ModelSerializer):
+class AdminUserSerializer(_UsernameUniqueIgnoringCase, serializers.ModelSerializer):
     role = serializers.ChoiceField(choices=User.Role.choices, read_only=True)
 
     class Meta:
@@ -206,8 +220,8 @@ class RegistrationSerializer(serializers.Serializer):
     password2 = serializers.CharField(write_only=True, trim_whitespace=False)
 
     def validate_username(self, value: str) -> str:
-        if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("This username is taken.", code="unique")
+        if selectors.username_taken(value):
+            raise serializers.ValidationError(USERNAME_TAKEN, code="unique")
         return value
 
     def validate(self, attrs: dict) -> dict:

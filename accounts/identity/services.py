@@ -16,7 +16,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.identity import codes
+from accounts.identity import codes, selectors
 from accounts.identity.tasks import send_signin_code
 from accounts.models import SignInCode, User
 
@@ -54,7 +54,7 @@ def _free_username(base: str) -> str:
     """`base`, or `base-2`, `base-3`, ... whichever no user has (usernames are 150 chars)."""
     base = re.sub(r"[^\w.@+-]", "", base)[:140] or "user"
     candidate, n = base, 1
-    while User.objects.filter(username=candidate).exists():
+    while selectors.username_taken(candidate):
         n += 1
         candidate = f"{base}-{n}"
     return candidate
@@ -288,6 +288,25 @@ def activate_invite_code(*, user: User, code: str) -> User:
 
 ME_FIELDS = ("first_name", "last_name", "username", "bio")
 ADMIN_FIELDS = (*ME_FIELDS, "email", "is_analyst", "is_active")
+# What a person signs in with: whoever may change them for another user may become that user.
+SIGN_IN_IDENTIFIERS = ("username", "email", "phone", "password")
+
+
+def update_user_as_operator(*, actor: User, user: User, **fields) -> User:
+    """An operator's change to a user (ADMIN_FIELDS). Changing another user's sign-in
+    identifiers takes a superuser: PermissionDenied (403) otherwise, and nothing changes."""
+    if actor.pk != user.pk and not actor.is_superuser:
+        changed = [
+            name
+            for name in SIGN_IN_IDENTIFIERS
+            if name in fields and fields[name] != getattr(user, name)
+        ]
+        if changed:
+            raise exceptions.PermissionDenied(
+                f"Only a superuser may change another user's {', '.join(changed)}.",
+                code="superuser_required",
+            )
+    return update_user(user=user, allowed=ADMIN_FIELDS, **fields)
 
 
 def update_user(*, user: User, allowed: tuple[str, ...] = ME_FIELDS, **fields) -> User:

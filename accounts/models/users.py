@@ -2,12 +2,18 @@ import secrets
 import string
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import LessThanOrEqual
 
 # Upper-case letters and digits: a code read aloud or typed on a phone is not case-sensitive.
 INVITE_CODE_ALPHABET = string.ascii_uppercase + string.digits
 INVITE_CODE_LENGTH = 6
+# Free text a user writes about themself; beyond this it is refused (400, and a CHECK).
+BIO_MAX_LENGTH = 2000
 
 
 def new_invite_code() -> str:
@@ -16,6 +22,16 @@ def new_invite_code() -> str:
         code = "".join(secrets.choice(INVITE_CODE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
         if not User.objects.filter(invite_code=code).exists():
             return code
+
+
+class UserManager(DjangoUserManager):
+    def _create_user_object(self, username, email, password, **extra_fields):
+        # createsuperuser and create_user check the username's case-insensitive uniqueness
+        # here: a ValidationError is a clean "taken" message, an IntegrityError a traceback.
+        user = super()._create_user_object(username, email, password, **extra_fields)
+        if self.filter(username__iexact=user.username).exists():
+            raise ValidationError("That username is already taken.", code="unique")
+        return user
 
 
 class User(AbstractUser):
@@ -36,7 +52,7 @@ class User(AbstractUser):
     phone = models.CharField(
         max_length=20, null=True, blank=True, unique=True, help_text="E.164, e.g. +79991234567."
     )
-    bio = models.TextField(blank=True)
+    bio = models.TextField(blank=True, max_length=BIO_MAX_LENGTH)
     is_analyst = models.BooleanField(
         "Аналитик", default=False, help_text="May read receipts analytics."
     )
@@ -58,11 +74,23 @@ class User(AbstractUser):
     )
     invite_activated_at = models.DateTimeField(null=True, blank=True)
 
+    objects = UserManager()
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [
             models.UniqueConstraint(
                 fields=["email"], condition=~Q(email=""), name="uniq_user_email_when_set"
+            ),
+            # `Alice` and `alice` would be two accounts a person (or an operator) mixes up.
+            models.UniqueConstraint(
+                Lower("username"),
+                name="uniq_user_username_ci",
+                violation_error_code="unique",
+                violation_error_message="A user with that username already exists.",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("bio"), BIO_MAX_LENGTH), name="user_bio_length"
             ),
             models.CheckConstraint(
                 condition=Q(invited_by__isnull=True) | ~Q(invited_by=F("id")),
@@ -132,3 +160,31 @@ class SignInCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.destination}"
+
+
+class SignInEvent(models.Model):
+    """A code sent to, or a wrong code tried for, a phone number or e-mail address.
+
+    The daily caps (SIGNIN_CODES_PER_DAY, SIGNIN_WRONG_CODES_PER_DAY) count these rows over the
+    last 24 hours, whatever code they belonged to; rows older than a day are purged.
+    """
+
+    class Kind(models.TextChoices):
+        CODE_SENT = "code_sent", "Code sent"
+        WRONG_CODE = "wrong_code", "Wrong code"
+
+    channel = models.CharField(max_length=5, choices=SignInCode.Channel.choices)
+    destination = models.CharField(max_length=254, help_text="E.164 phone or lower-case e-mail.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["channel", "destination", "kind", "at"], name="signin_event_by_dest"
+            ),
+            models.Index(fields=["at"], name="signin_event_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel}:{self.destination} at {self.at:%Y-%m-%d %H:%M:%S}"
