@@ -83,6 +83,11 @@ class HttpMetricsMiddleware(PrometheusAfterMiddleware):
             metrics.requests_latency_by_view_method.labels(view, method).observe(TimeSince(started))
         return response
 
+    def process_exception(self, request, exception):
+        # Counted only: the JSON 500 made of it passes process_response, which times it once.
+        self.metrics.exceptions_by_type.labels(type(exception).__name__).inc()
+        self.metrics.exceptions_by_view.labels(self._get_view_name(request)).inc()
+
 
 def _error(status: int, detail: str, code: str) -> JsonResponse:
     return JsonResponse({"detail": detail, "code": code}, status=status)

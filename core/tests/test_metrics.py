@@ -201,3 +201,21 @@ def test_a_hostile_request_id_is_replaced(client, hostile):
     response = client.get("/healthz", HTTP_X_REQUEST_ID=hostile)
     assert response["X-Request-ID"] != hostile
     assert uuid.UUID(response["X-Request-ID"]).version == 4
+
+
+@pytest.mark.urls("core.tests.urls")
+def test_an_unhandled_error_is_counted_and_timed_once(token, client):
+    client.raise_request_exception = False
+
+    def crash_series(page, name):
+        return sum(v for (n, labels), v in page.items() if n == name and "CrashView" in str(labels))
+
+    before = scrape(client)
+    assert client.get("/api/test/crash/").status_code == 500
+    after = scrape(client)
+    latency = "django_http_requests_latency_seconds_by_view_method_count"
+    assert crash_series(after, latency) - crash_series(before, latency) == 1
+    errors = "django_http_responses_total_by_status_view_method_total"
+    assert crash_series(after, errors) - crash_series(before, errors) == 1
+    by_type, runtime = "django_http_exceptions_total_by_type_total", {"type": "RuntimeError"}
+    assert value(after, by_type, **runtime) - value(before, by_type, **runtime) == 1
