@@ -26,6 +26,11 @@ def sane_request_id(value) -> str | None:
     return None
 
 
+# Celery attaches a task's arguments to its "received" / "succeeded" records as `data`; the JSON
+# format would print them, and they can be secrets (a sign-in code is one).
+_HIDDEN_TASK_DATA = ("args", "kwargs")
+
+
 class LogContextFilter(logging.Filter):
     """Adds request_id (and, in a worker, task_name / task_id) to every record."""
 
@@ -33,6 +38,10 @@ class LogContextFilter(logging.Filter):
         record.request_id = request_id_var.get() or "-"
         task = task_var.get()
         record.task_name, record.task_id = task if task else (None, None)
+        data = getattr(record, "data", None)
+        if isinstance(data, dict) and any(key in data for key in _HIDDEN_TASK_DATA):
+            # a copy: the same dict fills the message's %(name)s placeholders
+            record.data = {k: v for k, v in data.items() if k not in _HIDDEN_TASK_DATA}
         return True
 
 
