@@ -11,8 +11,10 @@ PROBE = """
 import json, django
 django.setup()
 from django.conf import settings as s
+from django.db import connection
 print(json.dumps({
     "engine": s.DATABASES["default"]["ENGINE"],
+    "vendor": connection.vendor,
     "db_name": str(s.DATABASES["default"]["NAME"]),
     "broker": s.CELERY_BROKER_URL,
     "cache": s.CACHES["default"]["BACKEND"],
@@ -45,6 +47,7 @@ def test_embedded_mode_needs_no_server(tmp_path):
     loaded = load_settings(tmp_path, DEBUG="true")
     # django-prometheus' subclass of Django's engine: counts the queries for /metrics
     assert loaded["engine"] == "django_prometheus.db.backends.sqlite3"
+    assert loaded["vendor"] == "sqlite"  # what the SQLite fallbacks of the services test
     assert loaded["db_name"] == str(tmp_path / "db.sqlite3")
     assert loaded["broker"] == "filesystem://"
     assert loaded["cache"].endswith("LocMemCache")
@@ -63,6 +66,7 @@ def test_server_mode_uses_postgresql_and_redis(tmp_path):
         TIME_ZONE="UTC",
     )
     assert loaded["engine"] == "django_prometheus.db.backends.postgresql"
+    assert loaded["vendor"] == "postgresql"
     assert loaded["db_name"] == "app"
     assert loaded["broker"] == "redis://cache.example:6379/2"
     assert loaded["cache"].endswith("RedisCache")
