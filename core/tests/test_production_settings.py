@@ -137,3 +137,11 @@ def test_the_documented_variables_are_the_production_set_and_in_env_example():
     example = (BASE / ".env.example").read_text()
     for name in PRODUCTION:
         assert f"\n{name}=" in example, name
+
+
+def test_the_k8s_config_map_passes_the_deploy_check():
+    config = yaml.safe_load((BASE / "deploy/k8s/configmap.yaml").read_text())["data"]
+    result = run_manage(
+        "check", "--deploy", "--fail-level", "WARNING", **config, SECRET_KEY=GOOD_KEY
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
