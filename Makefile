@@ -50,7 +50,7 @@ test: export DATABASE_URL_GIVEN := $(DATABASE_URL)
 test: export REDIS_URL_GIVEN := $(REDIS_URL)
 test: export DATABASE_URL := $(TEST_DATABASE_URL)
 test: export REDIS_URL := $(TEST_REDIS_URL)
-test: export SECRET_KEY ?= test-secret-key-not-for-production
+test: export SECRET_KEY ?= test-only-secret-key-for-the-suite-0c7f3e9a41b25d68e1f49a7c3b8d2e56
 test: export DEBUG := false
 test: check-lock install-dev
 	scripts/ensure-services.sh

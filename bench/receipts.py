@@ -10,6 +10,7 @@ loopback ports, and prints its figures. Tests never assert speed; this is where 
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import statistics
@@ -166,7 +167,7 @@ def main() -> None:
         **os.environ,
         "DATABASE_URL": bench_url,
         "DEBUG": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
         "RECEIPTS_TRANSPORT": "celery",
         "RECEIPTS_JOURNAL_PATH": str(journal_dir / "receipts.jsonl"),
         "LOG_LEVEL": "WARNING",

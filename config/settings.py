@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -20,12 +21,50 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
+# The placeholders of .env.example and the k8s secret template start like this: a server must
+# never run on them, so they are refused like a short key.
+SECRET_KEY_PLACEHOLDER_PREFIXES = ("change-me", "changeme", "replace", "django-insecure-")
+
+
+def _production_secret_key(value: str) -> str:
+    """The key, or ImproperlyConfigured when a server (DEBUG off) must not start with it."""
+    generate = 'generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))"'
+    if not value:
+        problem = "SECRET_KEY is required when DEBUG is off"
+    elif value.lower().startswith(SECRET_KEY_PLACEHOLDER_PREFIXES):
+        problem = "SECRET_KEY is still the example placeholder"
+    elif len(value) < 50 or len(set(value)) < 5:  # the bar of Django's own deploy check
+        problem = "SECRET_KEY is too weak (needs 50+ characters, 5+ distinct)"
+    else:
+        return value
+    raise ImproperlyConfigured(f"{problem}; {generate}")
+
+
 if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-secret-key-change-me")
 else:
-    SECRET_KEY = env.str("SECRET_KEY")  # required when DEBUG is off
+    SECRET_KEY = _production_secret_key(env.str("SECRET_KEY", default=""))
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- HTTPS behind a TLS-terminating proxy. The defaults suit plain-HTTP local use; production
+# sets them all (see "Operating it" in the README); `check --deploy` is then silent.
+# "HTTP_X_FORWARDED_PROTO,https": trust only a proxy that always overwrites that header.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER is 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https"
+        )
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Probes reach the pods over plain HTTP. (/metrics is answered before the redirect.)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,6 +80,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "django_prometheus",
     "core",
     "accounts",
     "housing",
@@ -50,6 +90,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "core.logs.RequestIdMiddleware",  # first: every later log line carries the request id
+    "core.metrics.MetricsEndpointMiddleware",  # /metrics: before host checks and SSL redirect
     "core.bodylimit.BodyLimitMiddleware",
     "core.middleware.NulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -61,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.JsonErrorsMiddleware",
+    "core.metrics.HttpMetricsMiddleware",  # requests by view, method, status; latency
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -86,13 +129,18 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 # The ASGI process sets DB_CONN_MAX_AGE=0 (Django's advice for async servers); gunicorn and the
-# Celery worker keep connections open.
+# Celery worker keep connections open. The engines are django-prometheus' thin subclasses of
+# Django's own (same `connection.vendor`): they count queries, errors and connections.
+PROMETHEUS_DB_ENGINES = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}
 EMBEDDED_DATABASE = not env.str("DATABASE_URL", default="")
 if EMBEDDED_DATABASE:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "django_prometheus.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             "OPTIONS": {
                 "timeout": 20,  # busy timeout, seconds
@@ -103,6 +151,8 @@ if EMBEDDED_DATABASE:
     }
 else:
     DATABASES = {"default": env.db("DATABASE_URL")}
+    _engine = DATABASES["default"]["ENGINE"]
+    DATABASES["default"]["ENGINE"] = PROMETHEUS_DB_ENGINES.get(_engine, _engine)
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
@@ -282,21 +332,50 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
 }
 
+# --- Logs and metrics -------------------------------------------------------------------------
+# plain: one readable line; json: one JSON object per line. Both carry the request id, which
+# follows a request into the Celery tasks it enqueues (core.logs).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT is plain or json")
+LOGGING_CONFIG = "core.logs.configure_logging"  # dictConfig, and warnings as log records
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "filters": {"redact_secrets": {"()": "core.logging.RedactSecretsFilter"}},
+    "filters": {
+        "context": {"()": "core.logs.LogContextFilter"},
+        "redact_secrets": {"()": "core.logs.RedactSecretsFilter"},  # no token=... of a URL
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(levelname)s %(name)s %(message)s %(request_id)s "
+            "%(task_name)s %(task_id)s %(process)d",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC
+        },
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_secrets"],  # no token=... of a logged URL
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "redact_secrets"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset -> /metrics is a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and (
+    len(METRICS_TOKEN) < 16 or METRICS_TOKEN.lower().startswith(SECRET_KEY_PLACEHOLDER_PREFIXES)
+):
+    raise ImproperlyConfigured("METRICS_TOKEN is a placeholder or shorter than 16 characters")
+# The Redis hash where Celery workers add up their finished tasks for /metrics.
+METRICS_CELERY_KEY = f"{env.str('CACHE_KEY_PREFIX', default='app')}:metrics:celery"
+# Several processes (gunicorn workers): each writes its series to files in
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself) and a scrape sums them.
 
 # --- Periodic jobs (Celery beat): the one place where they are scheduled ---------------------
 CELERY_TIMEZONE = TIME_ZONE

@@ -6,6 +6,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Shared infrastructure"
 
     def ready(self):
-        from core import logging as log_redaction
+        from django.core.signals import request_finished
 
-        log_redaction.install()
+        from core.logs import clear_request_id, install_secret_redaction
+
+        request_finished.connect(clear_request_id, dispatch_uid="core.logs.clear_request_id")
+        install_secret_redaction()

@@ -5,7 +5,7 @@ A client signs in with a DRF token or an access JWT, given (best first):
   `new WebSocket(url, ["token", key])`); the server accepts with the subprotocol `token`;
 - in the `Authorization` header (`Token <key>` or `Bearer <jwt>`);
 - as the `token` query parameter (kept for old clients; URLs end up in access logs, where
-  core.logging redacts it).
+  core.logs redacts it).
 Without one, the Django session cookie is used.
 """
 

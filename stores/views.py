@@ -60,7 +60,8 @@ def _request_id(request) -> str:
     value = request.headers.get(REQUEST_ID_HEADER, "").strip()
     if len(value) > 64:
         raise ValidationError({REQUEST_ID_HEADER: ["At most 64 characters."]})
-    return value or services.new_request_id()
+    # Without one, the id the request already has (logs, the X-Request-ID answer header).
+    return value or getattr(request, "request_id", None) or services.new_request_id()
 
 
 class StockViewMixin:

@@ -90,10 +90,16 @@ def compose_services() -> dict[str, dict]:
 NETWORK_ADDRESSES = {"DATABASE_URL", "REDIS_URL", "KAFKA_BOOTSTRAP_SERVERS"}
 
 
-def compose_env(name: str) -> dict[str, str]:
-    """The variables the compose file gives a service (FORWARDED_ALLOW_IPS, DB_CONN_MAX_AGE...)."""
+def compose_env(name: str, var: Path | None = None) -> dict[str, str]:
+    """The variables the compose file gives a service (FORWARDED_ALLOW_IPS, DB_CONN_MAX_AGE...).
+
+    A folder in the container (PROMETHEUS_MULTIPROC_DIR) becomes one under this run's `var`.
+    """
     environment = compose_services()[name].get("environment", {})
-    return {k: str(v) for k, v in environment.items() if k not in NETWORK_ADDRESSES}
+    given = {k: str(v) for k, v in environment.items() if k not in NETWORK_ADDRESSES}
+    if "PROMETHEUS_MULTIPROC_DIR" in given and var is not None:
+        given["PROMETHEUS_MULTIPROC_DIR"] = str(var / "prometheus")
+    return given
 
 
 def compose_commands(profile: str = "") -> dict[str, str]:
@@ -159,6 +165,7 @@ def production_env(venv: Path, var: Path, database_url: str) -> dict[str, str]:
         "EMAIL_FILE_PATH": str(var / "mail"),
         "EXCHANGE_RATES_URL": "http://127.0.0.1:9/",  # never the real provider from a test
         "WORKER_CONCURRENCY": "1",
+        "METRICS_TOKEN": secrets.token_urlsafe(24),
     }
 
 
@@ -293,7 +300,7 @@ def stack(tmp_path):
         stack.run(*shlex.split(compose["migrate"]), **compose_env("migrate"))
 
         web_bind = {"0.0.0.0:8000": f"127.0.0.1:{ports['web']}"}
-        stack.start("compose-web", substitute(compose["web"], web_bind), **compose_env("web"))
+        stack.start("compose-web", substitute(compose["web"], web_bind), **compose_env("web", var))
         ws_bind = {"--host 0.0.0.0": "--host 127.0.0.1", "--port 8001": f"--port {ports['ws']}"}
         stack.start("compose-ws", substitute(compose["ws"], ws_bind), **compose_env("ws"))
         stack.start("compose-worker", compose["worker"], **compose_env("worker"))
@@ -324,7 +331,7 @@ def stack(tmp_path):
         stack.start(
             "kafka-web",
             substitute(compose["web"], kafka_bind),
-            **compose_env("web"), **kafka, RECEIPTS_TRANSPORT="kafka",
+            **compose_env("web", var / "kafka-web"), **kafka, RECEIPTS_TRANSPORT="kafka",
         )  # fmt: skip
 
         clients = {name: Client(stack, f"http://127.0.0.1:{port}") for name, port in ports.items()}
@@ -520,6 +527,21 @@ def run_journeys(stack: Stack) -> None:
 
     for client in (web, ws, procfile_web, kafka_web):
         client.get("/readyz", expect=200)
+    # /metrics: refused without the token; with it, the series of what the journeys did.
+    assert web.get("/metrics").status_code == 401
+    metrics = web.get(
+        "/metrics", headers={"Authorization": f"Bearer {env['METRICS_TOKEN']}"}, expect=200
+    ).text
+    for series in (
+        "django_http_responses_total_by_status_view_method_total{",
+        "django_http_requests_latency_seconds_by_view_method_bucket",
+        "django_db_execute_total",
+        'celery_tasks_total{task="billing.',
+        "celery_queue_length",
+        "rent_runs_in_progress",
+        "receipts_waiting_to_be_counted",
+    ):
+        assert series in metrics, f"{series} missing from /metrics"
     access_logs = stack.log("procfile-web") + stack.log("compose-ws") + stack.log("compose-web")
     assert FORWARDED_PROBE not in access_logs, "a client's X-Forwarded-For was trusted"
 

@@ -8,7 +8,7 @@ import httpx
 import pytest
 import websockets
 
-from core.logging import RedactSecretsFilter, redact
+from core.logs import RedactSecretsFilter, redact
 from core.testing import uvicorn_server
 from stores.tests.factories import StockItemFactory, StoreFactory, UserFactory
 

@@ -107,6 +107,13 @@ class TestSingleOperation:
             "req-1",
         )
 
+    def test_without_request_id_the_movement_gets_the_requests_own(self, operator_client, store):
+        response = operator_client.post(
+            "/stores/abc111/", {"operation": "supply", "item_id": "pear", "quantity": 1}
+        )
+        assert response.status_code == 200
+        assert StockMovement.objects.get().request_id == response["X-Request-ID"]
+
     def test_demand_down_to_zero_leaves_item_out_of_report(self, operator_client, store):
         StockItemFactory(store=store, item_id="apple", quantity=2)
         response = operator_client.post(
