@@ -536,7 +536,7 @@ def run_journeys(stack: Stack) -> None:
         "django_http_responses_total_by_status_view_method_total{",
         "django_http_requests_latency_seconds_by_view_method_bucket",
         "django_db_execute_total",
-        'celery_tasks_total{task="billing.',
+        'celery_tasks_total{state="SUCCESS",task="billing.calculate_rent"}',
         "celery_queue_length",
         "rent_runs_in_progress",
         "receipts_waiting_to_be_counted",
