@@ -1,10 +1,43 @@
+"""Shared admin pieces: the site's branding and the read-only base for records of what happened."""
+
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+admin.site.site_header = _("Housing & commerce: operators")
+admin.site.site_title = _("Housing & commerce")
+admin.site.index_title = _("Operations")
+# The product's "site" is its API: "View site" opens its documentation.
+admin.site.site_url = "/api/docs/"
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """For append-only records (ledgers, logs): viewable in the admin, never edited there."""
+    """For records that only the services write (ledgers, logs, charges, rollups): viewable in
+    the admin, never added, edited or deleted there. Django answers 403 to the add, change
+    (POST) and delete URLs, shows no Save or Delete buttons, and offers no bulk delete."""
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """An inline that only shows rows (no add, change or delete)."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:

@@ -146,6 +146,14 @@ def _check_readings(
         raise ValidationError({"value": errors})
 
 
+def check_reading(
+    *, meter: WaterMeter, year: int, month: int, value: Decimal, reading: MeterReading | None = None
+) -> None:
+    """Raise the ValidationError that recording (or, with `reading`, correcting) this value
+    would raise, without writing: lets a form show it before it saves through the service."""
+    _check_readings([(meter, value)], year, month, exclude_id=reading.pk if reading else None)
+
+
 @transaction.atomic
 def record_readings(
     *, entries: Sequence[tuple[WaterMeter, Decimal]], year: int, month: int
