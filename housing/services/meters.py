@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from housing.models import Flat, House, MeterReading, WaterMeter
 from housing.periods import month_end, month_start, period_index, validate_month
@@ -119,29 +120,43 @@ def _check_readings(
     entries: Sequence[tuple[WaterMeter, Decimal]], year: int, month: int, exclude_id=None
 ) -> None:
     validate_month(year, month)
-    meter_ids = [meter.pk for meter, _ in entries]
+    meter_ids = [meter.pk for meter, _value in entries]
     if len(set(meter_ids)) != len(meter_ids):
-        raise ValidationError({"value": ["Each meter takes one reading per month."]})
+        raise ValidationError({"value": [_("Each meter takes one reading per month.")]})
     known = _neighbours(meter_ids, year, month, exclude_id)
     errors = []
     for meter, value in entries:
         row = known.get(meter.pk, {})
-        label = f"meter {meter.serial}"
+        names = {
+            "serial": meter.serial,
+            "value": value,
+            "period": f"{year}-{month:02d}",
+            "initial": meter.initial_value,
+            "earlier": row.get("earlier"),
+            "later": row.get("later"),
+        }
         if value < 0:
-            errors.append(f"{label}: a reading cannot be negative.")
+            errors.append(_("meter %(serial)s: a reading cannot be negative.") % names)
         elif not _is_active(meter, year, month):
-            errors.append(f"{label} is not installed in {year}-{month:02d}.")
+            errors.append(_("meter %(serial)s is not installed in %(period)s.") % names)
         elif row.get("same"):
-            errors.append(f"{label} already has a reading for {year}-{month:02d}.")
+            errors.append(_("meter %(serial)s already has a reading for %(period)s.") % names)
         elif value < meter.initial_value:
-            errors.append(f"{label}: {value} is below its initial value {meter.initial_value}.")
+            errors.append(
+                _("meter %(serial)s: %(value)s is below its initial value %(initial)s.") % names
+            )
         elif row.get("earlier") is not None and value < row["earlier"]:
             errors.append(
-                f"{label}: {value} is below the earlier reading {row['earlier']} "
-                "(record a meter replacement if the meter was changed)."
+                _(
+                    "meter %(serial)s: %(value)s is below the earlier reading %(earlier)s "
+                    "(record a meter replacement if the meter was changed)."
+                )
+                % names
             )
         elif row.get("later") is not None and value > row["later"]:
-            errors.append(f"{label}: {value} is above the later reading {row['later']}.")
+            errors.append(
+                _("meter %(serial)s: %(value)s is above the later reading %(later)s.") % names
+            )
     if errors:
         raise ValidationError({"value": errors})
 
@@ -164,7 +179,7 @@ def record_readings(
     # Lock the meters (in id order) so two requests cannot interleave their checks.
     list(
         WaterMeter.objects.select_for_update()
-        .filter(pk__in=[meter.pk for meter, _ in entries])
+        .filter(pk__in=[meter.pk for meter, _value in entries])
         .order_by("pk")
         .values_list("pk", flat=True)
     )
