@@ -32,12 +32,9 @@ class RentMonthForm(forms.Form):
         help_text=_("Replace the month's charges if they were calculated already."),
     )
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {})
+    def __init__(self, *args, initial=None, **kwargs):
         year, month = current_month()
-        kwargs["initial"].setdefault("year", year)
-        kwargs["initial"].setdefault("month", month)
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, initial={"year": year, "month": month, **(initial or {})}, **kwargs)
 
     def clean(self):
         data = super().clean()
@@ -76,10 +73,8 @@ def start_runs(request, *, houses, year: int, month: int, recalculate: bool) -> 
 def progress_bar(run: RentRun) -> str:
     percent = run.percent
     return format_html(
-        '<span class="rent-progress" data-run="{}">'
-        '<progress max="100" value="{}"></progress> '
+        '<span class="rent-progress"><progress max="100" value="{}"></progress> '
         '<span class="rent-progress-text">{} / {} ({} %)</span></span>',
-        run.pk,
         f"{percent:.1f}",
         run.done_flats,
         run.total_flats,

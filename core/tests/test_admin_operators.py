@@ -1,0 +1,210 @@
+"""The operators' admin through Django's test client: every page, both languages, the
+read-only base, business names and the translations. (The browser journeys are in
+test_admin_browser.py.)"""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.balances import services as balances
+from accounts.models import SignInCode, User
+from accounts.tests.balances.factories import ServiceFactory
+from billing import services as billing
+from billing.models import Charge
+from core.admin import ReadOnlyAdmin
+from housing.models import Flat, House, Street, WaterMeter
+from housing.tests.factories import global_tariffs
+from receipts.services.consumption import consume_events
+from receipts.services.ingestion import ingest_receipts
+from receipts.tests.factories import receipt_payload
+from stores import services as stores
+from stores.models import ReportDelivery, Store
+
+pytestmark = pytest.mark.django_db
+
+# Models only the services write: the admin shows them and changes nothing.
+READ_ONLY = [
+    "accounts.account",
+    "accounts.movement",
+    "accounts.signincode",
+    "billing.charge",
+    "receipts.receipt",
+    "receipts.purchase",
+    "receipts.placehour",
+    "receipts.deadletter",
+    "stores.stockitem",
+    "stores.stockmovement",
+    "stores.reportdelivery",
+]
+
+
+@pytest.fixture
+def operator(db):
+    return User.objects.create_superuser(username="operator", password="operator-pass")
+
+
+@pytest.fixture
+def admin_client(client, operator):
+    client.force_login(operator)
+    return client
+
+
+def business_data() -> dict:
+    """One object of every model the admin shows, built through the services."""
+    global_tariffs()
+    street = Street.objects.create(name="Садовая")
+    house = House.objects.create(street=street, number=5)
+    flat = Flat.objects.create(house=house, number=12, area=Decimal("40.000"))
+    meter = WaterMeter.objects.create(flat=flat, serial="SN-42", installed_on=date(2020, 1, 1))
+    run, _ = billing.start_rent_run(house=house, year=2024, month=1)
+    billing.execute_run(run_id=run.pk)
+    store = Store.objects.create(store_id="abc111")
+    stores.apply_operation(store=store, operation="supply", item_id="apple", quantity=10)
+    user = User.objects.create_user(username="alice", password="x")
+    account, _ = balances.open_account(user=user)
+    balances.deposit(user=user, account_id=account.pk, amount=Decimal("100.00"))
+    balances.purchase(user=user, service_id=ServiceFactory(price=Decimal("5.00")).pk)
+    ingest_receipts(
+        payloads=[receipt_payload("tx-1"), receipt_payload("bad", items=[])], channel="checks"
+    )
+    consume_events(events=[receipt_payload("tx-1")])
+    ReportDelivery.objects.create(day=date(2024, 1, 1), chat_id="1")
+    now = timezone.now()
+    SignInCode.objects.create(
+        channel="sms", destination="+79990000000", code_hash="x", issued_at=now,
+        expires_at=now + timedelta(minutes=5),
+    )  # fmt: skip
+    return {"house": house, "flat": flat, "meter": meter, "run": run, "store": store}
+
+
+def admin_pages(client) -> list[str]:
+    """Every changelist, every add page offered, and the change page of one object of each
+    registered model."""
+    urls = []
+    for model, model_admin in admin.site._registry.items():
+        info = model._meta.app_label, model._meta.model_name
+        urls.append(reverse("admin:{}_{}_changelist".format(*info)))
+        if model_admin.has_add_permission(_request_for(client)):
+            urls.append(reverse("admin:{}_{}_add".format(*info)))
+        obj = model_admin.get_queryset(_request_for(client)).first()
+        if obj is not None:
+            urls.append(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))
+    return urls
+
+
+def _request_for(client):
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = User.objects.get(username="operator")
+    return request
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_every_admin_page_opens_in_both_languages(admin_client, language):
+    business_data()
+    pages = admin_pages(admin_client)
+    assert len(pages) > 60
+    for url in pages:
+        response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200, url
+        assert response.headers["Content-Language"] == language, url
+
+
+@pytest.mark.parametrize("label", READ_ONLY)
+def test_read_only_models_refuse_add_change_and_delete(admin_client, label):
+    business_data()
+    model = admin.site._registry.keys()
+    model = next(m for m in model if m._meta.label_lower == label)
+    model_admin = admin.site._registry[model]
+    assert isinstance(model_admin, ReadOnlyAdmin)
+    obj = model_admin.get_queryset(_request_for(admin_client)).first()
+    assert obj is not None, label
+    info = model._meta.app_label, model._meta.model_name
+    before = model.objects.count()
+
+    changelist = admin_client.get(reverse("admin:{}_{}_changelist".format(*info)))
+    assert b"delete_selected" not in changelist.content
+    assert reverse("admin:{}_{}_add".format(*info)).encode() not in changelist.content
+    page = admin_client.get(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))
+    assert page.status_code == 200
+    for marker in (b'name="_save"', b'name="_continue"', b"deletelink"):
+        assert marker not in page.content, marker
+
+    assert admin_client.get(reverse("admin:{}_{}_add".format(*info))).status_code == 403
+    assert admin_client.post(reverse("admin:{}_{}_add".format(*info)), {}).status_code == 403
+    change_url = reverse("admin:{}_{}_change".format(*info), args=[obj.pk])
+    assert admin_client.post(change_url, {}).status_code == 403
+    delete_url = reverse("admin:{}_{}_delete".format(*info), args=[obj.pk])
+    assert admin_client.get(delete_url).status_code == 403
+    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
+    bulk = admin_client.post(
+        reverse("admin:{}_{}_changelist".format(*info)),
+        {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"},
+    )
+    assert bulk.status_code in (200, 302)
+    assert model.objects.count() == before
+
+
+def test_report_deliveries_are_not_offered_for_adding(admin_client):
+    page = admin_client.get("/admin/stores/reportdelivery/")
+    assert b"/admin/stores/reportdelivery/add/" not in page.content
+    response = admin_client.post(
+        "/admin/stores/reportdelivery/add/", {"chat_id": "1", "as_document": "on"}
+    )
+    assert response.status_code == 403
+    assert not ReportDelivery.objects.exists()
+
+
+def test_objects_are_titled_by_their_business_names():
+    data = business_data()
+    item = data["store"].items.get()
+    assert str(data["house"]) == "Садовая 5"
+    assert str(data["flat"]) == "Садовая 5, flat 12"
+    assert str(data["meter"]) == "SN-42 (Садовая 5, flat 12)"
+    assert str(data["store"]) == "abc111"
+    assert str(item) == "abc111 / apple"
+    assert str(Charge.objects.get()).startswith("Садовая 5, flat 12, 2024-01: ")
+
+
+def test_business_names_in_russian(admin_client):
+    data = business_data()
+    page = admin_client.get(
+        reverse("admin:housing_flat_change", args=[data["flat"].pk]), HTTP_ACCEPT_LANGUAGE="ru"
+    )
+    assert "Садовая 5, кв. 12" in page.content.decode()
+
+
+def test_admin_speaks_the_browsers_language_and_api_stays_english_by_default(admin_client):
+    english = admin_client.get("/admin/").content.decode()
+    assert "Housing &amp; commerce: operators" in english
+    assert 'href="/api/docs/"' in english
+    russian = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "ЖКХ и торговля: операторы" in russian
+    assert "Показания счётчиков" in russian
+    assert "Складские остатки" in russian
+
+    assert admin_client.get("/api/v1/nothing-here/").json()["detail"] == "Not found."
+    ru = admin_client.get("/api/v1/nothing-here/", HTTP_ACCEPT_LANGUAGE="ru").json()
+    assert ru == {"detail": "Не найдено.", "code": "not_found"}
+
+
+def test_dates_and_numbers_are_localised(admin_client):
+    data = business_data()
+    url = reverse("admin:housing_flat_changelist")
+    assert ">40.000<" in admin_client.get(url).content.decode()
+    assert ">40,000<" in admin_client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    run_url = reverse("admin:billing_rentrun_change", args=[data["run"].pk])
+    russian = admin_client.get(run_url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert " г. " in russian  # e.g. "1 декабря 2026 г. 6:10"
+
+
+def test_language_code_setting_is_the_default_for_clients_without_accept_language(
+    admin_client, settings
+):
+    settings.LANGUAGE_CODE = "ru"
+    assert "ЖКХ и торговля" in admin_client.get("/admin/").content.decode()
