@@ -8,6 +8,8 @@ admin.site.site_title = _("Housing & commerce")
 admin.site.index_title = _("Operations")
 # The product's "site" is its API: "View site" opens its documentation.
 admin.site.site_url = "/api/docs/"
+# Room for the lists' columns: the app index is one click away (breadcrumbs, header).
+admin.site.enable_nav_sidebar = False
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -36,6 +38,7 @@ class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+    template = "admin/edit_inline/readonly_tabular.html"
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

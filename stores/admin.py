@@ -3,6 +3,8 @@ from django.contrib import admin, messages
 from django.db.models import Count, Max, Q
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -37,8 +39,10 @@ class StockInline(ReadOnlyInline):
         return super().get_queryset(request).annotate(last_moved_at=Max("movements__created_at"))
 
     @admin.display(description=_("last movement"))
-    def last_movement(self, obj: StockItem):
-        return obj.last_moved_at
+    def last_movement(self, obj: StockItem) -> str:
+        if obj.last_moved_at is None:
+            return "-"
+        return date_format(timezone.localtime(obj.last_moved_at), "DATETIME_FORMAT")
 
     @admin.display(description=_("history"))
     def history(self, obj: StockItem) -> str:
@@ -65,6 +69,15 @@ class StoreAdmin(admin.ModelAdmin):
     def items_count(self, obj: Store) -> int:
         return obj.items_count
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Deleting a store would delete its stock and movement log with it.
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
     def get_readonly_fields(self, request, obj=None):
         # The id is the public address of the store's API and websocket: fixed once created.
         return ["store_id", "created_at"] if obj else ["created_at"]
@@ -82,6 +95,9 @@ class StoreAdmin(admin.ModelAdmin):
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {**(extra_context or {})}
         if object_id.isdigit():
+            # Nothing on a store's own form can change: its stock changes below.
+            extra.update(show_save=False, show_save_and_continue=False)
+            extra["show_save_and_add_another"] = False
             extra["stock_form"] = StockOperationForm()
             extra["stock_url"] = reverse("admin:stores_store_stock", args=[object_id])
         return super().change_view(request, object_id, form_url, extra)
