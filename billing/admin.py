@@ -2,7 +2,7 @@ import math
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing import services
 from billing.models import Charge, RentRun
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import ReadOnlyAdmin, ReadOnlyInline, add_service_errors
 from core.exceptions import Conflict
 from housing.models import House
 from housing.periods import current_month, validate_month
@@ -42,7 +42,7 @@ class RentMonthForm(forms.Form):
             try:
                 validate_month(data["year"], data["month"])
             except ValidationError as exc:
-                self.add_error(None, exc)
+                add_service_errors(self, exc)
         return data
 
 
@@ -196,7 +196,7 @@ class RentRunAdmin(admin.ModelAdmin):
     def progress_view(self, request, object_id):
         """What the run page polls while the run works."""
         if not self.has_view_permission(request):
-            raise Http404
+            raise PermissionDenied
         run = self.get_object(request, object_id)
         if run is None:
             raise Http404
@@ -216,7 +216,7 @@ class RentRunAdmin(admin.ModelAdmin):
 
     def add_view(self, request, form_url="", extra_context=None):
         if not self.has_add_permission(request):
-            raise Http404
+            raise PermissionDenied
         form = RentRunStartForm(request.POST or None, initial=request.GET.dict() or None)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data

@@ -7,6 +7,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from billing.admin import RentMonthForm, start_runs
+from core.admin import add_service_errors
 from housing import services
 from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
 
@@ -179,7 +180,7 @@ class MeterReadingForm(forms.ModelForm):
                     meter=meter, year=year, month=month, value=data["value"], reading=reading
                 )
             except ValidationError as exc:
-                self.add_error(None, exc)
+                add_service_errors(self, exc)
         return data
 
 

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Q
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
@@ -106,8 +107,10 @@ class StoreAdmin(admin.ModelAdmin):
         """Supply or demand through the stock service: logged, pushed to the store's
         websocket subscribers; a shortage is refused and changes nothing."""
         store = self.get_object(request, object_id)
-        if store is None or not self.has_change_permission(request, store):
+        if store is None:
             raise Http404
+        if not self.has_change_permission(request, store):
+            raise PermissionDenied
         back = reverse("admin:stores_store_change", args=[store.pk])
         if request.method != "POST":
             return HttpResponseRedirect(back)

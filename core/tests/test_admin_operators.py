@@ -145,3 +145,20 @@ def test_language_code_setting_is_the_default_for_clients_without_accept_languag
 ):
     settings.LANGUAGE_CODE = "ru"
     assert "ЖКХ и торговля" in admin_client.get("/admin/").content.decode()
+
+
+def test_service_errors_land_on_the_fields_the_form_has():
+    from django import forms
+    from django.core.exceptions import ValidationError
+
+    from core.admin import add_service_errors
+
+    class ValueForm(forms.Form):
+        value = forms.DecimalField()
+
+    form = ValueForm({"value": "1"})
+    assert form.is_valid()
+    add_service_errors(form, ValidationError({"value": ["too low"], "year": ["too old"]}))
+    assert form.errors == {"value": ["too low"], "__all__": ["too old"]}
+    add_service_errors(form, ValidationError("plain"))
+    assert form.non_field_errors() == ["too old", "plain"]

@@ -99,3 +99,18 @@ def test_stock_items_cannot_be_deleted_around_the_movement_log(admin_client, sto
     url = reverse("admin:stores_stockitem_delete", args=[item.pk])
     assert admin_client.post(url, {"post": "yes"}).status_code == 403
     assert StockItem.objects.filter(pk=item.pk).exists()
+
+
+def test_staff_who_may_only_view_stores_cannot_operate_stock(client, store):
+    from django.contrib.auth.models import Permission
+
+    viewer = OperatorFactory(is_superuser=False)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_store"))
+    client.force_login(viewer)
+    assert client.get(reverse("admin:stores_store_change", args=[store.pk])).status_code == 200
+    response = client.post(
+        reverse("admin:stores_store_stock", args=[store.pk]),
+        {"operation": "supply", "item_id": "apple", "quantity": 1},
+    )
+    assert response.status_code == 403
+    assert not StockItem.objects.exists()
