@@ -211,7 +211,9 @@ def resolve_store(*, store_id: str) -> Store:
     if store is None and store_id in settings.STORE_IDS:
         store = next(iter(ensure_configured_stores(store_ids=[store_id])), None)
     if store is None:
-        raise NotFound(f"Store '{store_id}' does not exist.", code="store_not_found")
+        raise NotFound(
+            _("Store '%(store)s' does not exist.") % {"store": store_id}, code="store_not_found"
+        )
     return store
 
 
@@ -222,7 +224,9 @@ def create_store(*, store_id: str) -> Store:
         with transaction.atomic():
             return Store.objects.create(store_id=store_id)
     except IntegrityError:
-        raise Conflict(f"Store '{store_id}' already exists.", code="store_exists") from None
+        raise Conflict(
+            _("Store '%(store)s' already exists.") % {"store": store_id}, code="store_exists"
+        ) from None
 
 
 def _validate_store_id(store_id: str) -> None:

@@ -9,6 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authtoken.models import Token
 from rest_framework_simplejwt.exceptions import TokenError
@@ -47,7 +48,7 @@ def _reject(field: str, rejection: codes.CodeRejection):
 
 def _ensure_active(user: User) -> None:
     if not user.is_active:
-        raise exceptions.PermissionDenied("This account is disabled.", code="account_disabled")
+        raise exceptions.PermissionDenied(_("This account is disabled."), code="account_disabled")
 
 
 def _free_username(base: str) -> str:
@@ -62,7 +63,7 @@ def _free_username(base: str) -> str:
 
 def _get_or_create_user(*, lookup: dict, username_base: str, defaults: dict) -> User:
     """The user matching `lookup`, created without a usable password if there is none."""
-    for _ in range(3):
+    for _attempt in range(3):
         user = User.objects.filter(**lookup).first()
         if user is not None:
             return user
@@ -80,7 +81,7 @@ def _get_or_create_user(*, lookup: dict, username_base: str, defaults: dict) -> 
 
 
 def drf_token(user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
+    token, _created = Token.objects.get_or_create(user=user)
     return token.key
 
 

@@ -5,6 +5,7 @@ test_admin_browser.py.)"""
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from accounts.models import User
 from billing.models import Charge
@@ -162,3 +163,16 @@ def test_service_errors_land_on_the_fields_the_form_has():
     assert form.errors == {"value": ["too low"], "__all__": ["too old"]}
     add_service_errors(form, ValidationError("plain"))
     assert form.non_field_errors() == ["too old", "plain"]
+
+
+def test_api_error_texts_follow_accept_language(operator):
+    from core.testing import token_client
+
+    client = token_client(operator)
+    english = client.get("/stores/nope")
+    assert english.json() == {"detail": "Store 'nope' does not exist.", "code": "store_not_found"}
+    russian = client.get("/stores/nope", HTTP_ACCEPT_LANGUAGE="ru")
+    assert russian.json() == {"detail": "Склада 'nope' нет.", "code": "store_not_found"}
+    anonymous = APIClient().get("/stores/nope", HTTP_ACCEPT_LANGUAGE="ru")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["detail"] == "Учетные данные не были предоставлены."

@@ -31,7 +31,9 @@ def _save_meter(meter: WaterMeter) -> WaterMeter:
         with transaction.atomic():
             meter.save()
     except IntegrityError as exc:
-        raise ValidationError({"serial": [f"Serial {meter.serial!r} is already in use."]}) from exc
+        raise ValidationError(
+            {"serial": [_("Serial %(serial)r is already in use.") % {"serial": meter.serial}]}
+        ) from exc
     return meter
 
 
@@ -68,11 +70,13 @@ def replace_meter(
     """
     meter = WaterMeter.objects.select_for_update().get(pk=meter.pk)
     if meter.removed_on is not None:
-        raise ValidationError({"removed_on": [f"Meter {meter.serial} was removed already."]})
+        raise ValidationError(
+            {"removed_on": [_("Meter %(serial)s was removed already.") % {"serial": meter.serial}]}
+        )
     if meter.installed_on is not None and removed_on < meter.installed_on:
-        raise ValidationError({"removed_on": ["A meter cannot be removed before installation."]})
+        raise ValidationError({"removed_on": [_("A meter cannot be removed before installation.")]})
     if removed_on > timezone.localdate():
-        raise ValidationError({"removed_on": ["The replacement date is in the future."]})
+        raise ValidationError({"removed_on": [_("The replacement date is in the future.")]})
     if final_value is not None:
         record_readings(
             entries=[(meter, final_value)], year=removed_on.year, month=removed_on.month
@@ -81,7 +85,7 @@ def replace_meter(
     if last_reading and period_index(last_reading.year, last_reading.month) > period_index(
         removed_on.year, removed_on.month
     ):
-        raise ValidationError({"removed_on": ["The meter has readings after this date."]})
+        raise ValidationError({"removed_on": [_("The meter has readings after this date.")]})
     meter.removed_on = removed_on
     meter.save(update_fields=["removed_on"])
     return create_meter(
@@ -191,7 +195,9 @@ def record_readings(
                 for meter, value in entries
             )
     except IntegrityError as exc:
-        raise ValidationError({"value": ["A reading for this month was just recorded."]}) from exc
+        raise ValidationError(
+            {"value": [_("A reading for this month was just recorded.")]}
+        ) from exc
 
 
 @transaction.atomic
@@ -218,7 +224,9 @@ def _meters_for(
     flats = {flat.number: flat for flat in Flat.objects.filter(house=house, number__in=numbers)}
     missing = sorted(numbers - flats.keys())
     if missing:
-        raise ValidationError({"flats": [f"No flat {missing} in this house."]})
+        raise ValidationError(
+            {"flats": [_("No flat %(numbers)s in this house.") % {"numbers": missing}]}
+        )
     active: dict[int, list[WaterMeter]] = {flat.pk: [] for flat in flats.values()}
     meters = WaterMeter.objects.filter(flat__in=flats.values()).order_by("pk")
     for meter in meters:
@@ -233,7 +241,12 @@ def _meters_for(
             meter = by_serial.get(spec.serial)
             if meter is None or meter.flat_id != flat.pk:
                 raise ValidationError(
-                    {"serial": [f"Flat {flat.number} has no meter {spec.serial!r}."]}
+                    {
+                        "serial": [
+                            _("Flat %(flat)s has no meter %(serial)r.")
+                            % {"flat": flat.number, "serial": spec.serial}
+                        ]
+                    }
                 )
         elif len(flat_meters) == 1:
             meter = flat_meters[0]
@@ -246,7 +259,12 @@ def _meters_for(
         else:
             serials = ", ".join(m.serial for m in flat_meters)
             raise ValidationError(
-                {"serial": [f"Flat {flat.number} has several meters ({serials}): give serial."]}
+                {
+                    "serial": [
+                        _("Flat %(flat)s has several meters (%(serials)s): give serial.")
+                        % {"flat": flat.number, "serials": serials}
+                    ]
+                }
             )
         resolved.append(meter)
     WaterMeter.objects.bulk_create(to_install)
