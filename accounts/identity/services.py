@@ -77,7 +77,7 @@ def _get_or_create_user(*, lookup: dict, username_base: str, defaults: dict) -> 
             # A parallel sign-in created this person, or took the same free username: look
             # again, then retry with a fresh username.
             continue
-    raise exceptions.APIException("Could not create the account; try again.")
+    raise exceptions.APIException(_("Could not create the account; try again."))
 
 
 def drf_token(user: User) -> str:
@@ -216,7 +216,7 @@ def register_with_password(*, username: str, password: str) -> tuple[User, str]:
             user.save()
     except IntegrityError as exc:
         raise exceptions.ValidationError(
-            {"username": [exceptions.ErrorDetail("This username is taken.", code="unique")]}
+            {"username": [exceptions.ErrorDetail(_("This username is taken."), code="unique")]}
         ) from exc
     update_last_login(None, user)
     return user, drf_token(user)
@@ -230,7 +230,7 @@ def sign_in_with_password(*, username: str, password: str, request=None) -> tupl
             {
                 "non_field_errors": [
                     exceptions.ErrorDetail(
-                        "Unable to sign in with the given username and password.",
+                        _("Unable to sign in with the given username and password."),
                         code="invalid_credentials",
                     )
                 ]
@@ -262,15 +262,16 @@ def activate_invite_code(*, user: User, code: str) -> User:
     """
     code = code.strip().upper()
     if code == user.invite_code:
-        raise _invite_error("You cannot activate your own invite code.", "own_invite_code")
+        raise _invite_error(_("You cannot activate your own invite code."), "own_invite_code")
     if user.foreign_invite_code:
         raise _invite_error(
-            f"You already activated invite code {user.foreign_invite_code}; it cannot be changed.",
+            _("You already activated invite code %(code)s; it cannot be changed.")
+            % {"code": user.foreign_invite_code},
             "invite_code_already_activated",
         )
     inviter = User.objects.filter(invite_code=code).first()
     if inviter is None:
-        raise _invite_error("No user has this invite code.", "invite_code_not_found")
+        raise _invite_error(_("No user has this invite code."), "invite_code_not_found")
     # Conditional UPDATE: of two parallel activations only one matches `foreign_invite_code
     # IS NULL`, so "once ever" holds without a lock.
     now = timezone.now()
@@ -280,7 +281,7 @@ def activate_invite_code(*, user: User, code: str) -> User:
     if not updated:
         user.refresh_from_db(fields=["foreign_invite_code"])
         raise _invite_error(
-            "You already activated an invite code; it cannot be changed.",
+            _("You already activated an invite code; it cannot be changed."),
             "invite_code_already_activated",
         )
     user.foreign_invite_code, user.invited_by, user.invite_activated_at = code, inviter, now
@@ -306,7 +307,9 @@ def update_user(*, user: User, allowed: tuple[str, ...] = ME_FIELDS, **fields) -
             raise exceptions.ValidationError(
                 {
                     "non_field_errors": [
-                        exceptions.ErrorDetail("This username or e-mail is taken.", code="unique")
+                        exceptions.ErrorDetail(
+                            _("This username or e-mail is taken."), code="unique"
+                        )
                     ]
                 }
             ) from exc

@@ -176,3 +176,20 @@ def test_api_error_texts_follow_accept_language(operator):
     anonymous = APIClient().get("/stores/nope", HTTP_ACCEPT_LANGUAGE="ru")
     assert anonymous.status_code == 401
     assert anonymous.json()["detail"] == "Учетные данные не были предоставлены."
+
+
+@pytest.mark.parametrize(
+    "language, text",
+    [
+        (None, "Unable to sign in with the given username and password."),
+        ("ru", "Не удалось войти с этими именем пользователя и паролем."),
+    ],
+)
+def test_sign_in_errors_follow_accept_language(operator, language, text):
+    headers = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
+    response = APIClient().post(
+        "/auth/login/", {"username": "operator", "password": "nope"}, **headers
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"] == text
+    assert response.json()["code"] == "invalid_credentials"
