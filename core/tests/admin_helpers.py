@@ -49,18 +49,21 @@ def business_data() -> dict:
     return {"house": house, "flat": flat, "meter": meter, "run": run, "store": store}
 
 
-def admin_pages(operator) -> list[str]:
+def admin_pages(operator, *, delete: bool = False) -> list[str]:
     """Every changelist, every add page offered, and the change page of one object of each
-    registered model."""
+    registered model (with `delete`, also its delete page where deleting is offered)."""
     urls = []
+    request = operator_request(operator)
     for model, model_admin in admin.site._registry.items():
         info = model._meta.app_label, model._meta.model_name
         urls.append(reverse("admin:{}_{}_changelist".format(*info)))
-        if model_admin.has_add_permission(operator_request(operator)):
+        if model_admin.has_add_permission(request):
             urls.append(reverse("admin:{}_{}_add".format(*info)))
-        obj = model_admin.get_queryset(operator_request(operator)).first()
+        obj = model_admin.get_queryset(request).first()
         if obj is not None:
             urls.append(reverse("admin:{}_{}_change".format(*info), args=[obj.pk]))
+            if delete and model_admin.has_delete_permission(request, obj):
+                urls.append(reverse("admin:{}_{}_delete".format(*info), args=[obj.pk]))
     return urls
 
 

@@ -53,6 +53,17 @@ def test_every_admin_page_opens_in_both_languages(admin_client, operator, langua
         assert response.headers["Content-Language"] == language, url
 
 
+def test_delete_pages_and_empty_add_forms_never_fail(admin_client, operator):
+    business_data()
+    pages = admin_pages(operator, delete=True)
+    assert sum(url.endswith("/delete/") for url in pages) >= 10
+    for url in pages:
+        assert admin_client.get(url, HTTP_ACCEPT_LANGUAGE="ru").status_code == 200, url
+        if url.endswith("/add/"):
+            # An empty form is a page of form errors, not a crash.
+            assert admin_client.post(url, {}).status_code == 200, url
+
+
 @pytest.mark.parametrize("label", READ_ONLY)
 def test_read_only_models_refuse_add_change_and_delete(admin_client, operator, label):
     business_data()
