@@ -107,7 +107,7 @@ def test_operator_starts_a_rent_run_and_watches_it_reach_100_percent(as_operator
     )
     browser = as_operator(russian)
     # Small batches with a pause: the run takes a few seconds, long enough to be watched.
-    with celery_worker(RENT_BATCH_SIZE="4", RENT_BATCH_PAUSE_SECONDS="0.3"):
+    with celery_worker(RENT_BATCH_SIZE="4", RENT_BATCH_PAUSE_SECONDS="0.5"):
         browser.open("/admin/billing/rentrun/add/")
         Select(browser.driver.find_element(By.NAME, "house")).select_by_visible_text("Садовая 5")
         browser.fill("year", 2024)
