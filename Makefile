@@ -39,13 +39,15 @@ check-lock:
 run: export DEBUG ?= true
 run: install
 	mkdir -p var
+	scripts/compile-messages.sh
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo_data
 	@echo "Swagger UI: http://127.0.0.1:$${PORT:-8000}/api/docs/   admin: http://127.0.0.1:$${PORT:-8000}/admin/"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
-## make test: ruff, the OpenAPI check and the whole pytest suite on PostgreSQL + Redis.
+## make test: ruff, the OpenAPI check and the whole pytest suite on PostgreSQL + Redis (and the
+## admin's browser tests in headless Chromium, installed with gettext when missing).
 test: export DATABASE_URL_GIVEN := $(DATABASE_URL)
 test: export REDIS_URL_GIVEN := $(REDIS_URL)
 test: export DATABASE_URL := $(TEST_DATABASE_URL)
@@ -54,6 +56,8 @@ test: export SECRET_KEY ?= test-only-secret-key-for-the-suite-0c7f3e9a41b25d68e1
 test: export DEBUG := false
 test: check-lock install-dev
 	scripts/ensure-services.sh
+	scripts/ensure-browser.sh
+	REQUIRE_MSGFMT=1 scripts/compile-messages.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null

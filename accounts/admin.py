@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SignInCode, User
+from core.admin import ReadOnlyAdmin
 
 
 @admin.register(User)
@@ -12,9 +14,9 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "email", "phone", "invite_code")
     fieldsets = (
         *DjangoUserAdmin.fieldsets,
-        ("Role", {"fields": ("is_analyst",)}),
+        (_("Role"), {"fields": ("is_analyst",)}),
         (
-            "Profile and invites",
+            _("Profile and invites"),
             {
                 "fields": (
                     "phone",
@@ -44,19 +46,13 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(SignInCode)
-class SignInCodeAdmin(admin.ModelAdmin):
-    """Read-only: shows who asked for a code and its state; the code itself is not stored."""
+class SignInCodeAdmin(ReadOnlyAdmin):
+    """Shows who asked for a code and its state; the code itself is not stored."""
 
     list_display = ("destination", "channel", "issued_at", "expires_at", "attempts", "sent_at")
     list_filter = ("channel",)
     search_fields = ("destination",)
     exclude = ("code_hash",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 from accounts.balances import admin as balances_admin  # noqa: E402, F401  (registers its models)

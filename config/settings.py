@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from Accept-Language (operators' browsers), else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -306,7 +308,11 @@ TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org
 STOCK_PUSH_WAIT_MS = env.int("STOCK_PUSH_WAIT_MS", default=100)
 
 # --- i18n, static ---------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English unless the client asks for Russian (Accept-Language): API clients that send no
+# Accept-Language keep English error texts; operators' browsers in Russian get Russian.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en-us")
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 USE_I18N = True
 USE_TZ = True

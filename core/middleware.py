@@ -2,6 +2,7 @@ import logging
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
+from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
@@ -9,18 +10,18 @@ logger = logging.getLogger(__name__)
 HTML_PREFIXES = ("/admin/", "/static/")
 
 _DEFAULT_ERRORS = {
-    400: ("Bad request.", "bad_request"),
-    403: ("You do not have permission to perform this action.", "permission_denied"),
-    404: ("Not found.", "not_found"),
-    405: ("Method not allowed.", "method_not_allowed"),
-    413: ("The request body is too large.", "payload_too_large"),
-    500: ("Internal server error.", "server_error"),
+    400: (_("Bad request."), "bad_request"),
+    403: (_("You do not have permission to perform this action."), "permission_denied"),
+    404: (_("Not found."), "not_found"),
+    405: (_("Method not allowed."), "method_not_allowed"),
+    413: (_("The request body is too large."), "payload_too_large"),
+    500: (_("Internal server error."), "server_error"),
 }
 
 
 def json_error(status: int) -> JsonResponse:
-    detail, code = _DEFAULT_ERRORS.get(status, ("Error.", "error"))
-    return JsonResponse({"detail": detail, "code": code}, status=status)
+    detail, code = _DEFAULT_ERRORS.get(status, (_("Error."), "error"))
+    return JsonResponse({"detail": str(detail), "code": code}, status=status)
 
 
 class JsonErrorsMiddleware:

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import Throttled
 
 from accounts.identity.sms import get_sms_backend
@@ -44,7 +45,7 @@ class IssuedCode:
 
 def generate_code(length: int) -> str:
     return secrets.choice("123456789") + "".join(
-        secrets.choice("0123456789") for _ in range(length - 1)
+        secrets.choice("0123456789") for _digit in range(length - 1)
     )
 
 
@@ -176,14 +177,14 @@ def consume_code(
         _check_not_locked(channel=channel, destination=destination, now=now)
         if row is None or row.used_at is not None:
             return CodeRejection(
-                "No code is waiting for this address; request a new one.", "code_not_requested"
+                _("No code is waiting for this address; request a new one."), "code_not_requested"
             )
         if row.attempts >= max_attempts:
             return CodeRejection(
-                "Too many wrong tries: this code is burned; request a new one.", "code_burned"
+                _("Too many wrong tries: this code is burned; request a new one."), "code_burned"
             )
         if now >= row.expires_at:
-            return CodeRejection("This code has expired; request a new one.", "code_expired")
+            return CodeRejection(_("This code has expired; request a new one."), "code_expired")
         given = code_digest(channel=channel, destination=destination, code=str(code))
         if not hmac.compare_digest(row.code_hash, given):
             row.attempts += 1
@@ -193,9 +194,11 @@ def consume_code(
             )
             left = max_attempts - row.attempts
             if left:
-                return CodeRejection(f"Wrong code; {left} tries left.", "code_invalid")
+                return CodeRejection(
+                    _("Wrong code; %(left)s tries left.") % {"left": left}, "code_invalid"
+                )
             return CodeRejection(
-                "Wrong code; no tries left, this code is burned. Request a new one.",
+                _("Wrong code; no tries left, this code is burned. Request a new one."),
                 "code_burned",
             )
         row.used_at = now
@@ -255,6 +258,6 @@ def purge_stale_codes(*, older_than: timedelta = DAY, now=None) -> int:
     of recent sign-ins.
     """
     now = now or timezone.now()
-    deleted, _ = SignInCode.objects.filter(expires_at__lt=now - older_than).delete()
+    deleted, _by_model = SignInCode.objects.filter(expires_at__lt=now - older_than).delete()
     SignInEvent.objects.filter(at__lte=now - DAY).delete()
     return deleted

@@ -1,6 +1,8 @@
 """Input and output shapes of the identity API (input and output kept apart where they differ)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -51,7 +53,7 @@ class _CodeField(serializers.Field):
     """A one-time code given as a JSON number (seed 001 types it `int`) or a string."""
 
     length: int
-    default_error_messages = {"invalid": "Enter the {length}-digit code."}
+    default_error_messages = {"invalid": gettext_lazy("Enter the {length}-digit code.")}
 
     def to_internal_value(self, data) -> str:
         if isinstance(data, bool) or not isinstance(data, int | str):
@@ -150,7 +152,7 @@ class JwtRefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-USERNAME_TAKEN = "This username is taken."
+USERNAME_TAKEN = gettext_lazy("This username is taken.")
 
 
 class _UsernameUniqueIgnoringCase:
@@ -214,7 +216,7 @@ class RegistrationSerializer(serializers.Serializer):
     username = serializers.RegexField(
         r"^[\w.@+-]+\Z",
         max_length=150,
-        error_messages={"invalid": "Letters, digits and @/./+/-/_ only."},
+        error_messages={"invalid": gettext_lazy("Letters, digits and @/./+/-/_ only.")},
     )
     password1 = serializers.CharField(write_only=True, trim_whitespace=False)
     password2 = serializers.CharField(write_only=True, trim_whitespace=False)
@@ -227,7 +229,7 @@ class RegistrationSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         if attrs["password1"] != attrs["password2"]:
             raise serializers.ValidationError(
-                {"password2": ["The two passwords differ."]}, code="password_mismatch"
+                {"password2": [_("The two passwords differ.")]}, code="password_mismatch"
             )
         return attrs
 

@@ -9,6 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authtoken.models import Token
 from rest_framework_simplejwt.exceptions import TokenError
@@ -47,7 +48,7 @@ def _reject(field: str, rejection: codes.CodeRejection):
 
 def _ensure_active(user: User) -> None:
     if not user.is_active:
-        raise exceptions.PermissionDenied("This account is disabled.", code="account_disabled")
+        raise exceptions.PermissionDenied(_("This account is disabled."), code="account_disabled")
 
 
 def _free_username(base: str) -> str:
@@ -62,7 +63,7 @@ def _free_username(base: str) -> str:
 
 def _get_or_create_user(*, lookup: dict, username_base: str, defaults: dict) -> User:
     """The user matching `lookup`, created without a usable password if there is none."""
-    for _ in range(3):
+    for _attempt in range(3):
         user = User.objects.filter(**lookup).first()
         if user is not None:
             return user
@@ -76,11 +77,11 @@ def _get_or_create_user(*, lookup: dict, username_base: str, defaults: dict) -> 
             # A parallel sign-in created this person, or took the same free username: look
             # again, then retry with a fresh username.
             continue
-    raise exceptions.APIException("Could not create the account; try again.")
+    raise exceptions.APIException(_("Could not create the account; try again."))
 
 
 def drf_token(user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
+    token, _created = Token.objects.get_or_create(user=user)
     return token.key
 
 
@@ -215,7 +216,7 @@ def register_with_password(*, username: str, password: str) -> tuple[User, str]:
             user.save()
     except IntegrityError as exc:
         raise exceptions.ValidationError(
-            {"username": [exceptions.ErrorDetail("This username is taken.", code="unique")]}
+            {"username": [exceptions.ErrorDetail(_("This username is taken."), code="unique")]}
         ) from exc
     update_last_login(None, user)
     return user, drf_token(user)
@@ -229,7 +230,7 @@ def sign_in_with_password(*, username: str, password: str, request=None) -> tupl
             {
                 "non_field_errors": [
                     exceptions.ErrorDetail(
-                        "Unable to sign in with the given username and password.",
+                        _("Unable to sign in with the given username and password."),
                         code="invalid_credentials",
                     )
                 ]
@@ -261,15 +262,16 @@ def activate_invite_code(*, user: User, code: str) -> User:
     """
     code = code.strip().upper()
     if code == user.invite_code:
-        raise _invite_error("You cannot activate your own invite code.", "own_invite_code")
+        raise _invite_error(_("You cannot activate your own invite code."), "own_invite_code")
     if user.foreign_invite_code:
         raise _invite_error(
-            f"You already activated invite code {user.foreign_invite_code}; it cannot be changed.",
+            _("You already activated invite code %(code)s; it cannot be changed.")
+            % {"code": user.foreign_invite_code},
             "invite_code_already_activated",
         )
     inviter = User.objects.filter(invite_code=code).first()
     if inviter is None:
-        raise _invite_error("No user has this invite code.", "invite_code_not_found")
+        raise _invite_error(_("No user has this invite code."), "invite_code_not_found")
     # Conditional UPDATE: of two parallel activations only one matches `foreign_invite_code
     # IS NULL`, so "once ever" holds without a lock.
     now = timezone.now()
@@ -279,7 +281,7 @@ def activate_invite_code(*, user: User, code: str) -> User:
     if not updated:
         user.refresh_from_db(fields=["foreign_invite_code"])
         raise _invite_error(
-            "You already activated an invite code; it cannot be changed.",
+            _("You already activated an invite code; it cannot be changed."),
             "invite_code_already_activated",
         )
     user.foreign_invite_code, user.invited_by, user.invite_activated_at = code, inviter, now
@@ -324,7 +326,9 @@ def update_user(*, user: User, allowed: tuple[str, ...] = ME_FIELDS, **fields) -
             raise exceptions.ValidationError(
                 {
                     "non_field_errors": [
-                        exceptions.ErrorDetail("This username or e-mail is taken.", code="unique")
+                        exceptions.ErrorDetail(
+                            _("This username or e-mail is taken."), code="unique"
+                        )
                     ]
                 }
             ) from exc

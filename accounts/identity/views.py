@@ -1,6 +1,7 @@
 """Identity endpoints. Each view validates input, calls one service and shapes the answer."""
 
 from django.contrib.auth import logout as session_logout
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.filters import SearchFilter
@@ -80,7 +81,7 @@ class PhoneLoginView(SignInView):
         serializer.is_valid(raise_exception=True)
         phone = serializer.validated_data["phone"]
         issued = services.request_phone_code(phone=phone)
-        body = {"phone": phone, "detail": "Code sent.", "expires_in": issued.expires_in}
+        body = {"phone": phone, "detail": _("Code sent."), "expires_in": issued.expires_in}
         return Response(PhoneCodeSentSerializer(body).data)
 
 
@@ -110,7 +111,7 @@ class PhoneVerifyView(SignInView):
     def post(self, request):
         serializer = PhoneVerifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _, key = services.sign_in_by_phone(
+        _user, key = services.sign_in_by_phone(
             phone=serializer.validated_data["phone"], code=serializer.validated_data["token"]
         )
         return Response(DrfTokenSerializer({"token": key}).data)
@@ -169,7 +170,7 @@ class EmailCodeView(SignInView):
         serializer.is_valid(raise_exception=True)
         email = services.normalize_email(serializer.validated_data["email"])
         issued = services.request_email_code(email=email)
-        body = {"email": email, "detail": "Code sent.", "expires_in": issued.expires_in}
+        body = {"email": email, "detail": _("Code sent."), "expires_in": issued.expires_in}
         return Response(EmailCodeSentSerializer(body).data)
 
 
@@ -195,7 +196,7 @@ class EmailTokenView(SignInView):
     def post(self, request):
         serializer = EmailTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _, pair = services.sign_in_by_email(
+        _user, pair = services.sign_in_by_email(
             email=serializer.validated_data["email"],
             code=serializer.validated_data["confirmation_code"],
         )
@@ -243,7 +244,7 @@ class JwtLogoutView(_RefreshTokenView):
         serializer = JwtRefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.revoke_jwt(refresh=serializer.validated_data["refresh"])
-        return Response({"detail": "Signed out."})
+        return Response({"detail": _("Signed out.")})
 
 
 class MeView(APIView):
@@ -338,7 +339,7 @@ class RegistrationView(SignInView):
     def post(self, request):
         serializer = RegistrationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _, key = services.register_with_password(
+        _user, key = services.register_with_password(
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password1"],
         )
@@ -361,7 +362,7 @@ class PasswordLoginView(SignInView):
     def post(self, request):
         serializer = PasswordLoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _, key = services.sign_in_with_password(request=request, **serializer.validated_data)
+        _user, key = services.sign_in_with_password(request=request, **serializer.validated_data)
         return Response(DrfTokenKeySerializer({"key": key}).data)
 
 
@@ -377,4 +378,4 @@ class PasswordLogoutView(APIView):
     def post(self, request):
         services.sign_out_token(user=request.user)
         session_logout(request._request)
-        return Response({"detail": "Signed out."})
+        return Response({"detail": _("Signed out.")})

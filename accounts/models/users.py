@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length, Lower
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.translation import gettext_lazy as _
 
 # Upper-case letters and digits: a code read aloud or typed on a phone is not case-sensitive.
 INVITE_CODE_ALPHABET = string.ascii_uppercase + string.digits
@@ -44,35 +45,46 @@ class User(AbstractUser):
     """
 
     class Role(models.TextChoices):
-        ADMIN = "admin", "Operator"
-        ANALYST = "analyst", "Analyst"
-        USER = "user", "User"
+        ADMIN = "admin", _("Operator")
+        ANALYST = "analyst", _("Analyst")
+        USER = "user", _("User")
 
-    email = models.EmailField("email address", blank=True)
+    email = models.EmailField(_("email address"), blank=True)
     phone = models.CharField(
-        max_length=20, null=True, blank=True, unique=True, help_text="E.164, e.g. +79991234567."
+        max_length=20,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("E.164, e.g. +79991234567."),
+        verbose_name=_("phone"),
     )
-    bio = models.TextField(blank=True, max_length=BIO_MAX_LENGTH)
+    bio = models.TextField(blank=True, max_length=BIO_MAX_LENGTH, verbose_name=_("bio"))
     is_analyst = models.BooleanField(
-        "Аналитик", default=False, help_text="May read receipts analytics."
+        _("Analyst"), default=False, help_text=_("May read receipts analytics.")
     )
-    invite_code = models.CharField(max_length=6, null=True, blank=True, unique=True)
+    invite_code = models.CharField(
+        max_length=6, null=True, blank=True, unique=True, verbose_name=_("invite code")
+    )
     invited_by = models.ForeignKey(
         "self",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="invitees",
-        help_text="The user whose invite code this user activated.",
+        help_text=_("The user whose invite code this user activated."),
+        verbose_name=_("invited by"),
     )
     # Kept apart from `invited_by` so that "once ever" still holds if the inviter is deleted.
     foreign_invite_code = models.CharField(
         max_length=6,
         null=True,
         blank=True,
-        help_text="The invite code this user activated (at most one, ever).",
+        help_text=_("The invite code this user activated (at most one, ever)."),
+        verbose_name=_("activated invite code"),
     )
-    invite_activated_at = models.DateTimeField(null=True, blank=True)
+    invite_activated_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("invite activated")
+    )
 
     objects = UserManager()
 
@@ -134,18 +146,26 @@ class SignInCode(models.Model):
 
     class Channel(models.TextChoices):
         SMS = "sms", "SMS"
-        EMAIL = "email", "E-mail"
+        EMAIL = "email", _("E-mail")
 
-    channel = models.CharField(max_length=5, choices=Channel.choices)
-    destination = models.CharField(max_length=254, help_text="E.164 phone or lower-case e-mail.")
-    code_hash = models.CharField(max_length=64)
-    issued_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Wrong tries so far.")
-    sent_at = models.DateTimeField(null=True, blank=True)
-    used_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=5, choices=Channel.choices, verbose_name=_("channel"))
+    destination = models.CharField(
+        max_length=254,
+        help_text=_("E.164 phone or lower-case e-mail."),
+        verbose_name=_("destination"),
+    )
+    code_hash = models.CharField(max_length=64, verbose_name=_("code hash"))
+    issued_at = models.DateTimeField(verbose_name=_("issued"))
+    expires_at = models.DateTimeField(verbose_name=_("expires"))
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Wrong tries so far."), verbose_name=_("attempts")
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent"))
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("used"))
 
     class Meta:
+        verbose_name = _("sign-in code")
+        verbose_name_plural = _("sign-in codes")
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "destination"], name="uniq_signin_code_destination"
