@@ -1,5 +1,6 @@
 """seed_demo_data creates accounts with published passwords: never with DEBUG off by accident."""
 
+import secrets
 import subprocess
 import sys
 
@@ -44,7 +45,7 @@ def test_manage_py_exits_non_zero_with_a_clear_message():
     result = subprocess.run(
         [sys.executable, "manage.py", "seed_demo_data"],
         cwd=settings.BASE_DIR,
-        env=process_env(DEBUG="false", SECRET_KEY="x" * 50),
+        env=process_env(DEBUG="false", SECRET_KEY=secrets.token_urlsafe(50)),
         capture_output=True,
         text=True,
         timeout=60,
