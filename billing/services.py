@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing.calculation import calculate_next_batch
 from billing.models import Charge, RentRun, StagedLine
@@ -236,7 +237,7 @@ def restart_run(*, run: RentRun) -> RentRun:
         run = RentRun.objects.select_for_update().get(pk=run.pk)
         if run.status == Status.COMPLETED:
             raise Conflict(
-                "This run is completed; start a new one with recalculate=true.",
+                _("This run is completed; start a new one with recalculate=true."),
                 code="run_completed",
             )
         if run.status == Status.FAILED:
@@ -256,7 +257,7 @@ def restart_run(*, run: RentRun) -> RentRun:
                     run.save()
             except IntegrityError as exc:
                 raise Conflict(
-                    "Another run of this house and month is in progress.", code="run_active"
+                    _("Another run of this house and month is in progress."), code="run_active"
                 ) from exc
         else:
             run.heartbeat_at = timezone.now()

@@ -5,6 +5,7 @@ import io
 from openpyxl import Workbook
 
 from billing import selectors
+from core.xlsx import safe_row
 from housing.models import House
 
 COLUMNS = [
@@ -24,13 +25,14 @@ def house_statement_xlsx(*, house: House, year: int, month: int) -> bytes:
     """One row per flat, then the totals; numbers are written as numbers with fixed formats."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(f"{year}-{month:02d}")
-    sheet.append([f"Rent statement: {house.street.name}, {house.number}, {year}-{month:02d}"])
+    title = f"Rent statement: {house.street.name}, {house.number}, {year}-{month:02d}"
+    sheet.append(safe_row(sheet, [title]))
     sheet.append([title for title, _ in COLUMNS])
     for charge in selectors.house_month_charges(house=house, year=year, month=month):
         values = {"flat_number": charge.flat.number}
         for _, attr in COLUMNS[1:]:
             values.setdefault(attr, getattr(charge, attr))
-        sheet.append([values[attr] for _, attr in COLUMNS])
+        sheet.append(safe_row(sheet, [values[attr] for _, attr in COLUMNS]))
     totals = selectors.house_month_totals(house=house, year=year, month=month)
     sheet.append(
         [
