@@ -457,3 +457,14 @@ def test_the_xlsx_reader_reads_what_openpyxl_reads(tmp_path):
     assert [line for line, _ in ours] == [2, 3, 4, 5, 6, 7]
     for (_, cells), want in zip(ours, expected, strict=True):
         assert cells + [None] * (len(want) - len(cells)) == want
+
+
+def test_an_upload_over_the_general_body_limit_reaches_the_import(operator_client, settings):
+    """Other paths refuse bodies over DATA_UPLOAD_MAX_MEMORY_SIZE; an import file of a few
+    megabytes passes (LARGE_BODY_PATHS) and is answered by the import itself."""
+    line = "Lenina St,1,1,,2024,2,1.5," + "x" * 60 + "\n"
+    body = "street,house,flat,serial,year,month,value,note\n" + line * 30000
+    content = body.encode()
+    assert len(content) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = upload(operator_client, content, kind="readings", fmt="csv", dry_run=True)
+    assert response.status_code == 202, response.content
