@@ -4,7 +4,8 @@ change_list templates (templates/admin/<app>/<model>/change_list.html)."""
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -59,10 +60,10 @@ class ImportJobAdmin(admin.ModelAdmin):
         return own + super().get_urls()
 
     def add_view(self, request, form_url="", extra_context=None):
-        return redirect("admin:imports_upload")
+        return self.upload_view(request)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        return redirect("admin:imports_job", job_id=object_id)
+        return self.job_view(request, object_id)
 
     def _check(self, request) -> None:
         if not self.has_add_permission(request):
@@ -99,7 +100,10 @@ class ImportJobAdmin(admin.ModelAdmin):
     def job_view(self, request, job_id):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        job = get_object_or_404(ImportJob, pk=job_id)
+        try:
+            job = get_object_or_404(ImportJob, pk=job_id)
+        except ValidationError as exc:  # not a UUID
+            raise Http404 from exc
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
