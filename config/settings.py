@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "billing",
     "receipts",
     "stores",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -287,6 +288,21 @@ RENT_BATCH_PAUSE_SECONDS = env.float("RENT_BATCH_PAUSE_SECONDS", default=0.0)  #
 RENT_STALLED_AFTER_SECONDS = env.int("RENT_STALLED_AFTER_SECONDS", default=120)
 RENT_MAX_ATTEMPTS = env.int("RENT_MAX_ATTEMPTS", default=5)
 
+# --- Bulk imports and exports (imports) ------------------------------------------------------
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=50)  # larger: a 413
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=10000)  # rows per committed batch
+IMPORT_BATCH_PAUSE_SECONDS = env.float("IMPORT_BATCH_PAUSE_SECONDS", default=0.0)
+IMPORT_STALLED_AFTER_SECONDS = env.int("IMPORT_STALLED_AFTER_SECONDS", default=120)
+IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=5)
+# An import upload may be that large (plus room for the multipart envelope): the body limit
+# lets it through, and the view answers a file over IMPORT_MAX_UPLOAD_MB with its own 413.
+LARGE_BODY_PATHS.update(
+    dict.fromkeys(
+        ("/api/v1/imports", "/admin/imports/importjob/upload"),
+        (IMPORT_MAX_UPLOAD_MB + 1) * 1024 * 1024,
+    )
+)
+
 # --- Receipts -------------------------------------------------------------------------------
 RECEIPTS_TRANSPORT = env.str("RECEIPTS_TRANSPORT", default="celery")  # celery | kafka
 RECEIPTS_JOURNAL_PATH = env.str(
@@ -337,6 +353,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
 }
+# Import jobs' `kind` and `status` share their names with other apps' choice sets.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "ImportKindEnum": "imports.models.ImportJob.Kind",
+        "ImportStatusEnum": "imports.models.ImportJob.Status",
+    }
+)
 
 # --- Logs and metrics -------------------------------------------------------------------------
 # plain: one readable line; json: one JSON object per line. Both carry the request id, which
@@ -405,6 +428,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "billing-resume-stalled-runs": {
         "task": "billing.resume_stalled_runs",
+        "schedule": crontab(minute="*/5"),
+    },
+    "imports-resume-stalled-imports": {
+        "task": "imports.resume_stalled_imports",
         "schedule": crontab(minute="*/5"),
     },
     "accounts-purge-signin-codes": {

@@ -97,13 +97,16 @@ def replace_meter(
 
 
 def _is_active(meter: WaterMeter, year: int, month: int) -> bool:
-    return (meter.installed_on is None or meter.installed_on <= month_end(year, month)) and (
-        meter.removed_on is None or meter.removed_on >= month_start(year, month)
+    return is_meter_active(
+        installed_on=meter.installed_on, removed_on=meter.removed_on, year=year, month=month
     )
 
 
-def _neighbours(meter_ids: list[int], year: int, month: int, exclude_id: int | None = None):
-    """Per meter: the highest earlier reading, the lowest later one, and this month's count."""
+def reading_neighbours(
+    meter_ids: Sequence[int], year: int, month: int, exclude_id: int | None = None
+) -> dict[int, dict]:
+    """Per meter: the highest earlier reading, the lowest later one, and this month's count
+    (one query for any number of meters; bulk imports use it per batch)."""
     target = period_index(year, month)
     readings = MeterReading.objects.filter(meter_id__in=meter_ids)
     if exclude_id is not None:
@@ -120,6 +123,48 @@ def _neighbours(meter_ids: list[int], year: int, month: int, exclude_id: int | N
     return {row["meter_id"]: row for row in rows}
 
 
+def is_meter_active(
+    *, installed_on: date | None, removed_on: date | None, year: int, month: int
+) -> bool:
+    return (installed_on is None or installed_on <= month_end(year, month)) and (
+        removed_on is None or removed_on >= month_start(year, month)
+    )
+
+
+def reading_error(
+    meter: WaterMeter, value: Decimal, year: int, month: int, neighbours: dict
+) -> str | None:
+    """The rule a reading must pass, or why it fails. `neighbours` is the meter's row of
+    reading_neighbours(): the same rule serves the API (one month's batch) and bulk imports."""
+    names = {
+        "serial": meter.serial,
+        "value": value,
+        "period": f"{year}-{month:02d}",
+        "initial": meter.initial_value,
+        "earlier": neighbours.get("earlier"),
+        "later": neighbours.get("later"),
+    }
+    if value < 0:
+        return _("meter %(serial)s: a reading cannot be negative.") % names
+    if not _is_active(meter, year, month):
+        return _("meter %(serial)s is not installed in %(period)s.") % names
+    if neighbours.get("same"):
+        return _("meter %(serial)s already has a reading for %(period)s.") % names
+    if value < meter.initial_value:
+        return _("meter %(serial)s: %(value)s is below its initial value %(initial)s.") % names
+    if neighbours.get("earlier") is not None and value < neighbours["earlier"]:
+        return (
+            _(
+                "meter %(serial)s: %(value)s is below the earlier reading %(earlier)s "
+                "(record a meter replacement if the meter was changed)."
+            )
+            % names
+        )
+    if neighbours.get("later") is not None and value > neighbours["later"]:
+        return _("meter %(serial)s: %(value)s is above the later reading %(later)s.") % names
+    return None
+
+
 def _check_readings(
     entries: Sequence[tuple[WaterMeter, Decimal]], year: int, month: int, exclude_id=None
 ) -> None:
@@ -127,40 +172,12 @@ def _check_readings(
     meter_ids = [meter.pk for meter, _value in entries]
     if len(set(meter_ids)) != len(meter_ids):
         raise ValidationError({"value": [_("Each meter takes one reading per month.")]})
-    known = _neighbours(meter_ids, year, month, exclude_id)
+    known = reading_neighbours(meter_ids, year, month, exclude_id)
     errors = []
     for meter, value in entries:
-        row = known.get(meter.pk, {})
-        names = {
-            "serial": meter.serial,
-            "value": value,
-            "period": f"{year}-{month:02d}",
-            "initial": meter.initial_value,
-            "earlier": row.get("earlier"),
-            "later": row.get("later"),
-        }
-        if value < 0:
-            errors.append(_("meter %(serial)s: a reading cannot be negative.") % names)
-        elif not _is_active(meter, year, month):
-            errors.append(_("meter %(serial)s is not installed in %(period)s.") % names)
-        elif row.get("same"):
-            errors.append(_("meter %(serial)s already has a reading for %(period)s.") % names)
-        elif value < meter.initial_value:
-            errors.append(
-                _("meter %(serial)s: %(value)s is below its initial value %(initial)s.") % names
-            )
-        elif row.get("earlier") is not None and value < row["earlier"]:
-            errors.append(
-                _(
-                    "meter %(serial)s: %(value)s is below the earlier reading %(earlier)s "
-                    "(record a meter replacement if the meter was changed)."
-                )
-                % names
-            )
-        elif row.get("later") is not None and value > row["later"]:
-            errors.append(
-                _("meter %(serial)s: %(value)s is above the later reading %(later)s.") % names
-            )
+        error = reading_error(meter, value, year, month, known.get(meter.pk, {}))
+        if error:
+            errors.append(error)
     if errors:
         raise ValidationError({"value": errors})
 
