@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "billing",
     "receipts",
     "stores",
+    "residents",
 ]
 
 MIDDLEWARE = [
@@ -287,6 +288,15 @@ RENT_BATCH_PAUSE_SECONDS = env.float("RENT_BATCH_PAUSE_SECONDS", default=0.0)  #
 RENT_STALLED_AFTER_SECONDS = env.int("RENT_STALLED_AFTER_SECONDS", default=120)
 RENT_MAX_ATTEMPTS = env.int("RENT_MAX_ATTEMPTS", default=5)
 
+# Residents: the reading window (days of the month, inclusive), the reminder before it closes,
+# flat codes, where rent is paid to, when it is due, and notices per committed batch.
+READINGS_WINDOW_DAYS = env.str("READINGS_WINDOW_DAYS", default="15-25")
+READINGS_REMINDER_DAYS_BEFORE = env.int("READINGS_REMINDER_DAYS_BEFORE", default=2)
+FLAT_CODE_TTL_HOURS = env.int("FLAT_CODE_TTL_HOURS", default=72)
+RENT_COLLECTION_ACCOUNT_ID = env.int("RENT_COLLECTION_ACCOUNT_ID", default=None)
+RENT_DUE_DAY = env.int("RENT_DUE_DAY", default=10)  # of the month after the charged one
+NOTIFY_BATCH_SIZE = env.int("NOTIFY_BATCH_SIZE", default=1000)
+
 # --- Receipts -------------------------------------------------------------------------------
 RECEIPTS_TRANSPORT = env.str("RECEIPTS_TRANSPORT", default="celery")  # celery | kafka
 RECEIPTS_JOURNAL_PATH = env.str(
@@ -410,6 +420,14 @@ CELERY_BEAT_SCHEDULE = {
     "accounts-purge-signin-codes": {
         "task": "accounts.purge_signin_codes",
         "schedule": crontab(hour=4, minute=41),
+    },
+    "residents-remind-readings": {
+        "task": "residents.remind_readings",
+        "schedule": crontab(hour=10, minute=3),
+    },
+    "residents-send-pending-notices": {
+        "task": "residents.send_pending_notices",
+        "schedule": crontab(minute="*/10"),
     },
     "core-purge-idempotency-keys": {
         "task": "core.purge_idempotency_keys",

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("receipts.urls")),
     path("", include("stores.urls")),
+    path("", include("residents.urls")),
 ]
 
 handler404 = "core.views.not_found"
