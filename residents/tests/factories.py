@@ -1,6 +1,5 @@
 """Residents' test data: a house with a flat, a meter and a resident, a paid-up account."""
 
-
 from decimal import Decimal
 
 from django.utils import timezone
@@ -84,5 +83,3 @@ def meter_of(user) -> WaterMeter:
 
 def reading(meter, year, month, value) -> MeterReading:
     return MeterReading.objects.create(meter=meter, year=year, month=month, value=Decimal(value))
-
-

@@ -32,7 +32,9 @@ def test_operator_links_lists_and_unlinks_a_resident(operator_client):
 def test_residents_cannot_use_the_operator_endpoints():
     user, flat = UserFactory(), FlatFactory()
     client = client_for(user)
-    assert client.post("/api/v1/residencies/", {"user": user.pk, "flat": flat.pk}).status_code == 403
+    assert (
+        client.post("/api/v1/residencies/", {"user": user.pk, "flat": flat.pk}).status_code == 403
+    )
     assert client.post("/api/v1/flat-codes/", {"flat": flat.pk}).status_code == 403
     assert not Residency.objects.exists()
 
