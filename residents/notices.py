@@ -74,7 +74,7 @@ def queue_rent_notices(*, run_id, batch_size: int | None = None) -> int:
         ).aggregate(last=Max("flat_id"))["last"]
         or 0
     )
-    queued = 0
+    queued_before = _count(year=run.year, month=run.month, kind=kind, version=version)
     while True:
         with transaction.atomic():
             charges = list(
@@ -124,12 +124,15 @@ def queue_rent_notices(*, run_id, batch_size: int | None = None) -> int:
                             text=text,
                         )
                     )
-            created = Notification.objects.bulk_create(
-                notices, ignore_conflicts=True, batch_size=batch_size
-            )
-            queued += len(created)
+            Notification.objects.bulk_create(notices, ignore_conflicts=True, batch_size=batch_size)
+    # (bulk_create with ignore_conflicts returns every object, inserted or not: count rows.)
+    queued = _count(year=run.year, month=run.month, kind=kind, version=version) - queued_before
     logger.info("Queued %d %s notices for rent run %s", queued, kind, run.pk)
     return queued
+
+
+def _count(**key) -> int:
+    return Notification.objects.filter(**key).count()
 
 
 def _last_amounts(run: RentRun, flat_ids) -> dict[tuple[int, int], object]:
@@ -184,10 +187,11 @@ def queue_reminders(*, today: date | None = None) -> int:
                 text=text,
             )
         )
-    created = Notification.objects.bulk_create(
+    before = _count(year=year, month=month, kind=Kind.REMINDER)
+    Notification.objects.bulk_create(
         notices, ignore_conflicts=True, batch_size=settings.NOTIFY_BATCH_SIZE
     )
-    return len(created)
+    return _count(year=year, month=month, kind=Kind.REMINDER) - before
 
 
 def _deliver(notice: Notification, sms) -> None:
