@@ -75,9 +75,7 @@ def test_parallel_payments_of_two_charges_from_one_account_leave_the_ledger_exac
     funds = max(c.total for c in charges) + Decimal("1.00")
     account = funded_account(user, str(funds))
 
-    statuses = run_in_threads(
-        10, lambda i: (charges[i % 2].pk, pay(user, charges[i % 2].pk))
-    )
+    statuses = run_in_threads(10, lambda i: (charges[i % 2].pk, pay(user, charges[i % 2].pk)))
 
     paid = [c for c in Charge.objects.filter(house=house) if c.paid_amount]
     assert len(paid) == 1, statuses
