@@ -217,7 +217,7 @@ def send_pending(*, batch_size: int | None = None) -> int:
             if not batch:
                 return sent
             after = batch[-1].pk
-            now = timezone.now()
+            delivered, failed = [], []
             for notice in batch:
                 try:
                     _deliver(notice, sms)
@@ -227,10 +227,13 @@ def send_pending(*, batch_size: int | None = None) -> int:
                     notice.error = f"{type(exc).__name__}: {exc}"[:500]
                     if notice.attempts >= MAX_SEND_ATTEMPTS:
                         notice.status = Notification.Status.FAILED
+                    failed.append(notice)
                     continue
-                notice.status = Notification.Status.SENT
-                notice.sent_at = now
-                sent += 1
-            Notification.objects.bulk_update(
-                batch, ["status", "sent_at", "attempts", "error"], batch_size=batch_size
+                delivered.append(notice.pk)
+            # One UPDATE for the delivered ones; the (few) failed ones row by row.
+            Notification.objects.filter(pk__in=delivered).update(
+                status=Notification.Status.SENT, sent_at=timezone.now()
             )
+            if failed:
+                Notification.objects.bulk_update(failed, ["status", "attempts", "error"])
+            sent += len(delivered)
