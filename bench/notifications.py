@@ -12,6 +12,7 @@ sending times, peak RSS, and deletes the city (unless --keep).
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -19,13 +20,17 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
-from bench import rent  # noqa: E402  (sets Django up)
+import django
+
+django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from bench import rent  # noqa: E402
 from billing.models import RentRun  # noqa: E402
 from billing.signals import rent_run_completed  # noqa: E402
 from housing.models import Flat  # noqa: E402

@@ -36,13 +36,13 @@ def test_sign_in_redeem_submit_run_notify_pay_and_operator_sees_it_paid(tmp_path
     operator.force_authenticate(User.objects.create_user(username="op", is_staff=True))
     collection = funded_account(User.objects.create_user(username="collector"), "0")
     window = "1-31"  # today is always inside: the worker gets the same variable
-    env = dict(
-        SMS_BACKEND="file",
-        SMS_FILE_PATH=str(outbox),
-        SMS_SEND_DELAY_SECONDS="0",
-        READINGS_WINDOW_DAYS=window,
-        RENT_BATCH_SIZE="2",
-    )
+    env = {
+        "SMS_BACKEND": "file",
+        "SMS_FILE_PATH": str(outbox),
+        "SMS_SEND_DELAY_SECONDS": "0",
+        "READINGS_WINDOW_DAYS": window,
+        "RENT_BATCH_SIZE": "2",
+    }
     with (
         override_settings(READINGS_WINDOW_DAYS=window),
         celery_worker(queues="celery", **env),
