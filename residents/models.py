@@ -254,6 +254,8 @@ class Notification(models.Model):
             ),
         ]
         indexes = [
+            # A run's notices (version = run id): the resume cursor and the counts.
+            models.Index(fields=["version", "flat"], name="notification_version_idx"),
             # The sender's queue: pending notices in id order.
             models.Index(
                 fields=["id"], condition=Q(status="pending"), name="notification_pending_idx"
