@@ -10,19 +10,20 @@ before a crash may be sent again).
 """
 
 import logging
-from collections.abc import Iterable
+import re
 from datetime import date
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity.sms import get_sms_backend
+from accounts.models import User
 from billing.models import Charge, RentRun
-from housing.models import MeterReading, WaterMeter
+from housing.models import Flat, MeterReading, WaterMeter
 from residents.models import Notification, Residency
 from residents.services import reading_window
 
@@ -46,108 +47,118 @@ def _contact(user_row: dict) -> tuple[str, str] | None:
     return None
 
 
-def _residents(flat_ids: Iterable[int]) -> dict[int, list[dict]]:
-    by_flat: dict[int, list[dict]] = {}
-    rows = Residency.objects.filter(flat_id__in=list(flat_ids)).values(
-        "flat_id", "user_id", "user__phone", "user__email"
-    )
-    for row in rows.order_by("flat_id", "user_id"):
-        by_flat.setdefault(row["flat_id"], []).append(row)
-    return by_flat
-
-
 def queue_rent_notices(*, run_id, batch_size: int | None = None) -> int:
-    """Queue one notice per resident of each flat the completed run charged; how many new."""
+    """Queue one notice per resident of each flat the completed run charged; how many new.
+
+    Each batch of flats is one INSERT ... SELECT (charges x residents x users, the text put
+    together in SQL from the translated template) with ON CONFLICT DO NOTHING: no rows travel
+    through Python, and a repeated batch inserts nothing."""
     batch_size = batch_size or settings.NOTIFY_BATCH_SIZE
     run = RentRun.objects.select_related("house__street").filter(pk=run_id).first()
     if run is None or run.status != RentRun.Status.COMPLETED:
         return 0
     kind = Kind.CORRECTION if run.recalculate else Kind.RENT
     version = str(run.pk)
-    due = due_date(run.year, run.month).isoformat()
-    address = f"{run.house.street.name} {run.house.number}"
-    period = f"{run.year}-{run.month:02d}"
-    # Resume after the last flat a previous (killed) execution queued.
-    cursor = (
-        Notification.objects.filter(
-            year=run.year, month=run.month, kind=kind, version=version
-        ).aggregate(last=Max("flat_id"))["last"]
-        or 0
+    template = (
+        _("Corrected rent for flat %(flat)s, %(address)s, %(period)s: %(total)s RUB, due %(due)s.")
+        if kind == Kind.CORRECTION
+        else _("Rent for flat %(flat)s, %(address)s, %(period)s: %(total)s RUB, due %(due)s.")
     )
-    queued_before = _count(year=run.year, month=run.month, kind=kind, version=version)
+    text_sql, text_params = _text_sql(
+        template,
+        address=f"{run.house.street.name} {run.house.number}",
+        period=f"{run.year}-{run.month:02d}",
+        due=due_date(run.year, run.month).isoformat(),
+    )
+    insert = _insert_sql(text_sql, correction=kind == Kind.CORRECTION)
+    key = {"year": run.year, "month": run.month, "kind": kind, "version": version}
+    # Resume after the last flat a previous (killed) execution queued.
+    cursor = Notification.objects.filter(**key).aggregate(last=Max("flat_id"))["last"] or 0
+    queued_before = _count(**key)
+    charges = Charge.objects.filter(house_id=run.house_id, year=run.year, month=run.month)
     while True:
         with transaction.atomic():
-            charges = list(
-                Charge.objects.filter(
-                    house_id=run.house_id, year=run.year, month=run.month, flat_id__gt=cursor
-                )
+            last = (
+                charges.filter(flat_id__gt=cursor)
                 .order_by("flat_id")
-                .values("flat_id", "flat__number", "total")[:batch_size]
+                .values_list("flat_id", flat=True)[batch_size - 1 : batch_size]
+                .first()
             )
-            if not charges:
+            if last is None:  # the last, shorter batch
+                last = charges.filter(flat_id__gt=cursor).aggregate(m=Max("flat_id"))["m"]
+            if last is None:
                 break
-            cursor = charges[-1]["flat_id"]
-            residents = _residents(c["flat_id"] for c in charges)
-            told = _last_amounts(run, residents.keys()) if kind == Kind.CORRECTION else {}
-            notices = []
-            for charge in charges:
-                for row in residents.get(charge["flat_id"], ()):
-                    contact = _contact(row)
-                    if contact is None:
-                        continue
-                    if told.get((row["user_id"], charge["flat_id"])) == charge["total"]:
-                        continue  # nothing changed for this resident
-                    text = (
-                        _("Corrected rent for flat %(flat)s, %(address)s, %(period)s: "
-                          "%(total)s RUB, due %(due)s.")
-                        if kind == Kind.CORRECTION
-                        else _("Rent for flat %(flat)s, %(address)s, %(period)s: "
-                               "%(total)s RUB, due %(due)s.")
-                    ) % {
-                        "flat": charge["flat__number"],
-                        "address": address,
-                        "period": period,
-                        "total": charge["total"],
-                        "due": due,
-                    }  # fmt: skip
-                    notices.append(
-                        Notification(
-                            user_id=row["user_id"],
-                            flat_id=charge["flat_id"],
-                            year=run.year,
-                            month=run.month,
-                            kind=kind,
-                            version=version,
-                            channel=contact[0],
-                            address=contact[1],
-                            amount=charge["total"],
-                            text=text,
-                        )
-                    )
-            Notification.objects.bulk_create(notices, ignore_conflicts=True, batch_size=batch_size)
-    # (bulk_create with ignore_conflicts returns every object, inserted or not: count rows.)
-    queued = _count(year=run.year, month=run.month, kind=kind, version=version) - queued_before
+            with connection.cursor() as sql:
+                sql.execute(
+                    insert,
+                    [
+                        kind,
+                        version,
+                        *text_params,
+                        connection.ops.adapt_datetimefield_value(timezone.now()),
+                        run.house_id,
+                        run.year,
+                        run.month,
+                        cursor,
+                        last,
+                    ],
+                )
+            cursor = last
+    queued = _count(**key) - queued_before
     logger.info("Queued %d %s notices for rent run %s", queued, kind, run.pk)
     return queued
 
 
+_FLAT, _TOTAL = "\x00flat\x00", "\x00total\x00"
+
+
+def _text_sql(template: str, **values) -> tuple[str, list[str]]:
+    """The notice text as an SQL expression: the template's literal pieces as parameters, the
+    flat number and the total from the row (in whatever order the translation puts them)."""
+    text = template % {**values, "flat": _FLAT, "total": _TOTAL}
+    columns = {_FLAT: "CAST(f.number AS TEXT)", _TOTAL: "CAST(c.total AS TEXT)"}
+    parts, params = [], []
+    for piece in re.split(f"({re.escape(_FLAT)}|{re.escape(_TOTAL)})", text):
+        if piece in columns:
+            parts.append(columns[piece])
+        elif piece:
+            parts.append("%s")
+            params.append(piece)
+    return " || ".join(parts) or "''", params
+
+
+def _insert_sql(text_sql: str, *, correction: bool) -> str:
+    has_phone = "u.phone IS NOT NULL AND u.phone <> ''"
+    changed = ""
+    if correction:
+        # Only residents whose last notice of the month named another total.
+        changed = (
+            f"AND COALESCE((SELECT n.amount FROM {Notification._meta.db_table} n "
+            "WHERE n.user_id = r.user_id AND n.flat_id = c.flat_id AND n.year = c.year "
+            "AND n.month = c.month AND n.kind IN ('rent', 'correction') "
+            "ORDER BY n.id DESC LIMIT 1), -1) <> c.total "
+        )
+    return (
+        f"INSERT INTO {Notification._meta.db_table} (user_id, flat_id, year, month, kind, "
+        "version, channel, address, amount, text, status, attempts, error, created_at) "
+        "SELECT r.user_id, c.flat_id, c.year, c.month, %s, %s, "
+        f"CASE WHEN {has_phone} THEN 'sms' ELSE 'email' END, "
+        f"CASE WHEN {has_phone} THEN u.phone ELSE u.email END, "
+        f"c.total, {text_sql}, 'pending', 0, '', %s "
+        f"FROM {Charge._meta.db_table} c "
+        f"JOIN {Flat._meta.db_table} f ON f.id = c.flat_id "
+        f"JOIN {Residency._meta.db_table} r ON r.flat_id = c.flat_id "
+        f"JOIN {User._meta.db_table} u ON u.id = r.user_id "
+        "WHERE c.house_id = %s AND c.year = %s AND c.month = %s "
+        "AND c.flat_id > %s AND c.flat_id <= %s "
+        f"AND (({has_phone}) OR u.email <> '') {changed}"
+        "ORDER BY c.flat_id, r.user_id "
+        "ON CONFLICT DO NOTHING"
+    )
+
+
 def _count(**key) -> int:
     return Notification.objects.filter(**key).count()
-
-
-def _last_amounts(run: RentRun, flat_ids) -> dict[tuple[int, int], object]:
-    """The total each resident was last told for the month, per (user, flat)."""
-    rows = (
-        Notification.objects.filter(
-            flat_id__in=list(flat_ids),
-            year=run.year,
-            month=run.month,
-            kind__in=[Kind.RENT, Kind.CORRECTION],
-        )
-        .order_by("user_id", "flat_id", "id")
-        .values_list("user_id", "flat_id", "amount")
-    )
-    return {(user_id, flat_id): amount for user_id, flat_id, amount in rows}
 
 
 def queue_reminders(*, today: date | None = None) -> int:
