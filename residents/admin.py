@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.models import Charge
 from core.admin import ReadOnlyAdmin
 from core.openapi import XLSX_CONTENT_TYPE
-from housing.models import Flat
+from housing.models import Flat, MeterReading
 from residents import selectors, services
 from residents.models import (
     ChargePayment,
@@ -37,6 +37,24 @@ class ResidencyInline(admin.TabularInline):
 _flat_admin = admin.site._registry.get(Flat)
 if _flat_admin is not None and ResidencyInline not in _flat_admin.inlines:
     _flat_admin.inlines = [*_flat_admin.inlines, ResidencyInline]
+
+
+@admin.display(description=_("submitted by"))
+def submitted_by(reading) -> str:
+    submission = getattr(reading, "submission", None)
+    if submission is None:
+        return "—"  # entered by an operator
+    return str(submission.user) if submission.user_id else "?"
+
+
+# Likewise the readings list shows who submitted each reading (a resident, or an operator).
+_reading_admin = admin.site._registry.get(MeterReading)
+if _reading_admin is not None and submitted_by not in _reading_admin.list_display:
+    _reading_admin.list_display = [*_reading_admin.list_display, submitted_by]
+    _reading_admin.list_select_related = [
+        *_reading_admin.list_select_related,
+        "submission__user",
+    ]
 
 
 @admin.register(Residency)

@@ -79,3 +79,20 @@ def test_payments_overview_filters_and_downloads_debtors(admin_client, data):
     rows = list(load_workbook(io.BytesIO(answer.content)).active.values)
     assert rows[3][0] == charge_of(users[1]).flat.number
     assert ChargePayment.objects.count() == 1 and Residency.objects.count() == 2
+
+
+def test_the_readings_list_shows_who_submitted(admin_client, data):
+    from django.utils import timezone
+
+    from housing.models import MeterReading
+    from residents.models import ReadingSubmission
+    from residents.tests.factories import meter_of
+
+    house, users = data
+    today = timezone.localdate()
+    reading = MeterReading.objects.create(
+        meter=meter_of(users[0]), year=today.year, month=today.month, value=99
+    )
+    ReadingSubmission.objects.create(reading=reading, user=users[0])
+    page = admin_client.get(reverse("admin:housing_meterreading_changelist")).content.decode()
+    assert users[0].username in page
