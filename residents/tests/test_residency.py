@@ -78,3 +78,13 @@ def test_another_residents_flat_is_a_404():
     assert client.get(f"/api/v1/me/flats/{mine.pk}/").status_code == 200
     assert client.get(f"/api/v1/me/flats/{theirs.pk}/").status_code == 404
     assert [f["id"] for f in client.get("/api/v1/me/flats/").json()] == [mine.pk]
+
+
+def test_demo_data_links_alice_and_is_idempotent(settings):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo_data", verbosity=0)
+    call_command("seed_demo_data", verbosity=0)
+    assert list(Residency.objects.values_list("user__username", flat=True)) == ["alice"]
+    assert FlatCode.objects.filter(used_at__isnull=True).count() == 1
