@@ -171,7 +171,17 @@ class ChargeFields(models.Model):
 
 
 class Charge(ChargeFields):
-    """The published rent of a flat for a month: one row per flat and month, ever."""
+    """The published rent of a flat for a month: one row per flat and month, ever.
+
+    `paid_amount` is what residents have paid on it from their balances (residents.services);
+    a recalculation updates the lines in place and keeps it. A database default, because the
+    rent run writes charges in plain SQL."""
+
+    paid_amount = _money(
+        db_default=Decimal("0.00"),
+        help_text=_("Paid by residents from their balances."),
+        verbose_name=_("paid"),
+    )
 
     class Meta:
         verbose_name = _("charge")
@@ -186,6 +196,7 @@ class Charge(ChargeFields):
                 condition=Q(water_cost__gte=0, upkeep_cost__gte=0, water_consumption__gte=0),
                 name="charge_amounts_gte_0",
             ),
+            models.CheckConstraint(condition=Q(paid_amount__gte=0), name="charge_paid_gte_0"),
             # total = water + upkeep, written as |difference| < half a kopeck: the same thing
             # for NUMERIC(14, 2), and it still holds where SQLite compares floats.
             models.CheckConstraint(

@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "receipts",
     "stores",
     "imports",
+    "residents",
 ]
 
 MIDDLEWARE = [
@@ -303,6 +304,16 @@ LARGE_BODY_PATHS.update(
     )
 )
 
+# --- Residents -----------------------------------------------------------------------------------
+# Residents: the reading window (days of the month, inclusive), the reminder before it closes,
+# flat codes, where rent is paid to, when it is due, and notices per committed batch.
+READINGS_WINDOW_DAYS = env.str("READINGS_WINDOW_DAYS", default="15-25")
+READINGS_REMINDER_DAYS_BEFORE = env.int("READINGS_REMINDER_DAYS_BEFORE", default=2)
+FLAT_CODE_TTL_HOURS = env.int("FLAT_CODE_TTL_HOURS", default=72)
+RENT_COLLECTION_ACCOUNT_ID = env.int("RENT_COLLECTION_ACCOUNT_ID", default=None)
+RENT_DUE_DAY = env.int("RENT_DUE_DAY", default=10)  # of the month after the charged one
+NOTIFY_BATCH_SIZE = env.int("NOTIFY_BATCH_SIZE", default=1000)
+
 # --- Receipts -------------------------------------------------------------------------------
 RECEIPTS_TRANSPORT = env.str("RECEIPTS_TRANSPORT", default="celery")  # celery | kafka
 RECEIPTS_JOURNAL_PATH = env.str(
@@ -437,6 +448,14 @@ CELERY_BEAT_SCHEDULE = {
     "accounts-purge-signin-codes": {
         "task": "accounts.purge_signin_codes",
         "schedule": crontab(hour=4, minute=41),
+    },
+    "residents-remind-readings": {
+        "task": "residents.remind_readings",
+        "schedule": crontab(hour=10, minute=3),
+    },
+    "residents-send-pending-notices": {
+        "task": "residents.send_pending_notices",
+        "schedule": crontab(minute="*/10"),
     },
     "core-purge-idempotency-keys": {
         "task": "core.purge_idempotency_keys",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("receipts.urls")),
     path("", include("stores.urls")),
     path("", include("imports.urls")),
+    path("", include("residents.urls")),
 ]
 
 handler404 = "core.views.not_found"

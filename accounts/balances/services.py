@@ -25,6 +25,7 @@ __all__ = [
     "check_amount",
     "deposit",
     "open_account",
+    "pay_rent",
     "purchase",
     "refresh_exchange_rates",
     "transfer",
@@ -154,3 +155,27 @@ def refresh_exchange_rates(*, url: str | None = None) -> int:
     )
     logger.info("Stored %d exchange rates from %s", len(quoted), url)
     return len(quoted)
+
+
+def pay_rent(
+    *, user, from_account_id: int, to_account_id: int, amount: Decimal, comment: str = ""
+) -> Movement:
+    """Move `amount` from the user's account to a collection account as a rent payment (402
+    if short). The caller (residents.services.pay_charge) holds the charge's row lock: charge
+    first, then the accounts in id order, the one lock order of every rent payment."""
+    if from_account_id == to_account_id:
+        raise Conflict(_("The collection account cannot pay itself."), code="same_account")
+    return post(
+        Posting(
+            user_id=user.pk,
+            kind=Movement.Kind.RENT,
+            amount=check_amount(amount),
+            own_field="account",
+            own_id=from_account_id,
+            debit_id=from_account_id,
+            credit_id=to_account_id,
+            other_field="collection_account",
+            other_id=to_account_id,
+            comment=comment,
+        )
+    )

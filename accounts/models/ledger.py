@@ -86,7 +86,7 @@ class Movement(models.Model):
     """One money operation. Append-only (a database trigger refuses UPDATE and DELETE).
 
     Money leaves `debit_account` and arrives at `credit_account`: a deposit only credits, a
-    withdrawal or purchase only debits, a transfer does both in one row.
+    withdrawal or purchase only debits, a transfer and a rent payment do both in one row.
     """
 
     class Kind(models.TextChoices):
@@ -94,6 +94,7 @@ class Movement(models.Model):
         WITHDRAWAL = "withdrawal", _("Withdrawal")
         PURCHASE = "purchase", _("Purchase")
         TRANSFER = "transfer", _("Transfer")
+        RENT = "rent", _("Rent payment")
 
     kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
     debit_account = models.ForeignKey(
@@ -156,6 +157,16 @@ class Movement(models.Model):
                     | (
                         Q(
                             kind="transfer",
+                            debit_account__isnull=False,
+                            credit_account__isnull=False,
+                            service__isnull=True,
+                        )
+                        & ~Q(debit_account=F("credit_account"))
+                    )
+                    # A resident pays a flat's charge to the house's collection account.
+                    | (
+                        Q(
+                            kind="rent",
                             debit_account__isnull=False,
                             credit_account__isnull=False,
                             service__isnull=True,

@@ -193,9 +193,10 @@ def test_operator_adds_a_reading_and_a_lower_one_is_refused(as_operator, russian
     browser.driver.find_element(By.NAME, "_save").click()
     browser.wait_for(".messagelist .success")
     browser.open("/admin/housing/meterreading/?q=Садовая")
+    # The last column is who submitted the reading: "—" means an operator entered it.
     assert browser.texts("#result_list tbody tr") == [
-        "Садовая 5 12 SN-42 2024 1 10,000",
-        "Садовая 5 12 SN-42 2024 2 12,500",
+        "Садовая 5 12 SN-42 2024 1 10,000 —",
+        "Садовая 5 12 SN-42 2024 2 12,500 —",
     ]
     browser.screenshot("readings-list")
 
