@@ -15,9 +15,9 @@ GOOD_KEY = "deploy-check-test-key-3f9c1a7e5b2d48c6a0e7f1b3d5c9a2e4b6d8f0a1"
 
 
 def documented_production_variables() -> dict[str, str]:
-    """The variables of the README's "Operating it" block, secrets filled in."""
-    readme = (BASE / "README.md").read_text()
-    section = readme[readme.index("## Operating it") :]
+    """The variables of the "Operating it" block in docs/operations.md, secrets filled in."""
+    guide = (BASE / "docs" / "operations.md").read_text()
+    section = guide[guide.index("## Operating it") :]
     block = section[section.index("```bash\n") + 8 : section.index("```\n", 8)]
     found = {}
     for line in block.splitlines():
