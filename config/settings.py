@@ -48,7 +48,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 # --- HTTPS behind a TLS-terminating proxy. The defaults suit plain-HTTP local use; production
-# sets them all (see "Operating it" in the README); `check --deploy` is then silent.
+# sets them all (see docs/operations.md); `check --deploy` is then silent.
 # "HTTP_X_FORWARDED_PROTO,https": trust only a proxy that always overwrites that header.
 _proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
 if _proxy_ssl_header:
@@ -253,7 +253,7 @@ SIMPLE_JWT = {
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
-# Sign-in codes (phone SMS and e-mail). Numbers are defaults; see DESIGN.md.
+# Sign-in codes (phone SMS and e-mail). Numbers are defaults (docs/api/identity.md).
 SIGNIN_CODE_TTL_SECONDS = env.int("SIGNIN_CODE_TTL_SECONDS", default=300)
 SIGNIN_CODE_MAX_ATTEMPTS = env.int("SIGNIN_CODE_MAX_ATTEMPTS", default=5)
 SIGNIN_CODE_RESEND_SECONDS = env.int("SIGNIN_CODE_RESEND_SECONDS", default=60)
