@@ -93,7 +93,8 @@ def main() -> None:
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     total = stats.total_tt
-    print(f"{args.path}: {1000 * total / args.requests:.3f} ms of CPU in this process per request (profiled)")
+    per_request = 1000 * total / args.requests
+    print(f"{args.path}: {per_request:.3f} ms of CPU in this process per request (profiled)")
     print(f"SQL of one request ({len(queries)}, the SELECT 1 health check not counted):")
     for sql in queries:
         print("   ", sql[:150])

@@ -1,0 +1,40 @@
+"""No `SELECT 1` per request on a persistent connection that is known good.
+
+With CONN_HEALTH_CHECKS Django pings a persistent connection (`SELECT 1`, one round trip)
+before the first query of every request. A connection that served the previous request of
+this thread without an error, less than DB_HEALTH_CHECK_GRACE_SECONDS ago, is trusted instead;
+an older one, or one that saw an error, is checked as before. (A connection the server dropped
+inside that window fails one request, which marks it for a check; the next one reconnects.)
+"""
+
+import time
+
+from django.conf import settings
+from django.db import connections
+
+
+def remember_good_connections(**kwargs) -> None:
+    """request_finished: note when each open connection last served a request cleanly."""
+    now = time.monotonic()
+    for conn in connections.all(initialized_only=True):
+        if conn.connection is not None and not conn.errors_occurred:
+            conn.known_good_at = now
+        else:
+            conn.known_good_at = None
+
+
+def trust_known_good_connections(**kwargs) -> None:
+    """request_started, after Django's own check: skip the ping of a connection known good."""
+    grace = settings.DB_HEALTH_CHECK_GRACE_SECONDS
+    if grace <= 0:
+        return
+    now = time.monotonic()
+    for conn in connections.all(initialized_only=True):
+        known_good_at = getattr(conn, "known_good_at", None)
+        if (
+            conn.connection is not None
+            and not conn.errors_occurred
+            and known_good_at is not None
+            and now - known_good_at < grace
+        ):
+            conn.health_check_done = True
