@@ -3,8 +3,10 @@
 Real PostgreSQL and Redis: the cache entries are looked at where every process would see them.
 """
 
+import time
+from datetime import timedelta
+
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
@@ -13,9 +15,15 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.identity import services as identity
 from accounts.tests.factories import TokenUserFactory, UserFactory
-from core.auth import _token_key, _user_key
+from core.auth import _MISSING, _get, _token_key, _user_key
 
 pytestmark = pytest.mark.django_db
+
+
+def cached(key: str):
+    value = _get(key)
+    return None if value is _MISSING else value
+
 
 ME = "/api/v1/users/me/"
 
@@ -42,7 +50,7 @@ def test_a_jwt_request_reuses_the_user_an_earlier_one_looked_up():
     user = UserFactory()
     client = jwt_client(user)
     assert user_queries(client) == 1
-    assert cache.get(_user_key(user.pk)).username == user.username
+    assert cached(_user_key(user.pk)).username == user.username
     assert user_queries(client) == 0
 
 
@@ -52,8 +60,8 @@ def test_a_token_request_reuses_the_token_an_earlier_one_looked_up():
     assert user_queries(client) == 1
     assert user_queries(client) == 0
     # The cache holds a digest of the token, never the credential itself.
-    assert cache.get(_token_key(user.auth_token.key)) is not None
-    assert cache.get(f"auth:token:{user.auth_token.key}") is None
+    assert cached(_token_key(user.auth_token.key)) is not None
+    assert cached(f"auth:token:{user.auth_token.key}") is None
 
 
 @pytest.mark.parametrize("kind", ["jwt", "token"])
@@ -90,14 +98,14 @@ def test_a_password_change_drops_the_cached_user(kind):
     user = TokenUserFactory()
     client = jwt_client(user) if kind == "jwt" else token_client(user.auth_token.key)
     assert client.get(ME).status_code == 200
-    old_hash = cache.get(_user_key(user.pk)) and cache.get(_user_key(user.pk)).password
+    old_hash = cached(_user_key(user.pk)) and cached(_user_key(user.pk)).password
     user.set_password("another-long-password-456")
     user.save()
-    assert cache.get(_user_key(user.pk)) is None
-    assert cache.get(_token_key(user.auth_token.key)) is None
+    assert cached(_user_key(user.pk)) is None
+    assert cached(_token_key(user.auth_token.key)) is None
     assert user_queries(client) == 1  # looked up afresh
     if kind == "jwt":
-        assert cache.get(_user_key(user.pk)).password != old_hash
+        assert cached(_user_key(user.pk)).password != old_hash
 
 
 @pytest.mark.parametrize("kind", ["jwt", "token"])
@@ -123,9 +131,9 @@ def test_an_invite_code_set_by_update_drops_the_cached_user():
     user = UserFactory()
     client = jwt_client(user)
     assert client.get(ME).status_code == 200
-    assert cache.get(_user_key(user.pk)) is not None
+    assert cached(_user_key(user.pk)) is not None
     identity.activate_invite_code(user=user, code="INV042")
-    assert cache.get(_user_key(user.pk)) is None
+    assert cached(_user_key(user.pk)) is None
     assert inviter.pk
 
 
@@ -135,3 +143,24 @@ def test_with_the_cache_off_every_request_looks_the_user_up(settings):
     client = jwt_client(user)
     assert user_queries(client) == 1
     assert user_queries(client) == 1
+
+
+def test_a_jwt_verified_earlier_is_refused_once_it_expires():
+    user = UserFactory()
+    token = AccessToken.for_user(user)
+    token.set_exp(lifetime=timedelta(seconds=1))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert client.get(ME).status_code == 200  # verified, and remembered by this process
+    time.sleep(1.2)
+    response = client.get(ME)
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_a_forged_jwt_is_refused():
+    user = UserFactory()
+    header, payload, signature = str(AccessToken.for_user(user)).split(".")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {header}.{payload}.{signature[::-1]}")
+    assert client.get(ME).status_code == 401
