@@ -175,9 +175,12 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
         }
     }
+    # Redis pub/sub: a group message is published once and each ASGI process hands it to its
+    # own subscribers (the list-based layer wrote, and each process popped, one copy per
+    # socket: 1,000 subscribers cost 1,000 Redis round trips per change).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 "prefix": env.str("CHANNELS_PREFIX", default="asgi"),
