@@ -425,7 +425,7 @@ def http_phase(args, env: dict, token: str, store, items: list[str]) -> bool:
     try:
         wait_http(port, gunicorn)
         load = functools.partial(http_load, args, port, token)
-        load(items, cpu, args.group_ratio, 90)  # warm-up: imports, connections
+        warm_up = load(items, cpu, args.group_ratio, 90)  # imports, connections
         rounds["GET /healthz (reference)"] = load(items, cpu, 0, 10, calibrate=True)
         rounds["single supply/demand"] = load(items, cpu, 0.0, 20)
         rounds["group operations (3 lines)"] = load(items, cpu, 1.0, 30)
@@ -438,7 +438,7 @@ def http_phase(args, env: dict, token: str, store, items: list[str]) -> bool:
         rounds["single, ONE hot item"] = load(items[:1], cpu, 0.0, 60)
     finally:
         stop(gunicorn)
-    deltas, errors = Counter(), Counter()
+    deltas, errors = Counter(warm_up["deltas"]), Counter()
     for name, r in rounds.items():
         lat, counts = r["latencies"], r["counts"]
         deltas.update(r["deltas"])

@@ -120,6 +120,43 @@ def store_by_id(store_id: str) -> Store | None:
     return None if row is None else Store.from_db(connection.alias, columns, row)
 
 
+def take_all(*, store_pk: int, lines: Lines, user_id, request_id: str) -> list[str]:
+    """Take every line (guarded, with its movement), all or nothing; the short item ids.
+
+    On PostgreSQL one call of `stores_take_all` (migration stores 0003): the locks live for
+    that one statement. Elsewhere the same steps in a transaction rolled back on a shortage.
+    """
+    if _single_statement():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT stores_take_all(%s, %s::text[], %s::bigint[], %s, %s, %s)",
+                [
+                    store_pk,
+                    [item_id for item_id, _quantity in lines],
+                    [quantity for _item_id, quantity in lines],
+                    user_id,
+                    request_id,
+                    timezone.now(),
+                ],
+            )
+            return cursor.fetchone()[0]
+    with transaction.atomic():
+        short = [
+            item_id
+            for item_id, quantity in lines
+            if not take(
+                store_pk=store_pk,
+                item_id=item_id,
+                quantity=quantity,
+                user_id=user_id,
+                request_id=request_id,
+            )
+        ]
+        if short:
+            transaction.set_rollback(True)
+    return short
+
+
 def in_stock(*, store_pk: int) -> list[tuple[str, int]]:
     """`(item_id, quantity)` of the store's items with quantity > 0, in no particular order.
 
