@@ -189,6 +189,24 @@ class TransferSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
 
 
+# The same fields, used without a serializer instance: building one copies its declared fields
+# (a deep copy per request, ~0.2 ms), more than the rest of the answer costs.
+_AMOUNT = TransferSerializer._declared_fields["amount"]
+_CREATED_AT = TransferSerializer._declared_fields["created_at"]
+
+
+def transfer_data(movement) -> dict:
+    """What `TransferSerializer(movement).data` gives (the answer to every transfer)."""
+    return {
+        "id": movement.pk,
+        "from_account": movement.debit_account_id,
+        "to_account": movement.credit_account_id,
+        "amount": _AMOUNT.to_representation(movement.amount),
+        "comment": movement.comment,
+        "created_at": _CREATED_AT.to_representation(movement.created_at),
+    }
+
+
 class HistoryQuerySerializer(serializers.Serializer):
     ordering = serializers.ChoiceField(
         choices=list(HISTORY_ORDERINGS), required=False, default="-created_at"

@@ -54,3 +54,21 @@ def test_a_refused_posting_writes_nothing(funded_account):
     source.refresh_from_db()
     assert source.balance == Decimal("1.00")
     assert not Movement.objects.filter(kind="transfer").exists()
+
+
+def test_the_lean_transfer_answer_is_the_serializers(funded_account, settings):
+    from accounts.balances.serializers import TransferSerializer, transfer_data
+
+    settings.TIME_ZONE = "Europe/Moscow"
+    source, target = funded_account("10.00"), funded_account("0.00")
+    for amount in ("4", "0.5", "1.25"):
+        movement = services.transfer(
+            user=source.user,
+            from_account_id=source.pk,
+            to_account_id=target.pk,
+            amount=Decimal(amount),
+            comment="rent ✓",
+        )
+        assert transfer_data(movement) == TransferSerializer(movement).data
+        stored = Movement.objects.get(pk=movement.pk)
+        assert transfer_data(stored) == TransferSerializer(stored).data
