@@ -147,3 +147,31 @@ def wait_ready(port: int, timeout: float = 60) -> None:
             return
         time.sleep(0.2)
     raise SystemExit("server did not become ready")
+
+
+def healthz_round(port: int, cpu: ServerCpu, clients: int = 4, seconds: float = 3.0) -> dict:
+    """`GET /healthz` from `clients` kept-alive threads: rate and server CPU per request."""
+    import threading
+
+    counts = [0] * clients
+    stop_at = time.monotonic() + seconds
+
+    def work(n: int) -> None:
+        client = Client(port)
+        while time.monotonic() < stop_at:
+            counts[n] += client.request("GET", "/healthz") == 200
+        client.close()
+
+    cpu.start()
+    started = time.monotonic()
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    spent = cpu.stop()
+    served = sum(counts)
+    return {
+        "rate": served / (time.monotonic() - started),
+        "cpu_ms": 1000 * spent / served if served else float("nan"),
+    }

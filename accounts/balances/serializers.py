@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from accounts.balances.selectors import HISTORY_ORDERINGS, Rate, RateHistory, convert
 from accounts.models import Account, Movement, Service
+from core.lean_serializers import FlatInputSerializer
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 MAX_ID = 2**63 - 1  # bigint: larger ids are bad input, not a database error
@@ -117,7 +118,7 @@ class WithdrawalInputSerializer(DepositInputSerializer):
     pass
 
 
-class TransferInputSerializer(serializers.Serializer):
+class TransferInputSerializer(FlatInputSerializer):
     from_account = account_id_field(help_text="Id of your account.")
     to_account = account_id_field(help_text="Id of the receiving account (anyone's).")
     amount = amount_field()
