@@ -282,7 +282,7 @@ def _subscriber_process(ports, token, indexes, changes, barrier, queue) -> None:
     queue.put(asyncio.run(run()))
 
 
-def fan_out(args, ports: list[int], token: str, store) -> tuple[list[float], list[float]]:
+def fan_out(args, ports, token: str, store, servers) -> tuple[list[float], list[float], float]:
     """Subscribers spread over --subscriber-procs client processes (one Python process
     receiving 1,000 websockets is itself a bottleneck); perf_counter is the system's monotonic
     clock, so arrival times compare across processes."""
@@ -311,6 +311,9 @@ def fan_out(args, ports: list[int], token: str, store) -> tuple[list[float], lis
     for worker in workers:
         worker.start()
     barrier.wait(timeout=600)
+    cpus = [ServerCpu(server.pid, None) for server in servers]
+    for cpu in cpus:
+        cpu.start()
     starts = []
     for n in range(args.changes):
         time.sleep(0.02)  # the subscribers are listening again
@@ -319,6 +322,7 @@ def fan_out(args, ports: list[int], token: str, store) -> tuple[list[float], lis
             store=store, operation="supply", item_id=f"fan-{n % 5}", quantity=1
         )
         barrier.wait(timeout=120)
+    server_cpu_s = sum(cpu.stop() for cpu in cpus)
     results = [queue.get(timeout=120) for _ in workers]
     for worker in workers:
         worker.join()
@@ -327,7 +331,7 @@ def fan_out(args, ports: list[int], token: str, store) -> tuple[list[float], lis
         arrivals = [t for result in results for t in result[n]]
         every += [t - started for t in arrivals]
         last.append(max(arrivals) - started)
-    return last, every
+    return last, every, server_cpu_s
 
 
 def main() -> None:
@@ -431,7 +435,7 @@ def main() -> None:
     try:
         for port, server in zip(ports, servers, strict=True):
             wait_http(port, server)
-        last, every = fan_out(args, ports, token, store)
+        last, every, server_cpu_s = fan_out(args, ports, token, store, servers)
     finally:
         for server in servers:
             stop(server)
@@ -439,6 +443,10 @@ def main() -> None:
         f"  commit -> last subscriber: p50 {percentile(last, 50) * 1000:.1f} ms   "
         f"p99 {percentile(last, 99) * 1000:.1f} ms   (per delivery p50 "
         f"{percentile(every, 50) * 1000:.1f} ms, {len(every)} deliveries)"
+    )
+    print(
+        f"  ASGI servers' CPU: {1000 * server_cpu_s / args.changes:.1f} ms per change, "
+        f"{1e6 * server_cpu_s / max(1, len(every)):.0f} us per delivery (all processes)"
     )
     Store.objects.filter(store_id=STORE_ID).delete()
     sys.exit(1 if failed else 0)
