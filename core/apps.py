@@ -7,14 +7,14 @@ class CoreConfig(AppConfig):
     verbose_name = _("Shared infrastructure")
 
     def ready(self):
-        from django.core.signals import request_finished, request_started
+        from django.core.signals import request_finished
+        from django.db.backends.signals import connection_created
 
         import core.auth  # noqa: F401  (connects the auth cache's invalidation signals)
-        from core.db import remember_good_connections, trust_known_good_connections
+        from core.db import install_trust, remember_good_connections
         from core.logs import clear_request_id, install_secret_redaction
 
         request_finished.connect(clear_request_id, dispatch_uid="core.logs.clear_request_id")
         install_secret_redaction()
-        # Connected after Django's close_old_connections, so they run after it.
-        request_started.connect(trust_known_good_connections, dispatch_uid="core.db.trust")
+        connection_created.connect(install_trust, dispatch_uid="core.db.trust")
         request_finished.connect(remember_good_connections, dispatch_uid="core.db.remember")

@@ -23,18 +23,31 @@ def remember_good_connections(**kwargs) -> None:
             conn.known_good_at = None
 
 
-def trust_known_good_connections(**kwargs) -> None:
-    """request_started, after Django's own check: skip the ping of a connection known good."""
+def _trust_if_known_good(conn) -> None:
     grace = settings.DB_HEALTH_CHECK_GRACE_SECONDS
-    if grace <= 0:
+    known_good_at = getattr(conn, "known_good_at", None)
+    if (
+        grace > 0
+        and conn.connection is not None
+        and not conn.errors_occurred
+        and known_good_at is not None
+        and time.monotonic() - known_good_at < grace
+    ):
+        conn.health_check_done = True
+
+
+def install_trust(sender=None, connection=None, **kwargs) -> None:
+    """connection_created: after Django's own per-request check of this connection (which
+    resets `health_check_done`), mark a connection known good as checked. Wrapping the check
+    itself, not a second request_started receiver, keeps this independent of receiver order
+    (Django's test client reconnects its receiver after every request)."""
+    if connection is None or getattr(connection, "_trust_installed", False):
         return
-    now = time.monotonic()
-    for conn in connections.all(initialized_only=True):
-        known_good_at = getattr(conn, "known_good_at", None)
-        if (
-            conn.connection is not None
-            and not conn.errors_occurred
-            and known_good_at is not None
-            and now - known_good_at < grace
-        ):
-            conn.health_check_done = True
+    check = connection.close_if_unusable_or_obsolete
+
+    def close_if_unusable_or_obsolete():
+        check()
+        _trust_if_known_good(connection)
+
+    connection.close_if_unusable_or_obsolete = close_if_unusable_or_obsolete
+    connection._trust_installed = True
