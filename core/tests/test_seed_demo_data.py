@@ -44,7 +44,7 @@ def test_manage_py_exits_non_zero_with_a_clear_message():
     result = subprocess.run(
         [sys.executable, "manage.py", "seed_demo_data"],
         cwd=settings.BASE_DIR,
-        env=process_env(DEBUG="false", SECRET_KEY="x" * 50),
+        env=process_env(DEBUG="false", SECRET_KEY="demo-refusal-" + "0123456789abcdef" * 4),
         capture_output=True,
         text=True,
         timeout=60,
