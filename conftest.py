@@ -11,3 +11,18 @@ def _fast_password_hashing(settings):
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_cached_logins_from_earlier_runs():
+    # A new test database numbers users from 1 again: an earlier run's cached lookups of
+    # "user 1" (core/auth.py) must not answer for this run's user 1.
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        for key in client.scan_iter(match="*:auth:*", count=1000):
+            client.delete(key)
+    yield

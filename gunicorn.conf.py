@@ -2,10 +2,20 @@
 
 It prepares prometheus-client's multiprocess mode when PROMETHEUS_MULTIPROC_DIR is set: the
 workers write their series to files there and /metrics sums them (core/metrics.py).
+
+Workers are threaded (gthread) and keep client connections alive: API clients send many
+requests over one connection, and the sync worker closes each one after a single request, so
+every request paid a new TCP connection and gunicorn's accept (see docs/performance.md).
 """
 
 import os
 from pathlib import Path
+
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+# Threads per worker: requests wait on PostgreSQL and Redis, and kept-alive connections idle.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# Seconds an idle kept-alive connection stays open (behind a proxy: less than its own timeout).
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 
 
 def _multiproc_dir() -> Path | None:

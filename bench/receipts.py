@@ -28,6 +28,7 @@ from urllib.parse import urlparse, urlunparse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(BASE_DIR / "bench"))
 
 
 def parse_args() -> argparse.Namespace:
@@ -215,11 +216,25 @@ def main() -> None:
     try:
         now = datetime.now(UTC)
         print(f"web: gunicorn x{args.web_workers} on {server.url}; clients: {args.clients}")
+        from _harness import ServerCpu, healthz_round
+
+        cpu = ServerCpu(server.proc.pid, bench_name)
+        reference = healthz_round(server.port, cpu, clients=args.clients)
+        print(
+            f"GET /healthz (reference): {reference['rate']:,.0f}/s, server CPU "
+            f"{reference['cpu_ms']:.3f} ms/request"
+        )
 
         bodies = [receipt(f"s-{n}", now) for n in range(args.single)]
+        cpu.start()
         seconds = post_all(f"{server.url}/api/checks/", token, bodies, args.clients)
+        single_cpu_ms = 1000 * cpu.stop() / args.single
         figures["single"] = args.single / seconds
-        print(f"POST /api/checks/ one receipt per request: {rate(args.single, seconds)}")
+        print(
+            f"POST /api/checks/ one receipt per request: {rate(args.single, seconds)}; server "
+            f"CPU {single_cpu_ms:.3f} ms/request ({single_cpu_ms / reference['cpu_ms']:.1f}x "
+            "GET /healthz; the Celery worker's counting not included)"
+        )
 
         batches = [
             [receipt(f"b-{start + n}", now) for n in range(args.bulk_size)]

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django
@@ -48,16 +49,16 @@ def rss_mb() -> float:
 def cpu_seconds() -> float | None:
     """CPU time of this process plus its PostgreSQL backend (None when the server is not on
     this machine): unlike wall time, it hardly moves when other jobs share the cores."""
+    from _harness import cpu_of
+
     with connection.cursor() as cur:
         cur.execute("SELECT pg_backend_pid()")
         (pid,) = cur.fetchone()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+    backend = cpu_of(pid)
+    if backend is None:
         return None
-    ticks = os.sysconf("SC_CLK_TCK")
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime + (int(fields[11]) + int(fields[12])) / ticks
+    return usage.ru_utime + usage.ru_stime + backend
 
 
 def cpu_delta(before: float | None) -> float | None:

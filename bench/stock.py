@@ -1,13 +1,18 @@
 """Stock under parallel load, through the real HTTP stack, and websocket fan-out.
 
-1. HTTP: gunicorn (config.wsgi) on a free loopback port; N concurrent clients do random
-   supply/demand (and some group operations) on a few hot items for a fixed time. Prints ops/s,
-   p50/p99 latency, refused demands.
-2. Bare SQL: the same number of connections doing the guarded update directly, same time, same
-   items; prints its rate and the ratio HTTP / bare.
+1. HTTP: gunicorn (config.wsgi, gunicorn.conf.py's workers) on a free loopback port; N
+   concurrent clients on kept-alive connections do, one round each: `GET /healthz` (the
+   reference), random single supply/demand on a few hot items, group operations only, the mix
+   (--group-ratio) opening a connection per request (and /healthz likewise), and single
+   supply/demand on ONE hot item. Prints ops/s, p50/p99 latency, refused demands and the server
+   CPU per request (web workers + PostgreSQL backends, from /proc); the headline is the CPU
+   ratio ours / `GET /healthz`.
+2. Bare SQL: the same number of connections doing the guarded update directly, same time, on
+   the same items and on the one hot item; prints the rates and the ratios HTTP / bare.
 3. Checks: the final quantities equal the start plus every accepted movement, none negative.
-4. Fan-out (needs REDIS_URL): uvicorn (config.asgi) with S websocket subscribers on one store;
-   K committed changes, time from commit to the last subscriber receiving it (p50/p99).
+4. Fan-out (needs REDIS_URL): --asgi-procs uvicorn processes (config.asgi) with S websocket
+   subscribers on one store spread over them; K committed changes, time from commit to the last
+   subscriber receiving it (p50/p99).
 
 Run on a migrated database:
     DEBUG=true DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/stock.py --help
@@ -15,6 +20,7 @@ Run on a migrated database:
 
 import argparse
 import asyncio
+import functools
 import http.client
 import json
 import multiprocessing
@@ -31,16 +37,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 STORE_ID = "bench"
 
 
-def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+from _harness import Client, ServerCpu, percentile  # noqa: E402
 
 
 def bound_socket() -> socket.socket:
@@ -88,21 +91,15 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 # --- HTTP load (client processes, each with threads) -----------------------------------------
-def _client_thread(port, token, items, group_ratio, deadline, seed, out, lock, calibrate):
+def _client_thread(port, token, items, group_ratio, deadline, seed, out, lock, mode):
     rng = random.Random(seed)
     latencies, counts, deltas = [], Counter(), Counter()
-    headers = {
-        "Authorization": f"Token {token}",
-        "Content-Type": "application/json",
-        "Host": "localhost",
-    }
+    headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
+    client = Client(port, keep_alive=mode.get("keep_alive", True))
     while time.monotonic() < deadline:
-        if calibrate:
+        if mode.get("calibrate"):
             started = time.perf_counter()
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request("GET", "/healthz", headers={"Host": "localhost"})
-            conn.getresponse().read()
-            conn.close()
+            client.request("GET", "/healthz")
             latencies.append(time.perf_counter() - started)
             counts["healthz"] += 1
             continue
@@ -121,16 +118,7 @@ def _client_thread(port, token, items, group_ratio, deadline, seed, out, lock, c
             body = {"operation": operation, "item_id": lines[0][0], "quantity": lines[0][1]}
             kind = "single"
         started = time.perf_counter()
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            conn.request("POST", path, json.dumps(body), headers)
-            response = conn.getresponse()
-            response.read()
-            status = response.status
-        except OSError:
-            status = 0
-        finally:
-            conn.close()
+        status = client.request("POST", path, json.dumps(body), headers)
         latencies.append(time.perf_counter() - started)
         if status == 200:
             counts[f"{kind}_{operation}_ok"] += 1
@@ -141,17 +129,18 @@ def _client_thread(port, token, items, group_ratio, deadline, seed, out, lock, c
             counts[f"{kind}_demand_refused"] += 1
         else:
             counts[f"status_{status}"] += 1
+    client.close()
     with lock:
         out.append((latencies, counts, deltas))
 
 
-def _client_process(port, token, items, group_ratio, deadline_in, threads, seed, queue, calibrate):
+def _client_process(port, token, items, group_ratio, deadline_in, threads, seed, queue, mode):
     deadline = time.monotonic() + deadline_in
     out, lock = [], threading.Lock()
     workers = [
         threading.Thread(
             target=_client_thread,
-            args=(port, token, items, group_ratio, deadline, seed * 1000 + n, out, lock, calibrate),
+            args=(port, token, items, group_ratio, deadline, seed * 1000 + n, out, lock, mode),
         )
         for n in range(threads)
     ]
@@ -167,18 +156,19 @@ def _client_process(port, token, items, group_ratio, deadline_in, threads, seed,
     queue.put((latencies, dict(counts), dict(deltas)))
 
 
-def http_load(args, port: int, token: str, items: list[str], calibrate: bool = False) -> dict:
+def http_load(args, port, token, items, cpu, group_ratio, seed, **mode) -> dict:
     queue = multiprocessing.Queue()
-    duration = args.duration / 2 if calibrate else args.duration
+    duration = args.duration / 2 if mode.get("calibrate") else args.duration
     procs = []
     per_proc = [args.clients // args.client_procs] * args.client_procs
     for n in range(args.clients % args.client_procs):
         per_proc[n] += 1
+    cpu.start()
     started = time.monotonic()
     for n, threads in enumerate(per_proc):
         proc = multiprocessing.Process(
             target=_client_process,
-            args=(port, token, items, args.group_ratio, duration, threads, n + 1, queue, calibrate),
+            args=(port, token, items, group_ratio, duration, threads, seed + n, queue, mode),
         )
         proc.start()
         procs.append(proc)
@@ -186,16 +176,28 @@ def http_load(args, port: int, token: str, items: list[str], calibrate: bool = F
     for proc in procs:
         proc.join()
     elapsed = time.monotonic() - started
+    cpu_s = cpu.stop()
     latencies, counts, deltas = [], Counter(), Counter()
     for lat, cnt, dlt in results:
         latencies += lat
         counts.update(cnt)
         deltas.update(dlt)
-    return {"elapsed": elapsed, "latencies": latencies, "counts": counts, "deltas": deltas}
+    served = sum(v for k, v in counts.items() if not k.startswith("status_"))
+    return {
+        "elapsed": elapsed,
+        "latencies": latencies,
+        "counts": counts,
+        "deltas": deltas,
+        "served": served,
+        "rate": served / elapsed,
+        "cpu_ms": 1000 * cpu_s / served if served else float("nan"),
+        "db_ms": 1000 * cpu.db_s / served if served else float("nan"),
+    }
 
 
 # --- bare guarded SQL -------------------------------------------------------------------------
 def bare_sql(args, store_pk: int, items: list[str]) -> float:
+    """Guarded updates from as many autocommit connections; ops/s."""
     import psycopg2
     from django.conf import settings
 
@@ -245,44 +247,91 @@ def bare_sql(args, store_pk: int, items: list[str]) -> float:
 
 
 # --- websocket fan-out ------------------------------------------------------------------------
-async def fan_out(args, port: int, token: str, store) -> tuple[list[float], list[float]]:
+def _subscriber_process(ports, token, indexes, changes, barrier, queue) -> None:
+    """Hold some of the websockets; per change, the arrival time of the report on each."""
     import websockets
-    from asgiref.sync import sync_to_async
+
+    async def subscribe(n: int):
+        url = f"ws://127.0.0.1:{ports[n % len(ports)]}/ws/stores/{STORE_ID}?token={token}"
+        ws = await websockets.connect(url, open_timeout=120, max_queue=None)
+        await ws.recv()  # the report on connect
+        return ws
+
+    async def run() -> list[list[float]]:
+        sockets = []
+        for first in range(0, len(indexes), 50):  # in batches: the servers authenticate each
+            sockets += await asyncio.gather(*(subscribe(n) for n in indexes[first : first + 50]))
+        barrier.wait(timeout=600)  # every subscriber of every process is connected
+        arrivals = []
+        for _ in range(changes):
+            received: list[float] = []
+
+            def stamp(_future, received=received):
+                received.append(time.perf_counter())
+
+            receive = [asyncio.ensure_future(ws.recv()) for ws in sockets]
+            for future in receive:
+                future.add_done_callback(stamp)
+            await asyncio.wait_for(asyncio.gather(*receive), timeout=120)
+            arrivals.append(received)
+            barrier.wait(timeout=120)  # the next change comes once all have this one
+        for ws in sockets:
+            await ws.close()
+        return arrivals
+
+    queue.put(asyncio.run(run()))
+
+
+def fan_out(args, ports, token: str, store, servers) -> tuple[list[float], list[float], float]:
+    """Subscribers spread over --subscriber-procs client processes (one Python process
+    receiving 1,000 websockets is itself a bottleneck); perf_counter is the system's monotonic
+    clock, so arrival times compare across processes."""
+    from django.db import connections
 
     from stores import services
 
-    url = f"ws://127.0.0.1:{port}/ws/stores/{STORE_ID}?token={token}"
-    sockets = []
-    for _ in range(args.subscribers):
-        ws = await websockets.connect(url, open_timeout=30, max_queue=None)
-        await ws.recv()  # the report on connect
-        sockets.append(ws)
-
-    def change(n: int) -> float:
-        started = time.perf_counter()  # just before the transaction: an upper bound
+    procs = max(1, min(args.subscriber_procs, args.subscribers))
+    context = multiprocessing.get_context("fork")
+    barrier, queue = context.Barrier(procs + 1), context.Queue()
+    connections.close_all()  # no database connection may cross the fork
+    workers = [
+        context.Process(
+            target=_subscriber_process,
+            args=(
+                ports,
+                token,
+                list(range(p, args.subscribers, procs)),
+                args.changes,
+                barrier,
+                queue,
+            ),
+        )  # fmt: skip
+        for p in range(procs)
+    ]
+    for worker in workers:
+        worker.start()
+    barrier.wait(timeout=600)
+    cpus = [ServerCpu(server.pid, None) for server in servers]
+    for cpu in cpus:
+        cpu.start()
+    starts = []
+    for n in range(args.changes):
+        time.sleep(0.02)  # the subscribers are listening again
+        starts.append(time.perf_counter())  # just before the transaction: an upper bound
         services.apply_operation(
             store=store, operation="supply", item_id=f"fan-{n % 5}", quantity=1
         )
-        return started
-
+        barrier.wait(timeout=120)
+    server_cpu_s = sum(cpu.stop() for cpu in cpus)
+    results = [queue.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join()
     last, every = [], []
-    for n in range(args.changes):
-        receive = [asyncio.ensure_future(ws.recv()) for ws in sockets]
-        received: list[float] = []
-
-        def stamp(_future, received=received):
-            received.append(time.perf_counter())
-
-        for future in receive:
-            future.add_done_callback(stamp)
-        started = await sync_to_async(change, thread_sensitive=False)(n)
-        await asyncio.wait_for(asyncio.gather(*receive), timeout=30)
-        every += [t - started for t in received]
-        last.append(max(received) - started)
-        await asyncio.sleep(0.02)
-    for ws in sockets:
-        await ws.close()
-    return last, every
+    for n, started in enumerate(starts):
+        arrivals = [t for result in results for t in result[n]]
+        every += [t - started for t in arrivals]
+        last.append(max(arrivals) - started)
+    return last, every, server_cpu_s
 
 
 def main() -> None:
@@ -298,9 +347,19 @@ def main() -> None:
         "--start-quantity", type=int, default=20, help="stock of each hot item at start (20)"
     )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (4)")
+    parser.add_argument(
+        "--worker-class", default=None, help="gunicorn worker class (gunicorn.conf.py's)"
+    )
     parser.add_argument("--subscribers", type=int, default=100, help="websockets (100)")
+    parser.add_argument(
+        "--asgi-procs", type=int, default=1, help="uvicorn processes sharing the subscribers (1)"
+    )
+    parser.add_argument(
+        "--subscriber-procs", type=int, default=2, help="client processes holding them (2)"
+    )
     parser.add_argument("--changes", type=int, default=50, help="changes for fan-out (50)")
     parser.add_argument("--skip-fanout", action="store_true", help="only the HTTP/SQL phases")
+    parser.add_argument("--skip-http", action="store_true", help="only the fan-out")
     args = parser.parse_args()
 
     import django
@@ -312,7 +371,7 @@ def main() -> None:
 
     from accounts.models import User
     from stores import services
-    from stores.models import StockItem, StockMovement, Store
+    from stores.models import Store
 
     if connection.vendor != "postgresql":
         raise SystemExit("set DATABASE_URL to a migrated PostgreSQL database")
@@ -338,43 +397,123 @@ def main() -> None:
         "LOG_LEVEL": "WARNING",
     }
 
+    failed = False
+    if not args.skip_http:
+        failed = http_phase(args, env, token, store, items)
+    if args.skip_fanout or not settings.REDIS_URL:
+        if not args.skip_fanout:
+            print("Fan-out skipped: set REDIS_URL (the channel layer must be shared by processes).")
+        Store.objects.filter(store_id=STORE_ID).delete()
+        sys.exit(1 if failed else 0)
+    print(
+        f"Fan-out: {args.subscribers} websocket subscribers over {args.asgi_procs} uvicorn "
+        f"process(es), {args.changes} changes"
+    )
+    servers, ports = [], []
+    for _ in range(args.asgi_procs):
+        sock = bound_socket()
+        ports.append(sock.getsockname()[1])
+        servers.append(
+            start_server(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "config.asgi:application",
+                    "--fd",
+                    str(sock.fileno()),
+                    "--lifespan",
+                    "off",
+                    "--log-level",
+                    "warning",
+                ],
+                sock,
+                {**env, "DB_CONN_MAX_AGE": "0"},
+            )  # fmt: skip
+        )
+        sock.close()
+    try:
+        for port, server in zip(ports, servers, strict=True):
+            wait_http(port, server)
+        last, every, server_cpu_s = fan_out(args, ports, token, store, servers)
+    finally:
+        for server in servers:
+            stop(server)
+    print(
+        f"  commit -> last subscriber: p50 {percentile(last, 50) * 1000:.1f} ms   "
+        f"p99 {percentile(last, 99) * 1000:.1f} ms   (per delivery p50 "
+        f"{percentile(every, 50) * 1000:.1f} ms, {len(every)} deliveries)"
+    )
+    print(
+        f"  ASGI servers' CPU: {1000 * server_cpu_s / args.changes:.1f} ms per change, "
+        f"{1e6 * server_cpu_s / max(1, len(every)):.0f} us per delivery (all processes)"
+    )
+    Store.objects.filter(store_id=STORE_ID).delete()
+    sys.exit(1 if failed else 0)
+
+
+def http_phase(args, env: dict, token: str, store, items: list[str]) -> bool:
+    """The HTTP rounds, the stock check and the bare SQL; True if the stock does not add up."""
+    from django.conf import settings
+
+    from stores.models import StockItem, StockMovement
+
     print(
         f"HTTP phase: {args.clients} clients ({args.client_procs} processes), {args.items} hot "
-        f"items, {args.group_ratio:.0%} group ops, gunicorn {args.workers} workers, "
-        f"{args.duration:.0f}s"
+        f"items, gunicorn {args.workers} workers, {args.duration:.0f}s per round"
     )
     sock = bound_socket()
     port = sock.getsockname()[1]
-    gunicorn = start_server(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"fd://{sock.fileno()}",
-         "--workers", str(args.workers), "--log-level", "warning"],
-        sock, env,
-    )  # fmt: skip
+    cmd = [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind", f"fd://{sock.fileno()}",
+           "--workers", str(args.workers), "--log-level", "warning"]  # fmt: skip
+    if args.worker_class:
+        cmd += ["--worker-class", args.worker_class]
+    gunicorn = start_server(cmd, sock, env)
     sock.close()
+    cpu = ServerCpu(gunicorn.pid, settings.DATABASES["default"]["NAME"])
+    rounds = {}
     try:
         wait_http(port, gunicorn)
-        # The ceiling of this stack on this machine: a trivial view, same clients.
-        calibration = http_load(args, port, token, items, calibrate=True)
-        result = http_load(args, port, token, items)
+        load = functools.partial(http_load, args, port, token)
+        warm_up = load(items, cpu, args.group_ratio, 90)  # imports, connections
+        rounds["GET /healthz (reference)"] = load(items, cpu, 0, 10, calibrate=True)
+        rounds["single supply/demand"] = load(items, cpu, 0.0, 20)
+        rounds["group operations (3 lines)"] = load(items, cpu, 1.0, 30)
+        rounds[f"mix ({args.group_ratio:.0%} group), no keep-alive"] = load(
+            items, cpu, args.group_ratio, 40, keep_alive=False
+        )
+        rounds["GET /healthz, no keep-alive"] = load(
+            items, cpu, 0, 50, calibrate=True, keep_alive=False
+        )
+        rounds["single, ONE hot item"] = load(items[:1], cpu, 0.0, 60)
     finally:
         stop(gunicorn)
-    healthz_rate = calibration["counts"]["healthz"] / calibration["elapsed"]
-    print(f"  calibration, GET /healthz (no DB): {healthz_rate:,.0f} req/s")
-    lat = result["latencies"]
-    counts = result["counts"]
-    accepted = sum(v for k, v in counts.items() if k.endswith("_ok"))
-    refused = sum(v for k, v in counts.items() if k.endswith("_refused"))
-    errors = {k: v for k, v in counts.items() if k.startswith("status_")}
-    http_rate = (accepted + refused) / result["elapsed"]
-    print(f"  requests: {len(lat)}  accepted: {accepted}  refused demands (409): {refused}")
-    print(f"  other statuses: {errors or 'none'}   breakdown: {dict(sorted(counts.items()))}")
+    deltas, errors = Counter(warm_up["deltas"]), Counter()
+    for name, r in rounds.items():
+        lat, counts = r["latencies"], r["counts"]
+        deltas.update(r["deltas"])
+        errors.update({k: v for k, v in counts.items() if k.startswith("status_")})
+        refused = sum(v for k, v in counts.items() if k.endswith("_refused"))
+        print(
+            f"  {name:<34} {r['rate']:7,.0f} /s   p50 {percentile(lat, 50) * 1000:5.1f} ms   "
+            f"p99 {percentile(lat, 99) * 1000:6.1f} ms   server CPU {r['cpu_ms']:6.3f} ms/req"
+            f" (db {r['db_ms']:5.3f})"
+            f"   (409: {refused})"
+        )
+    print(f"  other statuses: {dict(errors) or 'none'}")
+    ref = rounds["GET /healthz (reference)"]["cpu_ms"]
+    ref_closing = rounds["GET /healthz, no keep-alive"]["cpu_ms"]
+    mix = rounds[f"mix ({args.group_ratio:.0%} group), no keep-alive"]["cpu_ms"]
     print(
-        f"  HTTP ops/s: {http_rate:,.0f}   p50 {percentile(lat, 50) * 1000:.1f} ms   "
-        f"p99 {percentile(lat, 99) * 1000:.1f} ms"
+        f"  HEADLINE server CPU per request / GET /healthz: single "
+        f"{rounds['single supply/demand']['cpu_ms'] / ref:.2f}, group "
+        f"{rounds['group operations (3 lines)']['cpu_ms'] / ref:.2f} (goal <= 3); mix without "
+        f"keep-alive {mix / ref_closing:.2f}"
     )
 
+    start_qty = args.start_quantity
     final = dict(StockItem.objects.filter(store=store).values_list("item_id", "quantity"))
-    expected = {item: start_qty + result["deltas"].get(item, 0) for item in items}
+    expected = {item: start_qty + deltas.get(item, 0) for item in items}
     logged = Counter()
     for item_id, delta in StockMovement.objects.filter(item__store=store).values_list(
         "item__item_id", "delta"
@@ -388,34 +527,15 @@ def main() -> None:
 
     print(f"Bare guarded SQL: {args.clients} connections, {args.duration:.0f}s")
     bare_rate = bare_sql(args, store.pk, items)
-    print(f"  bare ops/s: {bare_rate:,.0f}   ratio HTTP/bare: {http_rate / bare_rate:.2f}")
-
-    if args.skip_fanout or not settings.REDIS_URL:
-        if not args.skip_fanout:
-            print("Fan-out skipped: set REDIS_URL (the channel layer must be shared by processes).")
-        Store.objects.filter(store_id=STORE_ID).delete()
-        sys.exit(1 if failed else 0)
-    print(f"Fan-out: {args.subscribers} websocket subscribers, {args.changes} changes (uvicorn)")
-    sock = bound_socket()
-    port = sock.getsockname()[1]
-    uvicorn = start_server(
-        [sys.executable, "-m", "uvicorn", "config.asgi:application", "--fd", str(sock.fileno()),
-         "--lifespan", "off", "--log-level", "warning"],
-        sock, {**env, "DB_CONN_MAX_AGE": "0"},
-    )  # fmt: skip
-    sock.close()
-    try:
-        wait_http(port, uvicorn)
-        last, every = asyncio.run(fan_out(args, port, token, store))
-    finally:
-        stop(uvicorn)
+    bare_hot = bare_sql(args, store.pk, items[:1])
+    single = rounds["single supply/demand"]["rate"]
+    hot = rounds["single, ONE hot item"]["rate"]
+    print(f"  bare ops/s: {bare_rate:,.0f}   ratio HTTP single/bare: {single / bare_rate:.2f}")
     print(
-        f"  commit -> last subscriber: p50 {percentile(last, 50) * 1000:.1f} ms   "
-        f"p99 {percentile(last, 99) * 1000:.1f} ms   (per delivery p50 "
-        f"{percentile(every, 50) * 1000:.1f} ms, {len(every)} deliveries)"
+        f"  bare ops/s on ONE hot item: {bare_hot:,.0f}   ratio HTTP/bare on the hot item: "
+        f"{hot / bare_hot:.2f} (goal >= 0.5)"
     )
-    Store.objects.filter(store_id=STORE_ID).delete()
-    sys.exit(1 if failed else 0)
+    return failed
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """Transfers per second through the real HTTP stack, against the bare SQL of one transfer.
 
-Starts gunicorn (sync workers, JWT auth) on a free loopback port, lets N client processes
-POST random transfers between 1,000 accounts for a fixed time, then runs the bare SQL of a
-transfer (two guarded updates in id order + a ledger insert) from a pool of the same size
-against the same PostgreSQL, and a third round where every transfer debits one hot account.
+Starts gunicorn (gunicorn.conf.py's workers, JWT auth) on a free loopback port, lets N client
+processes POST random transfers between 1,000 accounts for a fixed time over kept-alive
+connections (and once more opening a connection per request), `GET /healthz` the same way, and
+a round where every transfer debits one hot account; then runs the bare SQL of a transfer (two
+guarded updates in id order + a ledger insert) from a pool of the same size against the same
+PostgreSQL, random and on the hot account. Each HTTP round prints the server CPU per request
+(web workers + PostgreSQL backends, from /proc); the headline is ours / `GET /healthz`.
 Finally checks that the sum of all balances equals deposits - withdrawals - purchases and that
 no balance is negative.
 
@@ -15,7 +18,6 @@ and are reused by the next run.
 """
 
 import argparse
-import http.client
 import json
 import multiprocessing
 import os
@@ -31,6 +33,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
+sys.path.insert(0, str(BASE_DIR / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # The JWTs minted here must verify in gunicorn: both sides sign with the same key.
 os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-use-0123456789")
@@ -44,7 +47,10 @@ def parse_args():
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (and pool)")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per round")
     parser.add_argument("--accounts", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument(
+        "--worker-class", default=None, help="gunicorn worker class (gunicorn.conf.py's)"
+    )
     parser.add_argument("--skip-hot", action="store_true", help="skip the hot-account round")
     return parser.parse_args()
 
@@ -76,18 +82,20 @@ def prepare_accounts(count: int) -> tuple[list[dict], dict]:
 # --- the HTTP round ------------------------------------------------------------------------
 
 
-def start_gunicorn(workers: int) -> tuple[subprocess.Popen, int, Path]:
+def start_gunicorn(workers: int, worker_class) -> tuple[subprocess.Popen, int, Path]:
     log = Path(tempfile.mkstemp(prefix="bench-gunicorn-", suffix=".log")[1])
     env = {
         **os.environ,
         "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1",
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
     }
     cmd = [
         str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "--bind", "127.0.0.1:0",
         "--workers", str(workers), "--backlog", "2048", "--log-level", "info",
     ]  # fmt: skip
+    if worker_class:
+        cmd += ["--worker-class", worker_class]
     with log.open("w") as out:
         proc = subprocess.Popen(
             cmd, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -106,8 +114,11 @@ def start_gunicorn(workers: int) -> tuple[subprocess.Popen, int, Path]:
 
 
 def http_client(args) -> tuple[list[float], int, int]:
-    port, accounts, hot, duration, seed = args
+    from _harness import Client
+
+    port, accounts, hot, duration, seed, keep_alive = args
     rng = random.Random(seed)
+    client = Client(port, keep_alive=keep_alive)
     latencies, refused, errors = [], 0, 0
     stop_at = time.monotonic() + duration
     while time.monotonic() < stop_at:
@@ -123,41 +134,35 @@ def http_client(args) -> tuple[list[float], int, int]:
             }
         )
         started = time.perf_counter()
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        try:
-            if hot == "healthz":
-                conn.request("GET", "/healthz")
-            else:
-                conn.request(
-                    "POST",
-                    "/api/v1/transfers/",
-                    body,
-                    {
-                        "Authorization": f"Bearer {source['token']}",
-                        "Content-Type": "application/json",
-                    },
-                )
-            status = conn.getresponse().status
-        except OSError:
-            status = 0
-        finally:
-            conn.close()
+        if hot == "healthz":
+            status = client.request("GET", "/healthz")
+        else:
+            headers = {
+                "Authorization": f"Bearer {source['token']}",
+                "Content-Type": "application/json",
+            }
+            status = client.request("POST", "/api/v1/transfers/", body, headers)
         if status in (200, 201):
             latencies.append(time.perf_counter() - started)
         elif status == 402:
             refused += 1
         else:
             errors += 1
+    client.close()
     return latencies, refused, errors
 
 
-def http_round(port, accounts, hot, clients, duration) -> dict:
-    jobs = [(port, accounts, hot, duration, seed) for seed in range(clients)]
+def http_round(port, accounts, hot, clients, duration, cpu=None, keep_alive=True) -> dict:
+    jobs = [(port, accounts, hot, duration, seed, keep_alive) for seed in range(clients)]
+    if cpu:
+        cpu.start()
     started = time.monotonic()
     with multiprocessing.Pool(clients) as pool:
         results = pool.map(http_client, jobs)
     elapsed = time.monotonic() - started
+    cpu_s = cpu.stop() if cpu else None
     latencies = sorted(lat for lats, _, _ in results for lat in lats)
+    served = len(latencies) + sum(r for _, r, _ in results)
     return {
         "ok": len(latencies),
         "refused": sum(r for _, r, _ in results),
@@ -165,6 +170,8 @@ def http_round(port, accounts, hot, clients, duration) -> dict:
         "rate": len(latencies) / elapsed,
         "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else float("nan"),
         "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else float("nan"),
+        "cpu_ms": 1000 * cpu_s / served if cpu_s is not None and served else float("nan"),
+        "db_ms": 1000 * cpu.db_s / served if cpu and served else float("nan"),
     }
 
 
@@ -174,7 +181,7 @@ def http_round(port, accounts, hot, clients, duration) -> dict:
 def sql_client(args) -> int:
     import psycopg2
 
-    dsn, ids, duration, seed = args
+    dsn, ids, duration, seed, hot_id = args
     rng = random.Random(seed)
     conn = psycopg2.connect(dsn)
     cursor = conn.cursor()
@@ -182,6 +189,8 @@ def sql_client(args) -> int:
     stop_at = time.monotonic() + duration
     while time.monotonic() < stop_at:
         source, target = rng.sample(ids, 2)
+        if hot_id is not None:
+            source = hot_id
         amount = Decimal(rng.randint(1, 1000)) / 100
         debit = (
             "UPDATE accounts_account SET balance = balance - %s WHERE id = %s AND balance >= %s",
@@ -209,14 +218,14 @@ def sql_client(args) -> int:
     return done
 
 
-def sql_round(accounts, clients, duration) -> dict:
+def sql_round(accounts, clients, duration, hot_id=None) -> dict:
     from core.testing import test_database_url
 
     dsn = test_database_url()  # the database Django is configured with (name as given)
     ids = [a["id"] for a in accounts]
     started = time.monotonic()
     with multiprocessing.Pool(clients) as pool:
-        done = sum(pool.map(sql_client, [(dsn, ids, duration, s) for s in range(clients)]))
+        done = sum(pool.map(sql_client, [(dsn, ids, duration, s, hot_id) for s in range(clients)]))
     return {"ok": done, "rate": done / (time.monotonic() - started)}
 
 
@@ -250,41 +259,67 @@ def main() -> None:
     import django
 
     django.setup()
+    from _harness import ServerCpu
+    from django.conf import settings
     from django.db import connections
 
     print(f"preparing {args.accounts} accounts ...", flush=True)
     accounts, hot = prepare_accounts(args.accounts)
     connections.close_all()  # no connection may cross the fork into the pools
-    proc, port, log = start_gunicorn(args.workers)
+    proc, port, log = start_gunicorn(args.workers, args.worker_class)
+    cpu = ServerCpu(proc.pid, settings.DATABASES["default"]["NAME"])
     try:
-        print(f"gunicorn: {args.workers} sync workers on 127.0.0.1:{port}", flush=True)
+        print(f"gunicorn: {args.workers} workers on 127.0.0.1:{port}", flush=True)
         http_round(port, accounts, None, args.clients, 2)  # warm-up: imports, connections
-        random_round = http_round(port, accounts, None, args.clients, args.duration)
-        trivial = http_round(port, accounts, "healthz", args.clients, args.duration / 2)
+        d = args.duration
+        random_round = http_round(port, accounts, None, args.clients, d, cpu)
+        trivial = http_round(port, accounts, "healthz", args.clients, d / 2, cpu)
+        closing = http_round(port, accounts, None, args.clients, d / 2, cpu, keep_alive=False)
+        trivial_closing = http_round(
+            port, accounts, "healthz", args.clients, d / 2, cpu, keep_alive=False
+        )
         hot_round = None
         if not args.skip_hot:
-            hot_round = http_round(port, accounts, hot, args.clients, args.duration)
+            hot_round = http_round(port, accounts, hot, args.clients, d, cpu)
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
         log.unlink(missing_ok=True)
     bare = sql_round(accounts, args.clients, args.duration)
+    bare_hot = None
+    if not args.skip_hot:
+        bare_hot = sql_round(accounts, args.clients, args.duration, hot_id=hot["id"])
     invariant = check_invariant()
 
     def line(name, r):
         return (
-            f"{name:<28} {r['rate']:8.0f} transfers/s   p50 {r['p50_ms']:6.1f} ms   "
-            f"p99 {r['p99_ms']:6.1f} ms   ({r['ok']} ok, {r['refused']} refused 402, "
-            f"{r['errors']} errors)"
+            f"{name:<34} {r['rate']:8.0f} /s   p50 {r['p50_ms']:6.1f} ms   "
+            f"p99 {r['p99_ms']:6.1f} ms   server CPU {r['cpu_ms']:6.3f} ms/req "
+            f"(db {r['db_ms']:5.3f})   "
+            f"({r['ok']} ok, {r['refused']} refused 402, {r['errors']} errors)"
         )
 
     print(f"\n{args.clients} clients, {args.accounts} accounts, {args.duration:.0f} s per round")
     print(line("HTTP random transfers", random_round))
+    print(line("(reference: GET /healthz)", trivial))
+    print(line("HTTP random, no keep-alive", closing))
+    print(line("(GET /healthz, no keep-alive)", trivial_closing))
     if hot_round:
         print(line("HTTP, one hot debit account", hot_round))
-    print(line("(reference: GET /healthz)", trivial))
-    print(f"{'bare SQL, same pool size':<28} {bare['rate']:8.0f} transfers/s   ({bare['ok']} ok)")
-    print(f"ratio ours / bare SQL        {random_round['rate'] / bare['rate']:8.3f}")
+    print(f"{'bare SQL, same pool size':<34} {bare['rate']:8.0f} /s   ({bare['ok']} ok)")
+    if bare_hot:
+        print(f"{'bare SQL, one hot debit account':<34} {bare_hot['rate']:8.0f} /s")
+    print(
+        f"HEADLINE server CPU per request, transfer / GET /healthz: "
+        f"{random_round['cpu_ms'] / trivial['cpu_ms']:.2f} (goal <= 3); without keep-alive "
+        f"{closing['cpu_ms'] / trivial_closing['cpu_ms']:.2f}"
+    )
+    print(f"ratio ours / bare SQL (random)  {random_round['rate'] / bare['rate']:8.3f}")
+    if hot_round and bare_hot:
+        print(
+            f"ratio ours / bare SQL (hot row) {hot_round['rate'] / bare_hot['rate']:8.3f}"
+            " (goal >= 0.5)"
+        )
     print(
         f"invariant: sum of balances {invariant['sum_of_balances']} == deposits - withdrawals "
         f"{invariant['deposits_minus_withdrawals']}: {invariant['exact']}; lowest balance "

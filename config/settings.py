@@ -160,6 +160,9 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+# A persistent connection that served this thread's previous request cleanly less than this
+# many seconds ago is not pinged again (core/db.py); 0: ping before every request.
+DB_HEALTH_CHECK_GRACE_SECONDS = env.float("DB_HEALTH_CHECK_GRACE_SECONDS", default=5.0)
 
 # --- Redis: Celery broker, channel layer, cache ---------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -174,9 +177,12 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
         }
     }
+    # Redis pub/sub: a group message is published once and each ASGI process hands it to its
+    # own subscribers (the list-based layer wrote, and each process popped, one copy per
+    # socket: 1,000 subscribers cost 1,000 Redis round trips per change).
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 "prefix": env.str("CHANNELS_PREFIX", default="asgi"),
@@ -218,8 +224,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # DRF's token and SimpleJWT's, with the user lookup cached briefly (core/auth.py).
+        "core.auth.CachedTokenAuthentication",
+        "core.auth.CachedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -244,6 +251,10 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=500)
+
+# How long a Token/JWT request may reuse the user looked up by an earlier one; every change of
+# the user or token drops the entry at once (core/auth.py). 0: look the user up every time.
+AUTH_USER_CACHE_SECONDS = env.int("AUTH_USER_CACHE_SECONDS", default=30)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=60)),

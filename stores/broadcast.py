@@ -12,6 +12,7 @@ finishes or fails on its own in the publisher loop, within SEND_TIMEOUT.
 """
 
 import asyncio
+import json
 import logging
 import os
 import threading
@@ -67,7 +68,8 @@ def publish_report(report: dict) -> None:
     if layer is None:
         return
     group = store_group(report["store"]["store_id"])
-    message = {"type": "stock.report", "report": report}
+    # The JSON text is encoded once here, not once per subscriber.
+    message = {"type": "stock.report", "report": report, "text": json.dumps(report)}
     if isinstance(layer, InMemoryChannelLayer):
         try:
             async_to_sync(layer.group_send)(group, message)

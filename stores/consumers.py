@@ -71,4 +71,5 @@ class StoreStockConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(report)
 
     async def stock_report(self, event):
-        await self.send_json(event["report"])
+        text = event.get("text")
+        await (self.send(text_data=text) if text else self.send_json(event["report"]))

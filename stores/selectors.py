@@ -13,7 +13,7 @@ def is_valid_store_id(store_id: str) -> bool:
 
 
 def find_store(*, store_id: str) -> Store | None:
-    return Store.objects.filter(store_id=store_id).first()
+    return sql.store_by_id(store_id)
 
 
 def stock_lines(*, store: Store) -> list[dict]:

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.lean_serializers import FlatInputSerializer
 from core.permissions import is_operator
 from stores.models import ITEM_ID_MAX_LENGTH, STORE_ID_PATTERN, StockMovement, Store
 
@@ -9,7 +10,7 @@ OPERATIONS = [("supply", "supply"), ("demand", "demand")]
 
 
 # --- input ----------------------------------------------------------------------------------
-class StockLineInputSerializer(serializers.Serializer):
+class StockLineInputSerializer(FlatInputSerializer):
     item_id = serializers.CharField(max_length=ITEM_ID_MAX_LENGTH)
     quantity = serializers.IntegerField(min_value=1, max_value=MAX_QUANTITY)
 

@@ -150,27 +150,29 @@ def apply_group_operation(
     context = {"user_id": _user_id(user), "request_id": request_id or new_request_id()}
 
     def take_all():
-        short = [
-            (item_id, quantity)
-            for item_id, quantity in merged
-            if not sql.take(store_pk=store.pk, item_id=item_id, quantity=quantity, **context)
-        ]
+        # All or nothing; on PostgreSQL one statement (the rows are locked for it alone).
+        short = set(sql.take_all(store_pk=store.pk, lines=merged, **context))
         if short:
-            available = _available(store=store, item_ids=[item_id for item_id, _qty in short])
+            available = _available(store=store, item_ids=sorted(short))
             raise InsufficientStock(
-                [Shortage(item_id, qty, available.get(item_id, 0)) for item_id, qty in short]
+                [
+                    Shortage(item_id, qty, available.get(item_id, 0))
+                    for item_id, qty in merged
+                    if item_id in short
+                ]
             )
 
     def change():
         if operation == SUPPLY:
             sql.supply(store_pk=store.pk, lines=merged, operation=SUPPLY, **context)
         elif len(merged) == 1:
-            take_all()  # one guarded statement: nothing to roll back if it is short
+            item_id, quantity = merged[0]
+            # One guarded statement: nothing to roll back if it is short.
+            if not sql.take(store_pk=store.pk, item_id=item_id, quantity=quantity, **context):
+                available = _available(store=store, item_ids=[item_id])
+                raise InsufficientStock([Shortage(item_id, quantity, available.get(item_id, 0))])
         else:
-            # Rows are taken in item_id order inside one transaction; a shortage anywhere
-            # rolls every line back.
-            with transaction.atomic():
-                take_all()
+            take_all()
 
     return _report_after(store=store, change=change)
 

@@ -11,13 +11,15 @@ transfers (A->B and B->A) queue instead of deadlocking, and `lock_timeout`
 (BALANCE_LOCK_TIMEOUT_MS) bounds the wait: past it the request answers 503 with Retry-After
 instead of hanging. The database CHECK (balance >= 0) backs the funds check up.
 
-This is the hot path `bench/transfers.py` measures, so it speaks SQL through the connection's
-cursor: on PostgreSQL a posting is BEGIN, one SELECT ... FOR UPDATE (with SET LOCAL
-lock_timeout in the same round trip), one UPDATE + INSERT statement, COMMIT. New balances are
-computed in Decimal from the rows as locked; the UPDATE's own snapshot is taken after the locks,
-so it writes over exactly those rows. (A single statement doing the locking and the writing as
-CTEs is faster but was measured to judge funds on a stale row version under crossing
-transfers; do not go back to it.) The embedded SQLite demo runs the same steps.
+This is the hot path `bench/transfers.py` measures. On PostgreSQL a posting is ONE call of
+the PL/pgSQL function `accounts_post_movement` (migration accounts 0006): it sets lock_timeout
+for its transaction, locks the rows with SELECT ... FOR UPDATE in id order, decides on the rows
+as locked, writes the balances and appends the movement. Outside a transaction that call is its
+own transaction, so a hot account's row lock lives for one statement, not across BEGIN, lock,
+write and COMMIT sent from Python. (A single plain statement doing the locking and the writing
+as CTEs was measured to judge funds on a stale row version under crossing transfers; the
+function's statements each see the rows as locked.) The embedded SQLite quick start runs the
+same steps from Python (`_post_in_python`), with new balances computed in Decimal.
 """
 
 import datetime as dt
@@ -116,6 +118,40 @@ def _raise_refusal(posting: Posting, outcome: _Outcome) -> NoReturn:
 
 
 def _post(posting: Posting) -> _Outcome:
+    if connection.vendor == "postgresql":
+        return _post_in_database(posting)
+    return _post_in_python(posting)
+
+
+_POST_SQL = "SELECT * FROM accounts_post_movement(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+
+
+def _post_in_database(posting: Posting) -> _Outcome:
+    """One round trip: the function locks, decides and writes (see the migration)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _POST_SQL,
+            [
+                posting.user_id,
+                str(posting.kind),
+                posting.amount,
+                posting.own_id,
+                posting.debit_id,
+                posting.credit_id,
+                posting.other_id,
+                posting.service_id,
+                posting.comment,
+                MAX_BALANCE,
+                int(settings.BALANCE_LOCK_TIMEOUT_MS),
+            ],
+        )
+        own_ok, other_ok, debit_balance, movement_id, created_at = cursor.fetchone()
+    if debit_balance is not None:
+        debit_balance = _as_money(debit_balance)
+    return _Outcome(own_ok, other_ok, debit_balance, movement_id, created_at)
+
+
+def _post_in_python(posting: Posting) -> _Outcome:
     """Lock, decide in Decimal, write: one transaction (a savepoint inside an outer one)."""
     ids = sorted({i for i in (posting.debit_id, posting.credit_id) if i})
     with transaction.atomic(), connection.cursor() as cursor:
@@ -147,14 +183,9 @@ def _lock(cursor, ids: list[int]) -> dict[int, tuple[int, Decimal]]:
         f"SELECT id, user_id, balance FROM {Account._meta.db_table}"
         f" WHERE id IN ({placeholders}) ORDER BY id"
     )
-    if connection.vendor == "postgresql":
-        # One round trip: bound the lock wait for this transaction, then lock in id order.
-        timeout_ms = int(settings.BALANCE_LOCK_TIMEOUT_MS)
-        cursor.execute(f"SET LOCAL lock_timeout = {timeout_ms}; {select} FOR UPDATE", ids)
-    else:
-        # SQLite has no row locks; the settings open its transactions IMMEDIATE, which takes
-        # the database write lock at BEGIN and so serializes postings.
-        cursor.execute(select, ids)
+    # SQLite has no row locks; the settings open its transactions IMMEDIATE, which takes the
+    # database write lock at BEGIN and so serializes postings.
+    cursor.execute(select, ids)
     return {row[0]: (row[1], _as_money(row[2])) for row in cursor.fetchall()}
 
 
@@ -181,12 +212,8 @@ def _write(cursor, posting: Posting, balances: dict[int, Decimal], created_at) -
         posting.comment,
         connection.ops.adapt_datetimefield_value(created_at),
     ]
-    if connection.vendor == "postgresql":
-        # One round trip: PostgreSQL always runs a data-modifying WITH to completion.
-        cursor.execute(f"WITH updated AS ({update}) {insert}", update_params + insert_params)
-    else:
-        cursor.execute(update, update_params)
-        cursor.execute(insert, insert_params)
+    cursor.execute(update, update_params)
+    cursor.execute(insert, insert_params)
     return cursor.fetchone()[0]
 
 

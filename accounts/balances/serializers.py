@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from accounts.balances.selectors import HISTORY_ORDERINGS, Rate, RateHistory, convert
 from accounts.models import Account, Movement, Service
+from core.lean_serializers import FlatInputSerializer
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
 MAX_ID = 2**63 - 1  # bigint: larger ids are bad input, not a database error
@@ -117,7 +118,7 @@ class WithdrawalInputSerializer(DepositInputSerializer):
     pass
 
 
-class TransferInputSerializer(serializers.Serializer):
+class TransferInputSerializer(FlatInputSerializer):
     from_account = account_id_field(help_text="Id of your account.")
     to_account = account_id_field(help_text="Id of the receiving account (anyone's).")
     amount = amount_field()
@@ -187,6 +188,24 @@ class TransferSerializer(serializers.Serializer):
     )
     comment = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
+
+
+# The same fields, used without a serializer instance: building one copies its declared fields
+# (a deep copy per request, ~0.2 ms), more than the rest of the answer costs.
+_AMOUNT = TransferSerializer._declared_fields["amount"]
+_CREATED_AT = TransferSerializer._declared_fields["created_at"]
+
+
+def transfer_data(movement) -> dict:
+    """What `TransferSerializer(movement).data` gives (the answer to every transfer)."""
+    return {
+        "id": movement.pk,
+        "from_account": movement.debit_account_id,
+        "to_account": movement.credit_account_id,
+        "amount": _AMOUNT.to_representation(movement.amount),
+        "comment": movement.comment,
+        "created_at": _CREATED_AT.to_representation(movement.created_at),
+    }
 
 
 class HistoryQuerySerializer(serializers.Serializer):

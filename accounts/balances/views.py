@@ -327,7 +327,7 @@ class TransferListCreateView(generics.ListAPIView):
             amount=data["amount"],
             comment=data["comment"],
         )
-        return Response(s.TransferSerializer(movement).data, status=status.HTTP_201_CREATED)
+        return Response(s.transfer_data(movement), status=status.HTTP_201_CREATED)
 
 
 class IncomingTransferListView(generics.ListAPIView):

@@ -20,6 +20,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.identity import codes, selectors
 from accounts.identity.tasks import send_signin_code
 from accounts.models import SignInCode, User
+from core.auth import forget_user
 
 Channel = SignInCode.Channel
 JTI_CLAIM = jwt_settings.JTI_CLAIM
@@ -284,6 +285,7 @@ def activate_invite_code(*, user: User, code: str) -> User:
             _("You already activated an invite code; it cannot be changed."),
             "invite_code_already_activated",
         )
+    forget_user(user.pk)  # an UPDATE sends no signal: drop the cached lookups by hand
     user.foreign_invite_code, user.invited_by, user.invite_activated_at = code, inviter, now
     return user
 

@@ -70,7 +70,7 @@ def test_server_mode_uses_postgresql_and_redis(tmp_path):
     assert loaded["db_name"] == "app"
     assert loaded["broker"] == "redis://cache.example:6379/2"
     assert loaded["cache"].endswith("RedisCache")
-    assert loaded["channels"] == "channels_redis.core.RedisChannelLayer"
+    assert loaded["channels"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert loaded["debug"] is False
     assert loaded["time_zone"] == "UTC"
 

@@ -1,9 +1,10 @@
 """The store page: stock inline and supply / demand through the stock service."""
 
+import asyncio
 import re
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.urls import reverse
 
@@ -42,18 +43,27 @@ def test_supply_and_demand_go_through_the_service_and_reach_subscribers(
     admin_client, store, django_capture_on_commit_callbacks
 ):
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(store_group(store.store_id), channel)
-    try:
+    answers = []
+
+    def supply():
         with django_capture_on_commit_callbacks(execute=True):
-            response = stock_op(
-                admin_client, store, operation="supply", item_id="apple", quantity=10
+            answers.append(
+                stock_op(admin_client, store, operation="supply", item_id="apple", quantity=10)
             )
-        assert response.status_code == 200
-        assert "recorded" in response.content.decode()
-        message = async_to_sync(layer.receive)(channel)
-    finally:
-        async_to_sync(layer.group_discard)(store_group(store.store_id), channel)
+
+    async def subscribed_while_supplying():
+        # One event loop throughout: a pub/sub layer's subscriptions belong to their loop.
+        channel = await layer.new_channel()
+        await layer.group_add(store_group(store.store_id), channel)
+        try:
+            await sync_to_async(supply)()
+            return await asyncio.wait_for(layer.receive(channel), 10)
+        finally:
+            await layer.group_discard(store_group(store.store_id), channel)
+
+    message = async_to_sync(subscribed_while_supplying)()
+    assert answers[0].status_code == 200
+    assert "recorded" in answers[0].content.decode()
     assert {"item_id": "apple", "quantity": 10} in message["report"]["store"]["report"]
 
     stock_op(admin_client, store, operation="demand", item_id="apple", quantity=4)
