@@ -1,13 +1,351 @@
-"""OpenAPI pieces shared by several apps' views."""
+"""OpenAPI pieces shared by every app, and the schema's finishing pass.
 
+`finish_schema` (a drf-spectacular postprocessing hook) makes the schema say what the code does
+in the places that are the same for every operation: the error statuses each operation can
+answer (with the error body's schema and an example), the tags per domain, the request content
+types, and how to use each sign-in scheme in Swagger UI's Authorize dialog.
+"""
+
+import re
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
+ERROR_FORMAT = "`{detail, code, <field>: [...]}`"
+
 # The errors of an endpoint that any signed-in user may read and operators may change.
 OPERATOR_API_ERRORS = {
-    400: OpenApiResponse(description="Validation error: {detail, code, <field>: [...]}"),
+    400: OpenApiResponse(description=f"Validation error: {ERROR_FORMAT}"),
     401: OpenApiResponse(description="Not signed in."),
     403: OpenApiResponse(description="Not an operator (staff)."),
     404: OpenApiResponse(description="Not found."),
 }
+
+ERROR_COMPONENT = "ApiError"
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error: a readable message, a machine-readable code and, for invalid "
+    "input, the messages of each invalid field (a list, or an object for nested fields).",
+    "properties": {
+        "detail": {"type": "string", "description": "What went wrong, for people."},
+        "code": {"type": "string", "description": "What went wrong, for programs."},
+    },
+    "required": ["detail", "code"],
+    "additionalProperties": True,
+}
+
+# status: (description, example body)
+STANDARD_ERRORS = {
+    400: (
+        f"Invalid input: {ERROR_FORMAT}. `detail` repeats the first field's first message.",
+        {
+            "detail": "month: Ensure this value is less than or equal to 12.",
+            "code": "max_value",
+            "month": ["Ensure this value is less than or equal to 12."],
+        },
+    ),
+    401: (
+        "Not signed in, or the token is invalid or expired.",
+        {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"},
+    ),
+    402: (
+        "Not enough money on the account.",
+        {"detail": "Not enough money.", "code": "insufficient_funds"},
+    ),
+    403: (
+        "Signed in without the role this operation needs (or a session without its CSRF token).",
+        {
+            "detail": "You do not have permission to perform this action.",
+            "code": "permission_denied",
+        },
+    ),
+    404: (
+        "No such object (or a page past the last one).",
+        {"detail": "Not found.", "code": "not_found"},
+    ),
+    409: (
+        "The request conflicts with the current state.",
+        {"detail": "The request conflicts with the current state.", "code": "conflict"},
+    ),
+    413: (
+        "The request body is too large.",
+        {"detail": "The request body is too large.", "code": "payload_too_large"},
+    ),
+    422: (
+        "Well-formed, but cannot be carried out.",
+        {"detail": "The request cannot be processed.", "code": "unprocessable"},
+    ),
+    429: (
+        "Too many requests: wait the number of seconds in `Retry-After`.",
+        {"detail": "Request was throttled. Expected available in 42 seconds.", "code": "throttled"},
+    ),
+    503: (
+        "A dependency (database, Redis, the broker) is unavailable; try again later.",
+        {"detail": "A dependency is unavailable, try again later.", "code": "service_unavailable"},
+    ),
+}
+
+# Tags in the order Swagger UI and Redoc show them: (name, description, path patterns).
+TAGS = [
+    (
+        "Houses and flats",
+        "The housing registry: streets, houses and their flats with areas in m². Anyone signed "
+        "in reads it; operators (staff) change it. `/api/v1/houses/` and `/api/v1/flats/` are "
+        "the resource API; `/api/homes/...` are the compatible endpoints with their own "
+        "documented shapes (numbers as JSON numbers, the street as `{street_name}`).",
+        [r"^/api/v1/houses/(\{id\}/)?$", r"^/api/v1/flats/", r"^/api/homes/"],
+    ),
+    (
+        "Meters and readings",
+        "Water meters installed in flats and their monthly cumulative readings in m³. A "
+        "reading may not go below the meter's earlier one. Operators enter a whole house's "
+        "month at once with `POST /api/v1/readings/bulk/`; `/api/water-checkers/...` are the "
+        "compatible endpoints.",
+        [r"^/api/v1/meters/", r"^/api/v1/readings/", r"^/api/water-checkers/"],
+    ),
+    (
+        "Tariffs",
+        "Prices in roubles: water per m³ and upkeep per m² of a flat. A global tariff applies "
+        "to every house, a house's own one beats it; the tariff in force on the first day of "
+        "a month prices that month.",
+        [r"^/api/v1/tariffs/"],
+    ),
+    (
+        "Rent",
+        "Monthly rent of a house: a run computes one line per flat (water by the readings, "
+        "upkeep by the area) in the background and can be followed while it works. Charges "
+        "and statements (JSON or xlsx) read the result. `/payment/...` are the compatible "
+        "endpoints.",
+        [
+            r"^/api/v1/rent-runs/",
+            r"^/api/v1/charges/",
+            r"^/api/v1/houses/\{house_id\}/",
+            r"^/payment/",
+        ],
+    ),  # fmt: skip
+    (
+        "Sign-in",
+        "Three ways in. Username and password give a DRF token (`Authorization: Token "
+        "<key>`); a phone number and a 4-digit SMS code give a DRF token too; an e-mail "
+        "address and a 6-digit code give a JWT pair (`Authorization: Bearer <access>`). "
+        "Registration, sign-in and code requests are throttled per address and per account.",
+        [r"^/auth/", r"^/api/(login|verify)/", r"^/api/v1/auth/"],
+    ),
+    (
+        "Users and roles",
+        "Your own profile and invite codes, and for operators the users with their roles: "
+        "operator (staff), analyst (reads receipts analytics), storekeeper (changes stock), "
+        "point of sale (posts receipts).",
+        [r"^/api/profile/", r"^/api/v1/users/"],
+    ),
+    (
+        "Balances",
+        "Money accounts in roubles: deposits, purchases of services, transfers between "
+        "accounts, withdrawals and the history of all of them. Amounts are decimal strings "
+        "with 2 places; a repeated write with the same `Idempotency-Key` is answered once.",
+        [r"^/api/v1/(accounts|actions|transactions|transfers|withdrawals|history|services)/"],
+    ),
+    (
+        "Receipts",
+        "Points of sale post cash receipts (one, or many at once); each receipt is checked, "
+        "stored once per `transaction_id` and counted in the analytics by a background worker.",
+        [r"^/api/(checks|add_checks)/"],
+    ),
+    (
+        "Analytics",
+        "What the receipts add up to, per place of purchase: purchases, takings, average "
+        "receipt, VAT and tips, per category and per hour, and an SVG chart of the last 24 "
+        "hours. For analysts.",
+        [r"^/api/(analytics|places)/"],
+    ),
+    (
+        "Stores",
+        "Warehouse stock per store: supplies, sales, write-offs and group operations, the "
+        "journal of movements, an xlsx report; changes are pushed to websocket listeners. "
+        "Anyone signed in reads; storekeepers change stock.",
+        [r"^/stores"],
+    ),
+]
+
+# Request bodies are JSON. The sign-in endpoints also take an HTML form, as their clients send.
+FORM_BODIES = re.compile(r"^/(auth/(login|registration)|api/v1/auth/(email|token))/$")
+
+SECURITY_SCHEMES = {
+    "tokenAuth": "A DRF token from `POST /auth/login/` (username and password) or "
+    "`POST /api/verify/` (phone and SMS code). Enter it **with the prefix**: `Token "
+    "9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b`.",
+    "jwtAuth": "A JWT access token from `POST /api/v1/auth/token/` (e-mail and code). Enter the "
+    "access token alone; Swagger UI adds `Bearer `.",
+    "cookieAuth": "The session cookie of the admin site (`/admin/login/`). Writes also need the "
+    "`X-CSRFToken` header.",
+}
+
+_PROSE_KEYS = {"description", "summary"}
+_BARE_TAG = re.compile(r"(?<!`)(<[a-z_ ]+>)(?!`)")
+
+
+def _tag_of(path: str) -> str | None:
+    for name, _description, patterns in TAGS:
+        if any(re.search(pattern, path) for pattern in patterns):
+            return name
+    return None
+
+
+def _escape_prose(node):
+    """Swagger UI renders descriptions as Markdown with HTML: `<field>` would vanish."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in _PROSE_KEYS and isinstance(value, str):
+                node[key] = _BARE_TAG.sub(r"`\1`", value) if "`" not in value else value
+            elif key != "example" and key != "examples":
+                _escape_prose(value)
+    elif isinstance(node, list):
+        for item in node:
+            _escape_prose(item)
+
+
+def _error_response(status: int, description: str | None = None) -> dict:
+    default_description, example = STANDARD_ERRORS[status]
+    return {
+        "description": description or default_description,
+        "content": {
+            "application/json": {
+                "schema": {"$ref": f"#/components/schemas/{ERROR_COMPONENT}"},
+                "examples": {"Error": {"value": example}},
+            }
+        },
+    }
+
+
+def _views(generator) -> dict:
+    views = {}
+    for path, _regex, method, callback in generator.endpoints or []:
+        views[path, method.lower()] = getattr(callback, "cls", None)
+    return views
+
+
+def _statuses(path: str, method: str, operation: dict, view) -> set[int]:
+    """The error statuses any operation like this one can answer."""
+    statuses = set()
+    parameters = operation.get("parameters", [])
+    if method in ("post", "put", "patch") or any(p["in"] == "query" for p in parameters):
+        statuses.add(400)
+    security = operation.get("security", [])
+    if security:
+        statuses.add(401)  # an invalid or expired token, also where anonymous calls are fine
+    if security and {} not in security:
+        statuses.add(403)
+    if "{" in path or any(p["name"] == "page" for p in parameters):
+        statuses.add(404)
+    if view is not None and getattr(view, "throttle_classes", None):
+        statuses.add(429)
+    return statuses
+
+
+def finish_schema(result, generator, request, public):
+    views = _views(generator)
+    components = result.setdefault("components", {})
+    components.setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
+
+    for path, operations in result.get("paths", {}).items():
+        tag = _tag_of(path)
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            if tag:
+                operation["tags"] = [tag]
+            body = operation.get("requestBody")
+            if body and not FORM_BODIES.match(path):
+                content = body["content"]
+                for media_type in list(content):
+                    if media_type != "application/json" and "application/json" in content:
+                        del content[media_type]
+            elif body:
+                body["content"].pop("multipart/form-data", None)
+            for parameter in operation.get("parameters", []):
+                _bound_parameter(parameter)
+            responses = operation["responses"]
+            view = views.get((path, method))
+            for status in sorted(_statuses(path, method, operation, view) | _declared(responses)):
+                key = str(status)
+                existing = responses.get(key)
+                if existing is None:
+                    responses[key] = _error_response(status)
+                elif "content" not in existing and status in STANDARD_ERRORS:
+                    responses[key] = _error_response(status, existing.get("description"))
+
+    for name, description in SECURITY_SCHEMES.items():
+        scheme = components.get("securitySchemes", {}).get(name)
+        if scheme is not None:
+            scheme["description"] = description
+
+    result["tags"] = [{"name": name, "description": text} for name, text, _ in TAGS]
+    _escape_prose(result)
+    return result
+
+
+def _bound_parameter(parameter: dict) -> None:
+    """Query filters compare integers with a 64-bit column; currencies are ISO 4217 codes."""
+    from accounts.balances.currencies import ISO_4217_CODES
+
+    schema = parameter.get("schema", {})
+    if parameter["in"] == "query" and schema.get("type") == "integer":
+        schema.setdefault("minimum", -(2**63) + 1)
+        schema.setdefault("maximum", 2**63 - 1)
+    if parameter["name"] == "currency" and schema.get("type") == "string":
+        schema.pop("maxLength", None)
+        schema["enum"] = sorted(ISO_4217_CODES)
+
+
+def _declared(responses: dict) -> set[int]:
+    """Error statuses an operation already declares (their bodies get the error schema)."""
+    return {int(key) for key in responses if key.isdigit() and int(key) in STANDARD_ERRORS}
+
+
+# --- Decimal fields: the pattern says what the field accepts -----------------------------------
+
+
+class DecimalFieldExtension(OpenApiSerializerFieldExtension):
+    """A decimal as a string whose pattern matches exactly the values the field takes.
+
+    drf-spectacular's own pattern lets "" and "-" through and ignores the bounds; this one has
+    at least one digit, no sign when negatives are refused, no all-zero value when the minimum
+    is positive, at most the whole digits the field (or its maximum) allows, and the decimal
+    places the field keeps (any number for fields that round, see housing.fields).
+    """
+
+    target_class = "rest_framework.fields.DecimalField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        schema = {"type": "string", "format": "decimal"}
+        if direction == "request" and not field.read_only:
+            schema["pattern"] = decimal_pattern(field)
+            bounds = [f"at most {field.decimal_places} decimal places"]
+            if getattr(field, "rounds", False):
+                bounds = [f"rounded half-up to {field.decimal_places} decimal places"]
+            if field.min_value is not None:
+                bounds.append(f">= {field.min_value}")
+            maximum = getattr(field, "schema_max_value", None) or field.max_value
+            if maximum is not None:
+                bounds.append(f"<= {maximum}")
+            schema["description"] = "A decimal string (a JSON number is also taken): " + ", ".join(
+                bounds
+            )
+            schema["example"] = "1250.50" if field.decimal_places == 2 else "12.500"
+        return schema
+
+
+def decimal_pattern(field) -> str:
+    whole = field.max_digits - field.decimal_places
+    maximum = getattr(field, "schema_max_value", None) or field.max_value
+    if maximum is not None:
+        # Every number with fewer digits than the maximum is below it.
+        whole = min(whole, max(1, len(str(int(maximum))) - 1))
+    places = r"\d+" if getattr(field, "rounds", False) else rf"\d{{1,{field.decimal_places}}}"
+    sign = "" if field.min_value is not None and field.min_value >= 0 else "-?"
+    not_zero = r"(?!-?0*\.?0*$)" if field.min_value is not None and field.min_value > 0 else ""
+    return rf"^{not_zero}{sign}\d{{1,{whole}}}(\.{places})?$"

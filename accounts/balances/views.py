@@ -256,8 +256,8 @@ class ServiceViewSet(
         methods=["GET"],
         tags=["balances"],
         summary="Buy a service (GET, kept for compatibility)",
-        description="Same as POST: seed 002 documents buying with a GET, so it is kept for "
-        "existing clients. New clients should POST. A comment may come as `?comment=`.",
+        description="Same as POST, kept because existing clients buy with a GET. "
+        "New clients should POST. A comment may come as `?comment=`.",
         parameters=[
             IDEMPOTENCY_KEY,
             OpenApiParameter("comment", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False),

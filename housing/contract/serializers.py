@@ -80,8 +80,10 @@ class HomeInSerializer(serializers.Serializer):
 
 
 class HomeAddressQuerySerializer(serializers.Serializer):
-    home_number = serializers.IntegerField(min_value=1)
-    street_name = serializers.CharField(max_length=200)
+    home_number = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, help_text="House number."
+    )
+    street_name = serializers.CharField(max_length=200, help_text="Street name.")
 
 
 class WaterCheckerInSerializer(serializers.Serializer):
@@ -111,10 +113,20 @@ class WaterCheckerInSerializer(serializers.Serializer):
 
 
 class WaterCheckerFilterSerializer(serializers.Serializer):
-    home = serializers.IntegerField(min_value=1, required=False)
-    street_name = serializers.CharField(max_length=200, required=False)
+    home = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, required=False, help_text="House number."
+    )
+    street_name = serializers.CharField(
+        max_length=200, required=False, help_text="Street, if the number repeats."
+    )
     flats = IntegerListField(required=False)
-    flat = serializers.IntegerField(min_value=1, required=False)
+    flat = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+
+    def __init__(self, *args, exclude_flats: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if exclude_flats:  # the schema describes `flats` as a query parameter of its own
+            del self.fields["flats"]
+
     year = serializers.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR, required=False)
     month = serializers.IntegerField(min_value=1, max_value=12, required=False)
 

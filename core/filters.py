@@ -1,0 +1,54 @@
+"""The query filters of the list endpoints: what the schema says is what they accept.
+
+django-filter's defaults answer 400 for an id of a row that does not exist (a valid integer) and
+silently cut `1.5` to 1 for integer columns. Here an id filter is a plain integer comparison (no
+such row: an empty page) and an integer column takes integers only.
+"""
+
+import django_filters
+from django import forms
+from django.db import models
+from django_filters import filterset
+from django_filters.rest_framework import DjangoFilterBackend as BaseDjangoFilterBackend
+
+BIGINT = 2**63 - 1
+
+
+class IntegerFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", -BIGINT)
+        kwargs.setdefault("max_value", BIGINT)
+        super().__init__(*args, **kwargs)
+
+
+_INTEGER_COLUMNS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.SmallAutoField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+)
+
+
+class FilterSet(django_filters.FilterSet):
+    FILTER_DEFAULTS = {
+        **filterset.FILTER_FOR_DBFIELD_DEFAULTS,
+        **{column: {"filter_class": IntegerFilter} for column in _INTEGER_COLUMNS},
+    }
+
+    @classmethod
+    def filter_for_lookup(cls, field, lookup_type):
+        # A foreign key filters like the column it points at (an integer or a UUID).
+        if isinstance(field, models.ForeignKey) and lookup_type == "exact":
+            return super().filter_for_lookup(field.target_field, lookup_type)
+        return super().filter_for_lookup(field, lookup_type)
+
+
+class DjangoFilterBackend(BaseDjangoFilterBackend):
+    filterset_base = FilterSet

@@ -1,0 +1,227 @@
+"""The API answers what /api/schema/ says: schemathesis over every operation of a live server.
+
+The server is a real uvicorn process on the test database with the demo data, so path ids
+resolve. schemathesis runs every check (server errors, undocumented status codes, schema-violating
+requests accepted, schema-valid requests rejected, response bodies and headers) with a fixed seed
+and a bounded number of examples per operation. Each operation is called as the role it serves.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+
+from core.testing import BASE_DIR, process_env, stop_process, wait_for_log
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
+
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "15"))
+SEED = 20261201
+
+# Operations left out, with the reason.
+EXCLUDED = {
+    ("POST", "/auth/logout/"): "destroys the token every other operation is called with",
+    ("POST", "/api/v1/auth/logout/"): "blacklists a refresh token; nothing else to check",
+}
+
+# Who calls an operation (the first matching prefix wins; the default is the operator, who as
+# a superuser may do anything).
+ROLES = [
+    (r"^/api/(checks|add_checks)", "pos"),
+    (r"^/api/(analytics|places)", "analyst"),
+    (r"^/api/(profile|login|verify)", "alice"),
+    (r"^/api/v1/(users/me|accounts|actions|transactions|transfers|withdrawals|history)", "alice"),
+    (r"^/api/v1/services/\{id\}/purchase", "alice"),
+    (r"^/stores/\{store_id\}($|/group_op|/clean)", "bob"),
+]
+
+# A schema-valid request may be refused only by a business rule the operation documents (its
+# status and an example body are in the schema). Listed here operation by operation, with why.
+BUSINESS_RULES: dict[tuple[str, str], tuple[list[int], str]] = {
+    ("GET", "/api/analytics/"): ([400], "`to` must be later than `from`"),
+    ("GET", "/api/analytics/{place_id}/"): ([400], "`to` must be later than `from`"),
+    ("PATCH", "/api/profile/"): (
+        [400],
+        "`foreign_invite_code` must be another user's existing code, activated once",
+    ),
+}
+
+
+def _role(path: str) -> str:
+    for pattern, role in ROLES:
+        if re.search(pattern, path):
+            return role
+    return "operator"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _prepare_data() -> dict:
+    """The demo data plus one of everything the path parameters name; returns their ids."""
+    from accounts.models import Account, Service, User
+    from billing import services as billing
+    from billing.models import Charge, RentRun
+    from housing.models import Flat, House, MeterReading, Tariff, WaterMeter
+
+    with open(os.devnull, "w") as devnull:
+        call_command("seed_demo_data", stdout=devnull, stderr=devnull)
+    house = House.objects.order_by("pk").first()
+    run, _ = billing.start_rent_run(house=house, year=2026, month=10)
+    billing.execute_run(run_id=run.pk, pause=0)
+    tokens = {
+        name: Token.objects.get_or_create(user=User.objects.get(username=username))[0].key
+        for name, username in {
+            "operator": "operator",
+            "analyst": "analyst",
+            "alice": "alice",
+            "bob": "bob",
+            "pos": "pos",
+        }.items()
+    }
+    alice = User.objects.get(username="alice")
+    return {
+        "tokens": tokens,
+        "ids": {
+            "/api/v1/houses/{id}/": house.pk,
+            "/api/v1/houses/{house_id}/": house.pk,
+            "/api/v1/flats/{id}/": Flat.objects.filter(house=house).first().pk,
+            "/api/v1/meters/{id}/": WaterMeter.objects.first().pk,
+            "/api/v1/readings/{id}/": MeterReading.objects.first().pk,
+            "/api/v1/tariffs/{id}/": Tariff.objects.first().pk,
+            "/api/v1/rent-runs/{id}/": str(RentRun.objects.first().pk),
+            "/api/v1/charges/{id}/": Charge.objects.first().pk,
+            "/api/v1/services/{id}/": Service.objects.order_by("pk").first().pk,
+            "/api/v1/accounts/{id}/": Account.objects.filter(user=alice).first().pk,
+            "/api/v1/users/{id}/": alice.pk,
+            "/payment/progress/{task_id}/": str(run.pk),
+            "/stores/{store_id}/items/{item_id}/": ("abc111", "apple"),
+            "/stores/{store_id}": "abc111",
+            "/api/analytics/{place_id}/": "011",
+        },
+    }
+
+
+def _path_parameters(path: str, ids: dict) -> dict:
+    for prefix, value in ids.items():
+        names = re.findall(r"\{(\w+)\}", prefix)
+        if path.startswith(prefix.split("{" + names[-1] + "}")[0] + "{" + names[-1] + "}"):
+            values = value if isinstance(value, tuple) else (value,)
+            return {f"path.{name}": v for name, v in zip(names, values, strict=True)}
+    return {}
+
+
+def _config(schema: dict, data: dict, report: Path) -> str:
+    lines = [
+        f"seed = {SEED}",
+        "workers = 1",
+        "request-timeout = 30",
+        "[generation]",
+        f"max-examples = {MAX_EXAMPLES}",
+        # TODO-for-merge: NUL characters in strings get their own 400 from the hostile-input
+        # guard on another branch; re-enable (delete this line) once it is merged.
+        "allow-x00 = false",
+        "[phases.stateful]",
+        "enabled = false",
+        "[checks]",
+        "enabled = true",
+        "[reports.junit]",
+        "enabled = false",
+    ]
+    for path, operations in schema["paths"].items():
+        for method in operations:
+            key = (method.upper(), path)
+            lines += [
+                "[[operations]]",
+                f"include-method = {json.dumps(method.upper())}",
+                f"include-path = {json.dumps(path)}",
+            ]
+            if key in EXCLUDED:
+                lines.append("enabled = false")
+                continue
+            token = data["tokens"][_role(path)]
+            lines.append(f'headers = {{ Authorization = "Token {token}" }}')
+            parameters = _path_parameters(path, data["ids"])
+            if parameters:
+                inline = ", ".join(
+                    f"{json.dumps(k)} = {json.dumps(v)}" for k, v in parameters.items()
+                )
+                lines.append(f"parameters = {{ {inline} }}")
+            if key in BUSINESS_RULES:
+                statuses, _reason = BUSINESS_RULES[key]
+                allowed = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
+                allowed += [str(status) for status in statuses]
+                lines.append(
+                    f"checks.positive_data_acceptance.expected-statuses = {json.dumps(allowed)}"
+                )
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def live_server_url(transactional_db):
+    data = _prepare_data()
+    port = _free_port()
+    log = Path(tempfile.mkstemp(prefix="contract-uvicorn-", suffix=".log")[1])
+    env = process_env(
+        DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        # The sign-in throttles are checked by their own tests; here they would turn every
+        # sign-in call after the 60th into a 429.
+        THROTTLE_SIGNIN_IP="100000/min",
+        THROTTLE_SIGNIN_ACCOUNT="100000/min",
+    )
+    cmd = [
+        sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+        "--port", str(port), "--lifespan", "off", "--no-access-log",
+    ]  # fmt: skip
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_for_log(log, "Uvicorn running", proc)
+        yield f"http://127.0.0.1:{port}", data, log
+    finally:
+        stop_process(proc)
+
+
+def test_every_operation_answers_what_the_schema_says(live_server_url):
+    url, data, server_log = live_server_url
+    import httpx
+
+    schema = httpx.get(f"{url}/api/schema/", headers={"Accept": "application/json"}).json()
+    workdir = Path(tempfile.mkdtemp(prefix="schemathesis-"))
+    config = workdir / "schemathesis.toml"
+    config.write_text(_config(schema, data, workdir / "report"))
+    cli = Path(sys.executable).with_name("schemathesis")
+    result = subprocess.run(
+        [str(cli), "--config-file", str(config), "run", f"{url}/api/schema/?format=json",
+         "--checks", "all", "--phases", "examples,coverage,fuzzing", "--no-shrink"],
+        cwd=workdir, env={**os.environ, "NO_COLOR": "1"}, capture_output=True, text=True,
+        timeout=840,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    (workdir / "output.txt").write_text(output)
+    summary = [line for line in output.splitlines() if re.search(r"\d+ (passed|failures?)", line)]
+    print(f"schemathesis ({workdir}/output.txt):", *summary[-2:], sep="\n")
+    failures = output.partition("FAILURES")[2] or output
+    assert result.returncode == 0, failures[:30000] + "\n--- server ---\n" + _errors(server_log)
+
+
+def _errors(log: Path) -> str:
+    """The server's tracebacks (its 4xx warnings are expected here)."""
+    text = log.read_text(errors="replace")
+    return "\n".join(block for block in text.split("\n20") if "Traceback" in block)[-10000:]
