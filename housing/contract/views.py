@@ -53,7 +53,8 @@ class HomeListView(APIView):
         operation_id="homes_list",
         summary="All houses with street and flats",
         description="Compatible endpoint: a plain JSON array of every house (not paginated; "
-        "the paginated list is GET /api/v1/houses/). A constant number of queries whatever the size.",
+        "the paginated list is GET /api/v1/houses/). A constant number of queries whatever "
+        "the size.",
         responses={200: HomeOutSerializer(many=True), 401: ERRORS[401]},
     )
     def get(self, request):
