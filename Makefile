@@ -8,7 +8,7 @@ ARGS ?=
 TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/housing_commerce)
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test install install-dev lint format schema bench clean
+.PHONY: run test install install-dev newman lint format schema bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# newman runs the Postman collection of docs/postman in the test suite (needs Node.js/npm).
+NEWMAN_VERSION := 6.2.2
+NEWMAN := .cache/node/node_modules/.bin/newman
+$(NEWMAN):
+	@if command -v npm >/dev/null; then \
+		npm install --silent --no-audit --no-fund --prefix .cache/node newman@$(NEWMAN_VERSION); \
+	else echo "npm not found: the newman test will be skipped"; fi
+newman: $(NEWMAN)
 
 ## make run: the whole product (web + worker + beat) on http://127.0.0.1:8000 with demo data.
 run: export DEBUG ?= true
@@ -42,7 +51,7 @@ test: export DATABASE_URL := $(TEST_DATABASE_URL)
 test: export REDIS_URL := $(TEST_REDIS_URL)
 test: export SECRET_KEY ?= test-secret-key-not-for-production
 test: export DEBUG := false
-test: install-dev
+test: install-dev newman
 	scripts/ensure-services.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -14,8 +14,17 @@ from django_filters.rest_framework import DjangoFilterBackend as BaseDjangoFilte
 BIGINT = 2**63 - 1
 
 
+class StrictIntegerField(forms.IntegerField):
+    """Digits only: Django's IntegerField also takes "5.0" (and "-93159873444839.0")."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and value.strip() and not value.strip().lstrip("-").isdigit():
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 class IntegerFilter(django_filters.NumberFilter):
-    field_class = forms.IntegerField
+    field_class = StrictIntegerField
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("min_value", -BIGINT)

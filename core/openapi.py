@@ -245,9 +245,15 @@ def _statuses(path: str, method: str, operation: dict, view) -> set[int]:
 
 
 def finish_schema(result, generator, request, public):
+    from core.openapi_examples import EXAMPLES
+
     views = _views(generator)
     components = result.setdefault("components", {})
-    components.setdefault("schemas", {})[ERROR_COMPONENT] = ERROR_SCHEMA
+    schemas = components.setdefault("schemas", {})
+    schemas[ERROR_COMPONENT] = ERROR_SCHEMA
+    for name, example in EXAMPLES.items():
+        if name in schemas:
+            schemas[name]["example"] = example
 
     for path, operations in result.get("paths", {}).items():
         tag = _tag_of(path)
@@ -264,8 +270,11 @@ def finish_schema(result, generator, request, public):
                         del content[media_type]
             elif body:
                 body["content"].pop("multipart/form-data", None)
+            filters = _filter_names(views.get((path, method)))
             for parameter in operation.get("parameters", []):
                 _bound_parameter(parameter)
+                if parameter["in"] == "query" and parameter["name"] in filters:
+                    parameter["allowEmptyValue"] = True  # `?house=` is no filter
             responses = operation["responses"]
             view = views.get((path, method))
             for status in sorted(_statuses(path, method, operation, view) | _declared(responses)):
@@ -284,6 +293,16 @@ def finish_schema(result, generator, request, public):
     result["tags"] = [{"name": name, "description": text} for name, text, _ in TAGS]
     _escape_prose(result)
     return result
+
+
+def _filter_names(view) -> set[str]:
+    """Query parameters for which an empty value means no value (`?house=`): the django-filter
+    filters and the optional fields of a view's DRF query serializer."""
+    names = set(getattr(view, "filterset_fields", None) or ())
+    query = getattr(view, "query_serializer_class", None)
+    if query is not None:
+        names |= {name for name, field in query().fields.items() if not field.required}
+    return names
 
 
 def _bound_parameter(parameter: dict) -> None:
@@ -321,6 +340,16 @@ class DecimalFieldExtension(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         field = self.target
+        if getattr(field, "coerce_to_string", None) is False:  # a JSON number (compatible API)
+            schema = {"type": "number", "format": "double"}
+            if direction == "request" and not field.read_only:
+                whole = field.max_digits - field.decimal_places
+                step = 10.0**-field.decimal_places
+                schema["maximum"] = float(field.max_value or 10**whole - step)
+                schema["minimum"] = float(
+                    field.min_value if field.min_value is not None else -(10**whole) + step
+                )
+            return schema
         schema = {"type": "string", "format": "decimal"}
         if direction == "request" and not field.read_only:
             schema["pattern"] = decimal_pattern(field)

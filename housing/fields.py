@@ -21,6 +21,11 @@ class RoundedDecimalField(serializers.DecimalField):
         # places cannot be represented and raises InvalidOperation (a 500).
         if value and value.adjusted() >= self.max_whole_digits:
             self.fail("max_whole_digits", max_whole_digits=self.max_whole_digits)
+        # The bounds apply to the number given, not to its rounding (0.0009 is below 0.001).
+        if self.min_value is not None and value < self.min_value:
+            self.fail("min_value", min_value=self.min_value)
+        if self.max_value is not None and value > self.max_value:
+            self.fail("max_value", max_value=self.max_value)
         step = Decimal(1).scaleb(-self.decimal_places)
         context = Context(prec=self.max_digits + 1)
         rounded = value.quantize(step, rounding=ROUND_HALF_UP, context=context)

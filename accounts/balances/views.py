@@ -340,9 +340,10 @@ class IncomingTransferListView(generics.ListAPIView):
 class HistoryView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.HistoryEntrySerializer
+    query_serializer_class = s.HistoryQuerySerializer
 
     def _query(self) -> dict:
-        query = s.HistoryQuerySerializer(data=self.request.query_params)
+        query = self.query_serializer_class(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return query.validated_data
 

@@ -1,6 +1,7 @@
 """Input and output shapes of the identity API (input and output kept apart where they differ)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -149,7 +150,24 @@ class JwtRefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class MeSerializer(serializers.ModelSerializer):
+class TextField(serializers.CharField):
+    """Text only: DRF's CharField would turn a JSON number into text, which the schema refuses."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class TextModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: TextField,
+        models.TextField: TextField,
+    }
+
+
+class MeSerializer(TextModelSerializer):
     """The signed-in user. `email` is the e-mail sign-in address and `role` is set by
     operators, so neither is writable here."""
 
@@ -161,7 +179,7 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = ("email", "role")
 
 
-class AdminUserSerializer(serializers.ModelSerializer):
+class AdminUserSerializer(TextModelSerializer):
     role = serializers.ChoiceField(choices=User.Role.choices, read_only=True)
 
     class Meta:

@@ -18,7 +18,7 @@ import pytest
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
-from core.testing import BASE_DIR, process_env, stop_process, wait_for_log
+from core.testing import asgi_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -54,19 +54,29 @@ BUSINESS_RULES: dict[tuple[str, str], tuple[list[int], str]] = {
 }
 
 
+# A 5xx that is documented and not a fault: the operation depends on data from outside.
+DEPENDENCY_ERRORS: dict[tuple[str, str], tuple[list[int], str]] = {
+    ("GET", "/api/v1/accounts/"): ([503], "no exchange rate stored yet for that ISO currency"),
+    ("GET", "/api/v1/accounts/{id}/"): ([503], "no exchange rate stored yet for that currency"),
+    ("GET", "/api/v1/history/"): ([503], "no exchange rate stored yet for that ISO currency"),
+}
+
+
+# Checks switched off for one operation, with why.
+CHECKS_OFF: dict[tuple[str, str], tuple[str, str]] = {
+    ("PUT", "/api/v1/services/{id}/"): (
+        "negative_data_rejection",
+        "schemathesis reports the pinned path id (a valid one) as the mutated part of a "
+        "negative case; the body's own negative cases are checked by PATCH on the same view",
+    ),
+}
+
+
 def _role(path: str) -> str:
     for pattern, role in ROLES:
         if re.search(pattern, path):
             return role
     return "operator"
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _prepare_data() -> dict:
@@ -159,6 +169,12 @@ def _config(schema: dict, data: dict, report: Path) -> str:
                     f"{json.dumps(k)} = {json.dumps(v)}" for k, v in parameters.items()
                 )
                 lines.append(f"parameters = {{ {inline} }}")
+            if key in CHECKS_OFF:
+                lines.append(f"checks.{CHECKS_OFF[key][0]}.enabled = false")
+            if key in DEPENDENCY_ERRORS:
+                statuses, _reason = DEPENDENCY_ERRORS[key]
+                allowed = ["2xx", "3xx", "4xx", *map(str, statuses)]
+                lines.append(f"checks.not_a_server_error.expected-statuses = {json.dumps(allowed)}")
             if key in BUSINESS_RULES:
                 statuses, _reason = BUSINESS_RULES[key]
                 allowed = ["2xx", "3xx", "401", "403", "404", "409", "429", "5xx"]
@@ -172,30 +188,13 @@ def _config(schema: dict, data: dict, report: Path) -> str:
 @pytest.fixture
 def live_server_url(transactional_db):
     data = _prepare_data()
-    port = _free_port()
-    log = Path(tempfile.mkstemp(prefix="contract-uvicorn-", suffix=".log")[1])
-    env = process_env(
-        DEBUG="false",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        # The sign-in throttles are checked by their own tests; here they would turn every
-        # sign-in call after the 60th into a 429.
-        THROTTLE_SIGNIN_IP="100000/min",
-        THROTTLE_SIGNIN_ACCOUNT="100000/min",
-    )
-    cmd = [
-        sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-        "--port", str(port), "--lifespan", "off", "--no-access-log",
-    ]  # fmt: skip
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    try:
-        wait_for_log(log, "Uvicorn running", proc)
-        yield f"http://127.0.0.1:{port}", data, log
-    finally:
-        stop_process(proc)
+    # The sign-in throttles are checked by their own tests; here they would turn every sign-in
+    # call after the 60th into a 429.
+    with asgi_server(THROTTLE_SIGNIN_IP="100000/min", THROTTLE_SIGNIN_ACCOUNT="100000/min") as (
+        url,
+        log,
+    ):
+        yield url, data, log
 
 
 def test_every_operation_answers_what_the_schema_says(live_server_url):

@@ -83,7 +83,7 @@ class HomeDetailsView(APIView):
         "it, `flats` adds the flats it lacks and resizes the ones it has (flats not listed are "
         "kept). PATCH does the same.",
         parameters=ADDRESS_PARAMS,
-        request=HomeInSerializer,
+        request=HomeInSerializer(partial=True),
         responses={200: HomeOutSerializer, **ERRORS, **NOT_FOUND},
     )
     def put(self, request):
