@@ -8,6 +8,7 @@ from rest_framework import serializers
 from accounts.identity.codes import CODE_LENGTHS, Channel
 from accounts.identity.phones import normalize_phone
 from accounts.models import User
+from core.fields import TextField
 
 
 class IdentityErrorSerializer(serializers.Serializer):
@@ -148,15 +149,6 @@ class JwtPairSerializer(serializers.Serializer):
 
 class JwtRefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField()
-
-
-class TextField(serializers.CharField):
-    """Text only: DRF's CharField would turn a JSON number into text, which the schema refuses."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class TextModelSerializer(serializers.ModelSerializer):
