@@ -182,6 +182,67 @@ SECURITY_SCHEMES = {
     "`X-CSRFToken` header.",
 }
 
+# Summaries and descriptions of the operations whose views do not give them.
+OPERATION_TEXT = {
+    "homes_details_retrieve": (
+        None,
+        "Compatible endpoint: the house at `home_number` on `street_name`, as "
+        "`{house_number, street: {street_name}, flats: [...]}`. Both parameters are required "
+        "(400 without them); an unknown house is a 404.",
+    ),
+    "homes_details_partial_update": (
+        None,
+        "The same as PUT: every body field is optional; flats not listed are kept.",
+    ),
+    "homes_details_destroy": (
+        None,
+        "Deletes the house with its flats, meters, readings, tariffs, rent runs and charges; "
+        "204. An unknown house is a 404.",
+    ),
+    "api_v1_accounts_retrieve": (
+        None,
+        "One of your own accounts (another user's is a 404). With `?currency=USD` the balance "
+        "is converted at the latest stored rate; no rate stored yet for it: 503.",
+    ),
+    "api_v1_charges_list": (
+        None,
+        "The rent lines of completed runs, one per flat and month, with the breakdown: area, "
+        "water used, the tariffs applied and the amounts in roubles. Paginated.",
+    ),
+    "api_v1_charges_retrieve": (
+        None,
+        "One flat's rent for one month: `status` `ok`, or `needs_reading` / `no_meter` when "
+        "no water could be charged.",
+    ),
+    "api_v1_houses_charges_retrieve": (
+        None,
+        "A house's rent for `year` and `month`: the totals and one line per flat. A month "
+        "never calculated answers an empty `lines` list.",
+    ),
+    "api_v1_houses_statement_retrieve": (
+        None,
+        "The same month as an Excel workbook (one row per flat, totals at the bottom), to "
+        "print or send to the residents.",
+    ),
+    "api_v1_rent_runs_list": (
+        None,
+        "Rent calculations, newest first, with their status (PENDING, IN_PROGRESS, "
+        "COMPLETED, FAILED) and progress. Paginated.",
+    ),
+    "api_v1_rent_runs_retrieve": (
+        None,
+        "A run's status, progress in flats, result so far, the tariffs it used, its error and "
+        "attempts; poll it while it runs.",
+    ),
+    "api_v1_users_list": ("Users (operators)", None),
+    "api_v1_users_retrieve": ("A user (operators)", None),
+    "api_v1_users_partial_update": ("Change a user's profile or roles (operators)", None),
+    "api_v1_users_me_retrieve": (
+        None,
+        "The signed-in user: names, username, bio, the e-mail sign-in address and the role.",
+    ),
+}
+
 _PROSE_KEYS = {"description", "summary"}
 _BARE_TAG = re.compile(r"(?<!`)(<[a-z_ ]+>)(?!`)")
 
@@ -262,6 +323,11 @@ def finish_schema(result, generator, request, public):
                 continue
             if tag:
                 operation["tags"] = [tag]
+            summary, description = OPERATION_TEXT.get(operation.get("operationId"), (None, None))
+            if summary and not operation.get("summary"):
+                operation["summary"] = summary
+            if description and not operation.get("description"):
+                operation["description"] = description
             body = operation.get("requestBody")
             if body and not FORM_BODIES.match(path):
                 content = body["content"]
