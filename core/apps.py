@@ -7,3 +7,34 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from core import openapi  # noqa: F401  (registers the schema extensions)
+
+        _strict_json_scalars()
+
+
+def _strict_json_scalars() -> None:
+    """Text fields take strings and boolean fields booleans, as the OpenAPI schema says.
+
+    DRF's own fields turn a JSON number into text (`{"street_name": 0}` -> "0") and 0/1 into
+    booleans. Query strings and form fields are strings anyway and parse as before
+    (`?recalculate=true`, `flags=1`).
+    """
+    from rest_framework import fields
+
+    if getattr(fields.CharField, "_strict_json", False):
+        return
+    text_to_internal = fields.CharField.to_internal_value
+    bool_to_internal = fields.BooleanField.to_internal_value
+
+    def text(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return text_to_internal(self, data)
+
+    def boolean(self, data):
+        if isinstance(data, int | float) and not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return bool_to_internal(self, data)
+
+    fields.CharField.to_internal_value = text
+    fields.BooleanField.to_internal_value = boolean
+    fields.CharField._strict_json = True

@@ -243,6 +243,77 @@ OPERATION_TEXT = {
     ),
 }
 
+# A schema-valid request that the operation still refuses, by a rule of the domain that a
+# schema cannot state (the row must exist, the number must be free, the money must be there).
+# Written into the refusal's description here; the contract test accepts exactly these.
+EXISTS = "the ids in the body must name existing rows"
+HOUSE_FREE = "a house number is unique on its street"
+READINGS = (
+    "a meter's readings never decrease: a value may not be below the meter's earlier reading or "
+    "initial value, nor above a later one"
+)
+MONEY = "the account must hold the amount"
+BUSINESS_RULES: dict[tuple[str, str], dict[int, str]] = {
+    ("POST", "/api/v1/houses/"): {400: HOUSE_FREE},
+    ("PATCH", "/api/v1/houses/{id}/"): {400: HOUSE_FREE},
+    ("POST", "/api/homes/create/"): {400: HOUSE_FREE},
+    ("PUT", "/api/homes/details/"): {400: HOUSE_FREE},
+    ("PATCH", "/api/homes/details/"): {400: HOUSE_FREE},
+    ("POST", "/api/v1/flats/"): {400: f"{EXISTS}; a flat number is unique in its house"},
+    ("PATCH", "/api/v1/flats/{id}/"): {400: "a flat number is unique in its house"},
+    ("POST", "/api/v1/meters/"): {400: f"{EXISTS}; a serial is unique"},
+    ("POST", "/api/v1/meters/{id}/replace/"): {
+        400: f"a meter is removed after it was installed and not twice; {READINGS}"
+    },
+    ("POST", "/api/v1/readings/"): {400: f"{EXISTS}; {READINGS}; the meter was installed then"},
+    ("PATCH", "/api/v1/readings/{id}/"): {400: READINGS},
+    ("POST", "/api/v1/readings/bulk/"): {
+        400: f"{EXISTS}; each flat number exists in the house and names one meter (or its "
+        f"`serial` does); {READINGS}"
+    },
+    ("POST", "/api/water-checkers/create/"): {
+        400: f"the house exists; `serial` names one flat's meter; {READINGS}"
+    },
+    ("GET", "/api/water-checkers/details/"): {
+        400: "when several streets have that house number, `street_name` says which"
+    },
+    ("POST", "/api/v1/tariffs/"): {400: f"{EXISTS}; one tariff per kind, house and date"},
+    ("PATCH", "/api/v1/tariffs/{id}/"): {400: "one tariff per kind, house and date"},
+    ("POST", "/api/v1/rent-runs/"): {400: f"{EXISTS}; the month has begun"},
+    ("POST", "/payment/calculate/"): {400: "the house exists on that street; the month has begun"},
+    ("POST", "/api/v1/transfers/"): {
+        400: "`from_account` is yours and differs from `to_account`, which exists",
+        402: MONEY,
+    },
+    ("POST", "/api/v1/withdrawals/"): {400: "the account is yours", 402: MONEY},
+    ("POST", "/api/v1/actions/"): {400: "the account is yours"},
+    ("GET", "/api/v1/services/{id}/purchase/"): {402: MONEY},
+    ("POST", "/api/v1/services/{id}/purchase/"): {402: MONEY},
+    ("POST", "/api/login/"): {400: "the phone number exists (a dialable number)"},
+    ("POST", "/api/verify/"): {400: "the code is the one sent to that phone and still valid"},
+    ("POST", "/api/v1/auth/email/"): {400: "a valid e-mail address"},
+    ("POST", "/api/v1/auth/token/"): {400: "the code is the one sent to that address and valid"},
+    ("POST", "/auth/login/"): {400: "the username and password are right"},
+    ("POST", "/auth/registration/"): {
+        400: "the username is free and the password passes the password validators"
+    },
+    ("PATCH", "/api/v1/users/me/"): {400: "the username is free"},
+    ("PATCH", "/api/v1/users/{id}/"): {400: "the username and e-mail address are free"},
+    ("PATCH", "/api/profile/"): {
+        400: "`foreign_invite_code` is another user's code, activated once"
+    },
+    ("POST", "/api/checks/"): {
+        400: "`total_amount` is the sum of quantity x price (within 0.01), `nds_amount` is at "
+        "most `total_amount`, the timestamp is a real moment"
+    },
+    ("POST", "/api/add_checks/"): {
+        400: "`total_amount` is the sum of quantity x price (within 0.01), `nds_amount` is at "
+        "most `total_amount`, the timestamp is a real moment"
+    },
+    ("GET", "/api/analytics/"): {400: "`to` is later than `from`"},
+    ("GET", "/api/analytics/{place_id}/"): {400: "`to` is later than `from`"},
+}
+
 _PROSE_KEYS = {"description", "summary"}
 _BARE_TAG = re.compile(r"(?<!`)(<[a-z_ ]+>)(?!`)")
 
@@ -315,6 +386,7 @@ def finish_schema(result, generator, request, public):
     for name, example in EXAMPLES.items():
         if name in schemas:
             schemas[name]["example"] = example
+    _bound_lists(schemas)
 
     for path, operations in result.get("paths", {}).items():
         tag = _tag_of(path)
@@ -351,6 +423,14 @@ def finish_schema(result, generator, request, public):
                 elif "content" not in existing and status in STANDARD_ERRORS:
                     responses[key] = _error_response(status, existing.get("description"))
 
+    for (method, path), rules in BUSINESS_RULES.items():
+        operation = result.get("paths", {}).get(path, {}).get(method.lower())
+        if operation is None:
+            continue
+        for status, rule in rules.items():
+            response = operation["responses"].setdefault(str(status), _error_response(status))
+            response["description"] += f" Also refused when a rule is broken: {rule}."
+
     for name, description in SECURITY_SCHEMES.items():
         scheme = components.get("securitySchemes", {}).get(name)
         if scheme is not None:
@@ -359,6 +439,15 @@ def finish_schema(result, generator, request, public):
     result["tags"] = [{"name": name, "description": text} for name, text, _ in TAGS]
     _escape_prose(result)
     return result
+
+
+def _bound_lists(schemas: dict) -> None:
+    """List lengths that drf-spectacular does not carry over from the serializers."""
+    from stores.serializers import MAX_GROUP_LINES
+
+    items = schemas.get("GroupOperationInputRequest", {}).get("properties", {}).get("items")
+    if items is not None:
+        items.update(minItems=1, maxItems=MAX_GROUP_LINES)
 
 
 def _filter_names(view) -> set[str]:
@@ -376,6 +465,9 @@ def _bound_parameter(parameter: dict) -> None:
     from accounts.balances.currencies import ISO_4217_CODES
 
     schema = parameter.get("schema", {})
+    if parameter["in"] == "path" and schema.get("pattern") in (r"^\d+$", "^[0-9]+$"):
+        parameter["schema"] = {"type": "integer"}  # an id, as the URL pattern takes it
+        return
     if parameter["in"] == "query" and schema.get("type") == "integer":
         schema.setdefault("minimum", -(2**63) + 1)
         schema.setdefault("maximum", 2**63 - 1)

@@ -177,7 +177,15 @@ class AddChecksView(SingleReceiptView):
     "statuses as the single endpoint (created, duplicate, conflict, invalid + errors). A body "
     "that is not such an array is refused as a whole with 400. Requires "
     "`receipts.post_receipts`. At most 32 MiB per request (413 beyond).",
-    request=ReceiptInSerializer(many=True),
+    # Any items: each is checked on its own and reported in `results`, never refused whole.
+    request={
+        "application/json": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_BULK,
+            "items": {"description": "A receipt, as the body of `POST /api/checks/`."},
+        }
+    },
     responses={
         200: BulkOutSerializer,
         **ERRORS,
