@@ -253,6 +253,8 @@ READINGS = (
     "initial value, nor above a later one"
 )
 MONEY = "the account must hold the amount"
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY = "an `Idempotency-Key` names one request: the same key with another body is a 422"
 BUSINESS_RULES: dict[tuple[str, str], dict[int, str]] = {
     ("POST", "/api/v1/houses/"): {400: HOUSE_FREE},
     ("PATCH", "/api/v1/houses/{id}/"): {400: HOUSE_FREE},
@@ -401,6 +403,12 @@ def finish_schema(result, generator, request, public):
             if description and not operation.get("description"):
                 operation["description"] = description
             body = operation.get("requestBody")
+            if (
+                body
+                and body["content"].get("application/json", {}).get("schema", {}).get("type")
+                == "array"
+            ):
+                body["required"] = True  # a list endpoint needs its list
             if body and not FORM_BODIES.match(path):
                 content = body["content"]
                 for media_type in list(content):
@@ -414,6 +422,9 @@ def finish_schema(result, generator, request, public):
                 if parameter["in"] == "query" and parameter["name"] in filters:
                     parameter["allowEmptyValue"] = True  # `?house=` is no filter
             responses = operation["responses"]
+            if any(p["name"] == IDEMPOTENCY_HEADER for p in operation.get("parameters", [])):
+                response = responses.setdefault("422", _error_response(422))
+                response["description"] += f" Also refused when a rule is broken: {IDEMPOTENCY}."
             view = views.get((path, method))
             for status in sorted(_statuses(path, method, operation, view) | _declared(responses)):
                 key = str(status)
@@ -509,21 +520,30 @@ class DecimalFieldExtension(OpenApiSerializerFieldExtension):
                 )
             return schema
         schema = {"type": "string", "format": "decimal"}
-        if direction == "request" and not field.read_only:
-            schema["pattern"] = decimal_pattern(field)
-            bounds = [f"at most {field.decimal_places} decimal places"]
-            if getattr(field, "rounds", False):
-                bounds = [f"rounded half-up to {field.decimal_places} decimal places"]
-            if field.min_value is not None:
-                bounds.append(f">= {field.min_value}")
-            maximum = getattr(field, "schema_max_value", None) or field.max_value
-            if maximum is not None:
-                bounds.append(f"<= {maximum}")
-            schema["description"] = "A decimal string (a JSON number is also taken): " + ", ".join(
-                bounds
-            )
-            schema["example"] = "1250.50" if field.decimal_places == 2 else "12.500"
-        return schema
+        if direction != "request" or field.read_only:
+            return schema
+        rounds = getattr(field, "rounds", False)
+        whole = field.max_digits - field.decimal_places
+        step = 10.0**-field.decimal_places
+        maximum = getattr(field, "schema_max_value", None) or field.max_value
+        number = {
+            "type": "number",
+            "minimum": float(
+                field.min_value if field.min_value is not None else -(10**whole) + step
+            ),
+            "maximum": float(maximum if maximum is not None else 10**whole - step),
+        }
+        if not rounds:
+            number["multipleOf"] = step
+        bounds = [f"at most {field.decimal_places} decimal places"]
+        if rounds:
+            bounds = [f"rounded half-up to {field.decimal_places} decimal places"]
+        bounds.append(f"from {number['minimum']:g} to {number['maximum']:.{field.decimal_places}f}")
+        return {
+            "anyOf": [{**schema, "pattern": decimal_pattern(field)}, number],
+            "description": "A decimal string or a JSON number: " + ", ".join(bounds) + ".",
+            "example": "1250.50" if field.decimal_places == 2 else "12.500",
+        }
 
 
 def decimal_pattern(field) -> str:
