@@ -44,19 +44,18 @@ def _strict_json_scalars() -> None:
 def _decimal(to_internal_value):
     """A JSON number that is a float's rendering of a value on the field's grid (0.1 * 3 is
     0.30000000000000004) counts as that value, so `multipleOf: 0.01` in the schema holds."""
+    import math
     from decimal import ROUND_HALF_EVEN, Decimal, DecimalException
 
-    tolerance = Decimal("1e-12")
-
     def decimal(self, data):
-        if isinstance(data, float) and self.decimal_places is not None:
+        if isinstance(data, float) and math.isfinite(data) and self.decimal_places is not None:
             try:
-                exact = Decimal(repr(data))
                 step = Decimal(1).scaleb(-self.decimal_places)
-                grid = exact.quantize(step, rounding=ROUND_HALF_EVEN)
+                grid = Decimal(repr(data)).quantize(step, rounding=ROUND_HALF_EVEN)
             except DecimalException:
                 grid = None
-            if grid is not None and abs(exact - grid) <= tolerance * max(1, abs(grid)):
+            # Within a few units in the last place of the double: float noise, not a digit.
+            if grid is not None and abs(float(grid) - data) <= 4 * math.ulp(data):
                 data = str(grid)
         return to_internal_value(self, data)
 
