@@ -1,14 +1,12 @@
 """Input and output shapes of the identity API (input and output kept apart where they differ)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.identity.codes import CODE_LENGTHS, Channel
 from accounts.identity.phones import normalize_phone
 from accounts.models import User
-from core.fields import TextField
 
 
 class IdentityErrorSerializer(serializers.Serializer):
@@ -151,15 +149,7 @@ class JwtRefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class TextModelSerializer(serializers.ModelSerializer):
-    serializer_field_mapping = {
-        **serializers.ModelSerializer.serializer_field_mapping,
-        models.CharField: TextField,
-        models.TextField: TextField,
-    }
-
-
-class MeSerializer(TextModelSerializer):
+class MeSerializer(serializers.ModelSerializer):
     """The signed-in user. `email` is the e-mail sign-in address and `role` is set by
     operators, so neither is writable here."""
 
@@ -171,7 +161,7 @@ class MeSerializer(TextModelSerializer):
         read_only_fields = ("email", "role")
 
 
-class AdminUserSerializer(TextModelSerializer):
+class AdminUserSerializer(serializers.ModelSerializer):
     role = serializers.ChoiceField(choices=User.Role.choices, read_only=True)
 
     class Meta:

@@ -5,7 +5,6 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from core.fields import TextField
 from housing.fields import IntegerListField, quantity_field
 from housing.periods import MAX_YEAR, MIN_YEAR
 from housing.services import FlatSpec
@@ -32,7 +31,7 @@ class HomeOutSerializer(serializers.Serializer):
 
 
 class StreetInSerializer(serializers.Serializer):
-    street_name = TextField(max_length=200)
+    street_name = serializers.CharField(max_length=200)
 
     def validate(self, attrs):
         # Also in a partial update: a `street` object without its name says nothing.
