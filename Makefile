@@ -8,18 +8,19 @@ ARGS ?=
 TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/housing_commerce)
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test install install-dev newman lint format schema bench clean
+.PHONY: run test install install-dev newman lint format schema bench clean lock check-lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The locks pin every package with its hashes; pip refuses anything else.
 $(VENV)/.installed: requirements.txt | $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.txt
 	touch $@
 
 install: $(VENV)/.installed
@@ -34,25 +35,38 @@ $(NEWMAN):
 	else echo "npm not found: the newman test will be skipped"; fi
 newman: $(NEWMAN)
 
+## make lock: recompile requirements.txt and requirements-dev.txt (hashed) from the .in files,
+## keeping the locked versions of packages the .in files leave free (UPGRADE=1: newest ones).
+lock: install-dev
+	$(PYTHON) scripts/lock.py compile $(BIN)/uv $(if $(UPGRADE),--upgrade)
+
+## check-lock: fail when a .in file changed after its lock was compiled (a hash comparison).
+check-lock:
+	@$(PYTHON) scripts/lock.py check
+
 ## make run: the whole product (web + worker + beat) on http://127.0.0.1:8000 with demo data.
 run: export DEBUG ?= true
 run: install
 	mkdir -p var
+	scripts/compile-messages.sh
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo_data
 	@echo "Swagger UI: http://127.0.0.1:$${PORT:-8000}/api/docs/   admin: http://127.0.0.1:$${PORT:-8000}/admin/"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
-## make test: ruff, the OpenAPI check and the whole pytest suite on PostgreSQL + Redis.
+## make test: ruff, the OpenAPI check and the whole pytest suite on PostgreSQL + Redis (and the
+## admin's browser tests in headless Chromium, installed with gettext when missing).
 test: export DATABASE_URL_GIVEN := $(DATABASE_URL)
 test: export REDIS_URL_GIVEN := $(REDIS_URL)
 test: export DATABASE_URL := $(TEST_DATABASE_URL)
 test: export REDIS_URL := $(TEST_REDIS_URL)
-test: export SECRET_KEY ?= test-secret-key-not-for-production
+test: export SECRET_KEY ?= test-only-secret-key-for-the-suite-0c7f3e9a41b25d68e1f49a7c3b8d2e56
 test: export DEBUG := false
-test: install-dev newman
+test: check-lock install-dev newman
 	scripts/ensure-services.sh
+	scripts/ensure-browser.sh
+	REQUIRE_MSGFMT=1 scripts/compile-messages.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null

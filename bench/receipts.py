@@ -10,6 +10,7 @@ loopback ports, and prints its figures. Tests never assert speed; this is where 
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import statistics
@@ -166,7 +167,7 @@ def main() -> None:
         **os.environ,
         "DATABASE_URL": bench_url,
         "DEBUG": "false",
-        "SECRET_KEY": os.environ.get("SECRET_KEY", "bench-only-secret"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
         "RECEIPTS_TRANSPORT": "celery",
         "RECEIPTS_JOURNAL_PATH": str(journal_dir / "receipts.jsonl"),
         "LOG_LEVEL": "WARNING",
@@ -192,6 +193,10 @@ def main() -> None:
 
     pos = User.objects.create(username="bench-pos")
     pos.user_permissions.add(Permission.objects.get(codename="post_receipts"))
+    from receipts.services.points_of_sale import assign_place
+
+    for n in range(20):  # the places receipt() posts for
+        assign_place(user=pos, place_code=f"{n:03d}")
     token = Token.objects.create(user=pos).key
     with app.connection_for_write() as conn:  # stale events would be counted into this run
         conn.default_channel.queue_purge("receipts")

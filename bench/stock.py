@@ -307,13 +307,14 @@ def main() -> None:
 
     django.setup()
     from django.conf import settings
+    from django.db import connection
     from rest_framework.authtoken.models import Token
 
     from accounts.models import User
     from stores import services
     from stores.models import StockItem, StockMovement, Store
 
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if connection.vendor != "postgresql":
         raise SystemExit("set DATABASE_URL to a migrated PostgreSQL database")
 
     user, _ = User.objects.get_or_create(

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from housing.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS, Flat, House
@@ -31,42 +32,64 @@ class RentRun(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "PENDING"
-        IN_PROGRESS = "IN_PROGRESS"
-        COMPLETED = "COMPLETED"
-        FAILED = "FAILED"
+        PENDING = "PENDING", _("pending")
+        IN_PROGRESS = "IN_PROGRESS", _("in progress")
+        COMPLETED = "COMPLETED", _("completed")
+        FAILED = "FAILED", _("failed")
 
     ACTIVE = (Status.PENDING, Status.IN_PROGRESS)
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    house = models.ForeignKey(House, on_delete=models.CASCADE, related_name="rent_runs")
-    year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()
-    recalculate = models.BooleanField(
-        default=False, help_text="Replaces the month's existing charges when it completes."
+    id = models.UUIDField(
+        primary_key=True, default=uuid.uuid4, editable=False, verbose_name=_("id")
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    total_flats = models.PositiveIntegerField(default=0)
-    done_flats = models.PositiveIntegerField(default=0)
+    house = models.ForeignKey(
+        House, on_delete=models.CASCADE, related_name="rent_runs", verbose_name=_("house")
+    )
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    month = models.PositiveSmallIntegerField(verbose_name=_("month"))
+    recalculate = models.BooleanField(
+        default=False,
+        help_text=_("Replaces the month's existing charges when it completes."),
+        verbose_name=_("recalculate"),
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    total_flats = models.PositiveIntegerField(default=0, verbose_name=_("flats in total"))
+    done_flats = models.PositiveIntegerField(default=0, verbose_name=_("flats done"))
     # Work list bounds, fixed when the run starts: flats of the house with id <= max_flat_id,
     # processed in id order; last_flat_id is the cursor.
-    max_flat_id = models.BigIntegerField(default=0)
-    last_flat_id = models.BigIntegerField(default=0)
-    water_tariff = _money(null=True, blank=True)
-    upkeep_tariff = _money(null=True, blank=True)
-    result = _money(null=True, blank=True, help_text="Sum of the lines, once completed.")
-    needs_reading_flats = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    max_flat_id = models.BigIntegerField(default=0, verbose_name=_("last flat id of the work list"))
+    last_flat_id = models.BigIntegerField(default=0, verbose_name=_("cursor (last flat id)"))
+    water_tariff = _money(null=True, blank=True, verbose_name=_("water tariff"))
+    upkeep_tariff = _money(null=True, blank=True, verbose_name=_("upkeep tariff"))
+    result = _money(
+        null=True,
+        blank=True,
+        help_text=_("Sum of the lines, once completed."),
+        verbose_name=_("result"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    needs_reading_flats = models.PositiveIntegerField(
+        default=0, verbose_name=_("flats without a reading")
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("started by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started"))
+    heartbeat_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last heartbeat"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished"))
 
     class Meta:
+        verbose_name = _("rent run")
+        verbose_name_plural = _("rent runs")
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="run_month"),
@@ -84,7 +107,10 @@ class RentRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"rent {self.house_id} {self.year}-{self.month:02d} {self.status}"
+        return _("rent of %(house)s, %(period)s") % {
+            "house": self.house,
+            "period": f"{self.year}-{self.month:02d}",
+        }
 
     @property
     def percent(self) -> float:
@@ -96,9 +122,9 @@ class RentRun(models.Model):
 
 
 class LineStatus(models.TextChoices):
-    OK = "ok"
-    NEEDS_READING = "needs_reading", "needs a meter reading (no water charged)"
-    NO_METER = "no_meter", "no meter installed (no water charged)"
+    OK = "ok", _("ok")
+    NEEDS_READING = "needs_reading", _("needs a meter reading (no water charged)")
+    NO_METER = "no_meter", _("no meter installed (no water charged)")
 
 
 class ChargeFields(models.Model):
@@ -110,32 +136,56 @@ class ChargeFields(models.Model):
     which run wrote the line; Django cascades deletes to both, and checking them per inserted
     row cost about a fifth of the batch time in bench/rent.py."""
 
-    flat = models.ForeignKey(Flat, on_delete=models.CASCADE, related_name="+", db_index=False)
+    flat = models.ForeignKey(
+        Flat, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("flat")
+    )
     house = models.ForeignKey(
-        House, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+        House,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("house"),
     )
-    year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    month = models.PositiveSmallIntegerField(verbose_name=_("month"))
     run = models.ForeignKey(
-        RentRun, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+        RentRun,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+        verbose_name=_("run"),
     )
-    status = models.CharField(max_length=16, choices=LineStatus.choices)
-    area = _quantity()
-    water_consumption = _quantity()
-    water_tariff = _money()
-    upkeep_tariff = _money()
-    water_cost = _money()
-    upkeep_cost = _money()
-    total = _money()
+    status = models.CharField(max_length=16, choices=LineStatus.choices, verbose_name=_("status"))
+    area = _quantity(verbose_name=_("area"))
+    water_consumption = _quantity(verbose_name=_("water consumption"))
+    water_tariff = _money(verbose_name=_("water tariff"))
+    upkeep_tariff = _money(verbose_name=_("upkeep tariff"))
+    water_cost = _money(verbose_name=_("water cost"))
+    upkeep_cost = _money(verbose_name=_("upkeep cost"))
+    total = _money(verbose_name=_("total"))
 
     class Meta:
         abstract = True
 
 
 class Charge(ChargeFields):
-    """The published rent of a flat for a month: one row per flat and month, ever."""
+    """The published rent of a flat for a month: one row per flat and month, ever.
+
+    `paid_amount` is what residents have paid on it from their balances (residents.services);
+    a recalculation updates the lines in place and keeps it. A database default, because the
+    rent run writes charges in plain SQL."""
+
+    paid_amount = _money(
+        db_default=Decimal("0.00"),
+        help_text=_("Paid by residents from their balances."),
+        verbose_name=_("paid"),
+    )
 
     class Meta:
+        verbose_name = _("charge")
+        verbose_name_plural = _("charges")
         ordering = ["house_id", "year", "month", "flat_id"]
         constraints = [
             models.UniqueConstraint(
@@ -146,6 +196,7 @@ class Charge(ChargeFields):
                 condition=Q(water_cost__gte=0, upkeep_cost__gte=0, water_consumption__gte=0),
                 name="charge_amounts_gte_0",
             ),
+            models.CheckConstraint(condition=Q(paid_amount__gte=0), name="charge_paid_gte_0"),
             # total = water + upkeep, written as |difference| < half a kopeck: the same thing
             # for NUMERIC(14, 2), and it still holds where SQLite compares floats.
             models.CheckConstraint(
@@ -162,13 +213,15 @@ class Charge(ChargeFields):
         ]
 
     def __str__(self) -> str:
-        return f"charge flat {self.flat_id} {self.year}-{self.month:02d}: {self.total}"
+        return f"{self.flat}, {self.year}-{self.month:02d}: {self.total}"
 
 
 class StagedLine(ChargeFields):
     """A recalculation's lines, published into Charge in one transaction when the run ends."""
 
     class Meta:
+        verbose_name = _("staged line")
+        verbose_name_plural = _("staged lines")
         constraints = [
             models.UniqueConstraint(fields=["run", "flat"], name="staged_run_flat_uniq"),
         ]

@@ -55,3 +55,11 @@ def house_month_totals(*, house: House, year: int, month: int) -> dict:
         total=Sum("total"),
         needs_reading=Count("id", filter=Q(status=LineStatus.NEEDS_READING)),
     )
+
+
+def active_run_counts() -> dict[str, int]:
+    """Rent runs not finished yet, by status (PENDING, IN_PROGRESS): one query, for /metrics."""
+    counts = dict.fromkeys(RentRun.ACTIVE, 0)
+    rows = RentRun.objects.filter(status__in=RentRun.ACTIVE).values("status").order_by()
+    counts.update({row["status"]: row["n"] for row in rows.annotate(n=Count("id"))})
+    return counts

@@ -14,9 +14,11 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing.calculation import calculate_next_batch
 from billing.models import Charge, RentRun, StagedLine
+from billing.signals import rent_run_completed
 from core.exceptions import Conflict
 from housing.models import House, Tariff
 from housing.periods import validate_month
@@ -109,20 +111,35 @@ def _claim(run: RentRun, *, facts: dict | None = None) -> bool:
     return True
 
 
+_PUBLISHED_COLUMNS = (
+    "run_id",
+    "status",
+    "area",
+    "water_consumption",
+    "water_tariff",
+    "upkeep_tariff",
+    "water_cost",
+    "upkeep_cost",
+    "total",
+)
+
+
 def _publish_recalculation(run: RentRun) -> None:
     """Replace the month's charges with the run's staged lines and complete it (caller holds
-    the lock)."""
-    Charge.objects.filter(house_id=run.house_id, year=run.year, month=run.month).delete()
-    columns = (
-        "flat_id, house_id, year, month, run_id, status, area, water_consumption, "
-        "water_tariff, upkeep_tariff, water_cost, upkeep_cost, total"
-    )
+    the lock). Charges are updated in place (an upsert), so a charge keeps its id and what was
+    paid on it; those of flats the run no longer covers are removed."""
+    columns = ", ".join(["flat_id", "house_id", "year", "month", *_PUBLISHED_COLUMNS])
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in _PUBLISHED_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Charge._meta.db_table} ({columns}) "
-            f"SELECT {columns} FROM {StagedLine._meta.db_table} WHERE run_id = %s",
+            f"SELECT {columns} FROM {StagedLine._meta.db_table} WHERE run_id = %s "
+            f"ON CONFLICT (flat_id, year, month) DO UPDATE SET {updates}",
             [RentRun._meta.pk.get_db_prep_value(run.pk, connection)],
         )
+    Charge.objects.filter(house_id=run.house_id, year=run.year, month=run.month).exclude(
+        run_id=run.pk
+    ).delete()
     StagedLine.objects.filter(run=run).delete()
     run.result = run.result or 0
     run.status = Status.COMPLETED
@@ -189,6 +206,8 @@ def execute_run(*, run_id, batch_size: int | None = None, pause: float | None = 
                 # upsert.
                 _publish_recalculation(run)
             if finished:
+                # Receivers act after commit (e.g. residents' notices): see billing.signals.
+                rent_run_completed.send(sender=RentRun, run=run)
                 logger.info(
                     "Rent run %s completed: house %s, %d-%02d, %d flats, %s",
                     run.pk, run.house_id, run.year, run.month, run.done_flats, run.result,
@@ -236,7 +255,7 @@ def restart_run(*, run: RentRun) -> RentRun:
         run = RentRun.objects.select_for_update().get(pk=run.pk)
         if run.status == Status.COMPLETED:
             raise Conflict(
-                "This run is completed; start a new one with recalculate=true.",
+                _("This run is completed; start a new one with recalculate=true."),
                 code="run_completed",
             )
         if run.status == Status.FAILED:
@@ -256,7 +275,7 @@ def restart_run(*, run: RentRun) -> RentRun:
                     run.save()
             except IntegrityError as exc:
                 raise Conflict(
-                    "Another run of this house and month is in progress.", code="run_active"
+                    _("Another run of this house and month is in progress."), code="run_active"
                 ) from exc
         else:
             run.heartbeat_at = timezone.now()

@@ -5,6 +5,7 @@ import io
 from openpyxl import Workbook
 
 from billing import selectors
+from core.xlsx import safe_row
 from housing.models import House
 
 COLUMNS = [
@@ -20,18 +21,29 @@ COLUMNS = [
 ]
 
 
-def house_statement_xlsx(*, house: House, year: int, month: int) -> bytes:
-    """One row per flat, then the totals; numbers are written as numbers with fixed formats."""
+_SUMMED = ("water_cost", "upkeep_cost", "total")
+
+
+def house_statement_xlsx(*, house: House, year: int, month: int, flat=None) -> bytes:
+    """One row per flat, then the totals; numbers are written as numbers with fixed formats.
+    With `flat`, only that flat's row (a resident's own statement)."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(f"{year}-{month:02d}")
-    sheet.append([f"Rent statement: {house.street.name}, {house.number}, {year}-{month:02d}"])
+    title = f"Rent statement: {house.street.name}, {house.number}, {year}-{month:02d}"
+    sheet.append(safe_row(sheet, [title]))
     sheet.append([title for title, _ in COLUMNS])
-    for charge in selectors.house_month_charges(house=house, year=year, month=month):
+    charges = selectors.house_month_charges(house=house, year=year, month=month)
+    if flat is not None:
+        charges = charges.filter(flat=flat)
+    for charge in charges:
         values = {"flat_number": charge.flat.number}
         for _, attr in COLUMNS[1:]:
             values.setdefault(attr, getattr(charge, attr))
-        sheet.append([values[attr] for _, attr in COLUMNS])
-    totals = selectors.house_month_totals(house=house, year=year, month=month)
+        sheet.append(safe_row(sheet, [values[attr] for _, attr in COLUMNS]))
+    if flat is None:
+        totals = selectors.house_month_totals(house=house, year=year, month=month)
+    else:
+        totals = {key: sum(getattr(c, key) for c in charges) for key in _SUMMED}
     sheet.append(
         [
             "Total",

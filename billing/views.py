@@ -1,4 +1,7 @@
-"""The resource API's billing endpoints (/api/v1/...), over the same services as seed 000's."""
+"""The resource API's billing endpoints (/api/v1/...), over the same services as seed 000's.
+
+Money data is for operators: every endpoint here, reads included, answers 403 to others.
+"""
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -6,7 +9,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,14 +23,14 @@ from billing.serializers import (
 from billing.statements import house_statement_xlsx
 from core.idempotency import idempotent
 from core.openapi import OPERATOR_API_ERRORS, XLSX_CONTENT_TYPE
-from core.permissions import IsOperator, IsOperatorOrReadOnly
+from core.permissions import IsOperator
 from housing.models import House
 
 ERRORS = OPERATOR_API_ERRORS
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Rent runs (filter by house, year, month, status)"),
+    list=extend_schema(summary="Rent runs (filter by house, year, month, status; operator)"),
     retrieve=extend_schema(
         summary="A rent run with its progress", responses={200: RentRunSerializer, **ERRORS}
     ),
@@ -55,7 +57,7 @@ class RentRunViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
-    permission_classes = [IsOperatorOrReadOnly]
+    permission_classes = [IsOperator]
     serializer_class = RentRunSerializer
     filterset_fields = ["house", "year", "month", "status"]
 
@@ -78,13 +80,13 @@ class RentRunViewSet(
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Charges (filter by house, flat, year, month, status)"),
+    list=extend_schema(summary="Charges (filter by house, flat, year, month, status; operator)"),
     retrieve=extend_schema(
         summary="One flat's charge with its breakdown", responses={200: ChargeSerializer, **ERRORS}
     ),
 )
 class ChargeViewSet(viewsets.ReadOnlyModelViewSet):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsOperator]
     serializer_class = ChargeSerializer
     filterset_fields = ["house", "flat", "year", "month", "status", "run"]
 
@@ -103,7 +105,7 @@ MONTH_PARAMS = [HouseMonthQuerySerializer]
 
 
 class HouseMonthChargesView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsOperator]
 
     @extend_schema(
         tags=["charges"],
@@ -120,7 +122,7 @@ class HouseMonthChargesView(APIView):
 
 
 class HouseStatementView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsOperator]
 
     @extend_schema(
         tags=["charges"],

@@ -17,11 +17,13 @@ django_asgi_app = get_asgi_application()  # sets Django up before routing import
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from core.bodylimit import BodyLimitASGI  # noqa: E402
 from core.channels_auth import AllowedHostsOriginValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        # Django spools a whole body before its middleware runs: limits are checked first.
+        "http": BodyLimitASGI(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )

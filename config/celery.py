@@ -2,7 +2,9 @@
 
 import os
 
-from celery import Celery
+from celery import Celery, signals
+
+from core import logs, metrics
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -24,3 +26,12 @@ app.conf.update(
 app.autodiscover_tasks()
 # accounts keeps identity and balances in subpackages, each with its own tasks module.
 app.autodiscover_tasks(["accounts.identity", "accounts.balances"])
+
+# Request ids follow a request into its tasks; task counts and durations go to /metrics; worker
+# and beat log through the project's LOGGING (plain or JSON) instead of Celery's own set-up.
+signals.before_task_publish.connect(logs.add_request_id_header, weak=False)
+signals.task_prerun.connect(logs.restore_request_id, weak=False)
+signals.task_prerun.connect(metrics.task_started, weak=False)
+signals.task_postrun.connect(metrics.task_finished, weak=False)
+signals.task_postrun.connect(logs.forget_request_id, weak=False)
+signals.setup_logging.connect(logs.configure_worker_logging, weak=False)

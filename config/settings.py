@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -20,12 +21,50 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
 
 DEBUG = env.bool("DEBUG", default=False)
+# The placeholders of .env.example and the k8s secret template start like this: a server must
+# never run on them, so they are refused like a short key.
+SECRET_KEY_PLACEHOLDER_PREFIXES = ("change-me", "changeme", "replace", "django-insecure-")
+
+
+def _production_secret_key(value: str) -> str:
+    """The key, or ImproperlyConfigured when a server (DEBUG off) must not start with it."""
+    generate = 'generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))"'
+    if not value:
+        problem = "SECRET_KEY is required when DEBUG is off"
+    elif value.lower().startswith(SECRET_KEY_PLACEHOLDER_PREFIXES):
+        problem = "SECRET_KEY is still the example placeholder"
+    elif len(value) < 50 or len(set(value)) < 5:  # the bar of Django's own deploy check
+        problem = "SECRET_KEY is too weak (needs 50+ characters, 5+ distinct)"
+    else:
+        return value
+    raise ImproperlyConfigured(f"{problem}; {generate}")
+
+
 if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="insecure-dev-only-secret-key-change-me")
 else:
-    SECRET_KEY = env.str("SECRET_KEY")  # required when DEBUG is off
+    SECRET_KEY = _production_secret_key(env.str("SECRET_KEY", default=""))
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- HTTPS behind a TLS-terminating proxy. The defaults suit plain-HTTP local use; production
+# sets them all (see "Operating it" in the README); `check --deploy` is then silent.
+# "HTTP_X_FORWARDED_PROTO,https": trust only a proxy that always overwrites that header.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ImproperlyConfigured(
+            "SECURE_PROXY_SSL_HEADER is 'HEADER,value', e.g. HTTP_X_FORWARDED_PROTO,https"
+        )
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Probes reach the pods over plain HTTP. (/metrics is answered before the redirect.)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -41,24 +80,34 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "django_prometheus",
     "core",
     "accounts",
     "housing",
     "billing",
     "receipts",
     "stores",
+    "imports",
+    "residents",
 ]
 
 MIDDLEWARE = [
+    "core.logs.RequestIdMiddleware",  # first: every later log line carries the request id
+    "core.metrics.MetricsEndpointMiddleware",  # /metrics: before host checks and SSL redirect
+    "core.bodylimit.BodyLimitMiddleware",
+    "core.middleware.NulCharactersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language from Accept-Language (operators' browsers), else LANGUAGE_CODE.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.JsonErrorsMiddleware",
+    "core.metrics.HttpMetricsMiddleware",  # requests by view, method, status; latency
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -84,13 +133,18 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 # The ASGI process sets DB_CONN_MAX_AGE=0 (Django's advice for async servers); gunicorn and the
-# Celery worker keep connections open.
+# Celery worker keep connections open. The engines are django-prometheus' thin subclasses of
+# Django's own (same `connection.vendor`): they count queries, errors and connections.
+PROMETHEUS_DB_ENGINES = {
+    "django.db.backends.postgresql": "django_prometheus.db.backends.postgresql",
+    "django.db.backends.sqlite3": "django_prometheus.db.backends.sqlite3",
+}
 EMBEDDED_DATABASE = not env.str("DATABASE_URL", default="")
 if EMBEDDED_DATABASE:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "django_prometheus.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             "OPTIONS": {
                 "timeout": 20,  # busy timeout, seconds
@@ -101,6 +155,8 @@ if EMBEDDED_DATABASE:
     }
 else:
     DATABASES = {"default": env.db("DATABASE_URL")}
+    _engine = DATABASES["default"]["ENGINE"]
+    DATABASES["default"]["ENGINE"] = PROMETHEUS_DB_ENGINES.get(_engine, _engine)
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
@@ -114,6 +170,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="app"),
+            # The sign-in throttles live here: an unreachable Redis must fail fast (503).
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 5},
         }
     }
     CHANNEL_LAYERS = {
@@ -142,6 +200,14 @@ else:
 
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 
+# --- Request limits: hostile bodies get a 4xx, never a 500 ---------------------------------
+# Bodies over the limit answer 413 before they are read (core.bodylimit); the bulk receipts
+# endpoint takes up to RECEIPTS_BULK_MAX_BODY_BYTES.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+RECEIPTS_BULK_MAX_BODY_BYTES = env.int("RECEIPTS_BULK_MAX_BODY_BYTES", default=32 * 1024 * 1024)
+LARGE_BODY_PATHS = {"/api/checks/bulk": RECEIPTS_BULK_MAX_BODY_BYTES}
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=64)  # deeper JSON bodies answer 400
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -162,11 +228,20 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["core.filters.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "signin_ip": env.str("THROTTLE_SIGNIN_IP", default="60/min"),
         "signin_account": env.str("THROTTLE_SIGNIN_ACCOUNT", default="10/min"),
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # How many reverse proxies stand in front of the web servers. 0: the per-IP throttles
+    # count REMOTE_ADDR and ignore X-Forwarded-For; n: the n-th address from the right of
+    # X-Forwarded-For. Set it together with the web servers' FORWARDED_ALLOW_IPS.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=500)
 
@@ -182,6 +257,9 @@ SIMPLE_JWT = {
 SIGNIN_CODE_TTL_SECONDS = env.int("SIGNIN_CODE_TTL_SECONDS", default=300)
 SIGNIN_CODE_MAX_ATTEMPTS = env.int("SIGNIN_CODE_MAX_ATTEMPTS", default=5)
 SIGNIN_CODE_RESEND_SECONDS = env.int("SIGNIN_CODE_RESEND_SECONDS", default=60)
+# Per phone number / e-mail address, in any 24 hours, across codes.
+SIGNIN_WRONG_CODES_PER_DAY = env.int("SIGNIN_WRONG_CODES_PER_DAY", default=10)
+SIGNIN_CODES_PER_DAY = env.int("SIGNIN_CODES_PER_DAY", default=10)
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")  # console | file | http
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(VAR_DIR / "sms"))
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
@@ -211,11 +289,38 @@ RENT_BATCH_PAUSE_SECONDS = env.float("RENT_BATCH_PAUSE_SECONDS", default=0.0)  #
 RENT_STALLED_AFTER_SECONDS = env.int("RENT_STALLED_AFTER_SECONDS", default=120)
 RENT_MAX_ATTEMPTS = env.int("RENT_MAX_ATTEMPTS", default=5)
 
+# --- Bulk imports and exports (imports) ------------------------------------------------------
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=50)  # larger: a 413
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=10000)  # rows per committed batch
+IMPORT_BATCH_PAUSE_SECONDS = env.float("IMPORT_BATCH_PAUSE_SECONDS", default=0.0)
+IMPORT_STALLED_AFTER_SECONDS = env.int("IMPORT_STALLED_AFTER_SECONDS", default=120)
+IMPORT_MAX_ATTEMPTS = env.int("IMPORT_MAX_ATTEMPTS", default=5)
+# An import upload may be that large (plus room for the multipart envelope): the body limit
+# lets it through, and the view answers a file over IMPORT_MAX_UPLOAD_MB with its own 413.
+LARGE_BODY_PATHS.update(
+    dict.fromkeys(
+        ("/api/v1/imports", "/admin/imports/importjob/upload"),
+        (IMPORT_MAX_UPLOAD_MB + 1) * 1024 * 1024,
+    )
+)
+
+# --- Residents -----------------------------------------------------------------------------------
+# Residents: the reading window (days of the month, inclusive), the reminder before it closes,
+# flat codes, where rent is paid to, when it is due, and notices per committed batch.
+READINGS_WINDOW_DAYS = env.str("READINGS_WINDOW_DAYS", default="15-25")
+READINGS_REMINDER_DAYS_BEFORE = env.int("READINGS_REMINDER_DAYS_BEFORE", default=2)
+FLAT_CODE_TTL_HOURS = env.int("FLAT_CODE_TTL_HOURS", default=72)
+RENT_COLLECTION_ACCOUNT_ID = env.int("RENT_COLLECTION_ACCOUNT_ID", default=None)
+RENT_DUE_DAY = env.int("RENT_DUE_DAY", default=10)  # of the month after the charged one
+NOTIFY_BATCH_SIZE = env.int("NOTIFY_BATCH_SIZE", default=1000)
+
 # --- Receipts -------------------------------------------------------------------------------
 RECEIPTS_TRANSPORT = env.str("RECEIPTS_TRANSPORT", default="celery")  # celery | kafka
 RECEIPTS_JOURNAL_PATH = env.str(
     "RECEIPTS_JOURNAL_PATH", default=str(VAR_DIR / "journal" / "receipts.jsonl")
 )
+# Receipts timestamped further ahead than this are refused (400): clocks drift, 2030 is a lie.
+RECEIPTS_MAX_FUTURE_SECONDS = env.int("RECEIPTS_MAX_FUTURE_SECONDS", default=300)
 KAFKA_BOOTSTRAP_SERVERS = env.str("KAFKA_BOOTSTRAP_SERVERS", default="127.0.0.1:9092")
 KAFKA_RECEIPTS_TOPIC = env.str("KAFKA_RECEIPTS_TOPIC", default="receipts")
 KAFKA_CONSUMER_GROUP = env.str("KAFKA_CONSUMER_GROUP", default="receipts-consumer")
@@ -226,9 +331,15 @@ REPORT_TIME = env.str("REPORT_TIME", default="21:00").strip("'\"")
 SPECIAL_USER = env.str("SPECIAL_USER", default="")
 TELEGRAM_BOT_TOKEN = env.str("TELEGRAM_BOT_TOKEN", default="")
 TELEGRAM_API_URL = env.str("TELEGRAM_API_URL", default="https://api.telegram.org/bot")
+# Longest wait of a stock write's answer for the live push to subscribers (a stuck channel layer).
+STOCK_PUSH_WAIT_MS = env.int("STOCK_PUSH_WAIT_MS", default=100)
 
 # --- i18n, static ---------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# English unless the client asks for Russian (Accept-Language): API clients that send no
+# Accept-Language keep English error texts; operators' browsers in Russian get Russian.
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en-us")
+LANGUAGES = [("en", "English"), ("ru", "Русский")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Moscow")
 USE_I18N = True
 USE_TZ = True
@@ -263,15 +374,58 @@ SPECTACULAR_SETTINGS = {
     ],
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "deepLinking": True},
 }
+# Import jobs' `kind` and `status` share their names with other apps' choice sets.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "ImportKindEnum": "imports.models.ImportJob.Kind",
+        "ImportStatusEnum": "imports.models.ImportJob.Status",
+    }
+)
 
+# --- Logs and metrics -------------------------------------------------------------------------
+# plain: one readable line; json: one JSON object per line. Both carry the request id, which
+# follows a request into the Celery tasks it enqueues (core.logs).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT is plain or json")
+LOGGING_CONFIG = "core.logs.configure_logging"  # dictConfig, and warnings as log records
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "context": {"()": "core.logs.LogContextFilter"},
+        "redact_secrets": {"()": "core.logs.RedactSecretsFilter"},  # no token=... of a URL
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s]: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(levelname)s %(name)s %(message)s %(request_id)s "
+            "%(task_name)s %(task_id)s %(process)d",
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "redact_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset -> /metrics is a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+if METRICS_TOKEN and (
+    len(METRICS_TOKEN) < 16 or METRICS_TOKEN.lower().startswith(SECRET_KEY_PLACEHOLDER_PREFIXES)
+):
+    raise ImproperlyConfigured("METRICS_TOKEN is a placeholder or shorter than 16 characters")
+# The Redis hash where Celery workers add up their finished tasks for /metrics.
+METRICS_CELERY_KEY = f"{env.str('CACHE_KEY_PREFIX', default='app')}:metrics:celery"
+# Several processes (gunicorn workers): each writes its series to files in
+# PROMETHEUS_MULTIPROC_DIR (read by prometheus-client itself) and a scrape sums them.
 
 # --- Periodic jobs (Celery beat): the one place where they are scheduled ---------------------
 CELERY_TIMEZONE = TIME_ZONE
@@ -297,9 +451,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.resume_stalled_runs",
         "schedule": crontab(minute="*/5"),
     },
+    "imports-resume-stalled-imports": {
+        "task": "imports.resume_stalled_imports",
+        "schedule": crontab(minute="*/5"),
+    },
     "accounts-purge-signin-codes": {
         "task": "accounts.purge_signin_codes",
         "schedule": crontab(hour=4, minute=41),
+    },
+    "residents-remind-readings": {
+        "task": "residents.remind_readings",
+        "schedule": crontab(hour=10, minute=3),
+    },
+    "residents-send-pending-notices": {
+        "task": "residents.send_pending_notices",
+        "schedule": crontab(minute="*/10"),
     },
     "core-purge-idempotency-keys": {
         "task": "core.purge_idempotency_keys",

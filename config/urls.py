@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from accounts.identity.admin_login import admin_login
 from core import views as core_views
 
 docs = [
@@ -15,6 +16,7 @@ docs = [
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("admin/login/", admin_login, name="admin-login"),  # throttled; before the admin's own
     path("admin/", admin.site.urls),
     *docs,
     path("", include("accounts.urls")),
@@ -22,6 +24,8 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("receipts.urls")),
     path("", include("stores.urls")),
+    path("", include("imports.urls")),
+    path("", include("residents.urls")),
 ]
 
 handler404 = "core.views.not_found"

@@ -1,8 +1,12 @@
 """Websocket authentication shared by every app's consumers.
 
-A client signs in with a DRF token or an access JWT, given either as the `token` query
-parameter (browsers cannot set headers on a websocket) or in the `Authorization` header
-(`Token <key>` or `Bearer <jwt>`); without one, the Django session cookie is used.
+A client signs in with a DRF token or an access JWT, given (best first):
+- as subprotocols `["token", "<key or jwt>"]` (`Sec-WebSocket-Protocol`; browsers can set it:
+  `new WebSocket(url, ["token", key])`); the server accepts with the subprotocol `token`;
+- in the `Authorization` header (`Token <key>` or `Bearer <jwt>`);
+- as the `token` query parameter (kept for old clients; URLs end up in access logs, where
+  core.logs redacts it).
+Without one, the Django session cookie is used.
 """
 
 from urllib.parse import parse_qs
@@ -14,14 +18,35 @@ from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
+SUBPROTOCOL = "token"
+
+
+def _kind(value: str) -> tuple[str, str]:
+    # A DRF key is 40 hex characters; a JWT always has two dots.
+    return ("jwt" if value.count(".") == 2 else "token", value)
+
+
+def _from_subprotocols(scope) -> str | None:
+    protocols = list(scope.get("subprotocols") or [])
+    if SUBPROTOCOL in protocols:
+        position = protocols.index(SUBPROTOCOL)
+        if position + 1 < len(protocols):
+            return protocols[position + 1].strip()
+    return None
+
+
+def accepted_subprotocol(scope) -> str | None:
+    """The subprotocol a consumer must accept with (the client's handshake needs it echoed)."""
+    return SUBPROTOCOL if _from_subprotocols(scope) else None
+
 
 def _credentials(scope) -> tuple[str, str] | None:
-    """(kind, value) from the query string or the Authorization header; kind: token|jwt."""
+    """(kind, value) from the subprotocols, header or query string; kind: token|jwt."""
+    if value := _from_subprotocols(scope):
+        return _kind(value)
     query = parse_qs(scope.get("query_string", b"").decode("latin1"))
     if query.get("token"):
-        value = query["token"][0].strip()
-        # A DRF key is 40 hex characters; a JWT always has two dots.
-        return ("jwt" if value.count(".") == 2 else "token", value)
+        return _kind(query["token"][0].strip())
     for name, raw in scope.get("headers", []):
         if name == b"authorization":
             scheme, _, value = raw.decode("latin1").strip().partition(" ")

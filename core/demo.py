@@ -10,6 +10,7 @@ DEMO_MODULES = [
     "billing.demo",
     "receipts.demo",
     "stores.demo",
+    "residents.demo",
 ]
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -38,7 +39,7 @@ def request_fingerprint(request) -> str:
 def _replay(record: IdempotencyKey, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
         raise UnprocessableEntity(
-            "This Idempotency-Key was already used with a different request.",
+            _("This Idempotency-Key was already used with a different request."),
             code="idempotency_key_reused",
         )
     response = Response(record.response_body, status=record.response_status)
@@ -59,7 +60,9 @@ def idempotent(view_method):
         if not key:
             return view_method(view, request, *args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
-            raise exceptions.ValidationError({HEADER: [f"At most {MAX_KEY_LENGTH} characters."]})
+            raise exceptions.ValidationError(
+                {HEADER: [_("At most %(max)s characters.") % {"max": MAX_KEY_LENGTH}]}
+            )
         user = request.user if request.user.is_authenticated else None
         fingerprint = request_fingerprint(request)
 
@@ -102,5 +105,5 @@ def _json_safe(data):
 def purge_expired_keys(*, now=None) -> int:
     """Delete keys older than IDEMPOTENCY_KEY_TTL_HOURS; returns how many were removed."""
     cutoff = (now or timezone.now()) - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
-    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    deleted, _by_model = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
     return deleted

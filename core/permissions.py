@@ -1,6 +1,8 @@
 """Role checks shared by every app. Roles add up: a superuser may do anything a role allows."""
 
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
 
 def is_operator(user) -> bool:
@@ -36,3 +38,20 @@ class IsAnalyst(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return is_analyst(request.user)
+
+
+class HeaderAuthForSafeMethods(BasePermission):
+    """For an endpoint whose GET changes data (kept for old clients): GET/HEAD run only when the
+    credentials came in the Authorization header (Token or Bearer). A browser attaches the
+    session cookie to any cross-site `<img>`, and Django checks CSRF on unsafe methods only."""
+
+    message = (
+        "A GET here changes data, so it needs an Authorization header (Token or Bearer); "
+        "with a session use POST."
+    )
+    code = "header_auth_required"
+
+    def has_permission(self, request, view) -> bool:
+        if request.method not in SAFE_METHODS:
+            return True
+        return isinstance(request.successful_authenticator, TokenAuthentication | JWTAuthentication)

@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -139,3 +140,78 @@ def asgi_server(**env):
         yield f"http://127.0.0.1:{port}", log
     finally:
         stop_process(proc)
+
+
+@contextlib.contextmanager
+def uvicorn_server(*args: str, **env: str):
+    """A real uvicorn serving config.asgi on a free loopback port; yields (host:port, log path).
+
+    Extra `args` go to uvicorn (e.g. "--access-log"); `env` to the process.
+    """
+    import socket
+
+    import httpx
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    log = Path(tempfile.mkstemp(prefix="uvicorn-", suffix=".log")[1])
+    cmd = [
+        sys.executable, "-m", "uvicorn", "config.asgi:application",
+        "--fd", str(sock.fileno()), "--lifespan", "off", *args,
+    ]  # fmt: skip
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=BASE_DIR, env=process_env(DB_CONN_MAX_AGE="0", **env), stdout=out,
+            stderr=subprocess.STDOUT, pass_fds=[sock.fileno()], start_new_session=True,
+        )  # fmt: skip
+    sock.close()
+    base = f"127.0.0.1:{port}"
+
+    def ready():
+        try:
+            return httpx.get(f"http://{base}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            assert proc.poll() is None, log.read_text()
+            return False
+
+    try:
+        wait_until(ready, timeout=30, message="uvicorn did not start")
+        yield base, log
+    finally:
+        stop_process(proc)
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@contextlib.contextmanager
+def headless_chromium(language: str = "en", width: int = 1280, height: int = 900):
+    """A selenium driver for Debian's headless Chromium sending `Accept-Language: language`.
+
+    The browser and its driver are the system packages (scripts/ensure-browser.sh installs
+    them); selenium-manager is kept offline so that nothing is downloaded.
+    """
+    os.environ.setdefault("SE_OFFLINE", "true")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run", f"--user-data-dir={profile}", f"--lang={language}",
+        f"--window-size={width},{height}",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": language})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

@@ -1,8 +1,12 @@
+import logging
+
 from django.http import JsonResponse
 from django.views.decorators.http import require_GET
 
 from core.health import readiness_failures
 from core.middleware import json_error
+
+logger = logging.getLogger(__name__)
 
 
 @require_GET
@@ -16,12 +20,16 @@ def readyz(request):
     """Readiness: database, broker and Redis reachable; 503 naming what failed otherwise."""
     failures = readiness_failures()
     if failures:
+        # The endpoint is public: it names what failed; the exception text goes to the log only.
+        for error in failures.values():
+            logger.warning("readiness check failed: %s", error)
+        names = sorted(failures)
         return JsonResponse(
             {
                 "status": "unavailable",
-                "detail": "; ".join(failures.values()),
+                "detail": f"Not ready: {', '.join(names)} unavailable.",
                 "code": "not_ready",
-                "failed": failures,
+                "failed": names,
             },
             status=503,
         )

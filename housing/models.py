@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
@@ -11,9 +12,11 @@ QUANTITY_DECIMAL_PLACES = 3
 
 
 class Street(models.Model):
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, unique=True, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("street")
+        verbose_name_plural = _("streets")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -23,12 +26,18 @@ class Street(models.Model):
 class House(models.Model):
     # Indexed by the (street, number) unique constraint.
     street = models.ForeignKey(
-        Street, on_delete=models.PROTECT, related_name="houses", db_index=False
+        Street,
+        on_delete=models.PROTECT,
+        related_name="houses",
+        db_index=False,
+        verbose_name=_("street"),
     )
-    number = models.PositiveIntegerField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    number = models.PositiveIntegerField(verbose_name=_("number"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
+        verbose_name = _("house")
+        verbose_name_plural = _("houses")
         ordering = ["street__name", "number"]
         constraints = [
             models.UniqueConstraint(fields=["street", "number"], name="house_street_number_uniq"),
@@ -36,18 +45,29 @@ class House(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.street.name}, {self.number}"
+        return f"{self.street.name} {self.number}"
 
 
 class Flat(models.Model):
     # Indexed by the (house, number) unique constraint.
-    house = models.ForeignKey(House, on_delete=models.CASCADE, related_name="flats", db_index=False)
-    number = models.PositiveIntegerField()
+    house = models.ForeignKey(
+        House,
+        on_delete=models.CASCADE,
+        related_name="flats",
+        db_index=False,
+        verbose_name=_("house"),
+    )
+    number = models.PositiveIntegerField(verbose_name=_("number"))
     area = models.DecimalField(
-        max_digits=QUANTITY_MAX_DIGITS, decimal_places=QUANTITY_DECIMAL_PLACES, help_text="m2"
+        max_digits=QUANTITY_MAX_DIGITS,
+        decimal_places=QUANTITY_DECIMAL_PLACES,
+        help_text=_("m2"),
+        verbose_name=_("area"),
     )
 
     class Meta:
+        verbose_name = _("flat")
+        verbose_name_plural = _("flats")
         ordering = ["house_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["house", "number"], name="flat_house_number_uniq"),
@@ -62,27 +82,40 @@ class Flat(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"flat {self.number} ({self.house_id})"
+        # "Садовая 5, кв. 12": how an operator names a flat.
+        return _("%(house)s, flat %(number)s") % {"house": self.house, "number": self.number}
 
 
 class WaterMeter(models.Model):
     """A physical meter. Replacing one closes it (`removed_on`) and installs a new one."""
 
     # Indexed by meter_flat_active_idx (flat, removed_on).
-    flat = models.ForeignKey(Flat, on_delete=models.CASCADE, related_name="meters", db_index=False)
-    serial = models.CharField(max_length=64, unique=True)
-    installed_on = models.DateField(
-        null=True, blank=True, help_text="Empty: installed before any month on record."
+    flat = models.ForeignKey(
+        Flat,
+        on_delete=models.CASCADE,
+        related_name="meters",
+        db_index=False,
+        verbose_name=_("flat"),
     )
-    removed_on = models.DateField(null=True, blank=True)
+    serial = models.CharField(max_length=64, unique=True, verbose_name=_("serial"))
+    installed_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text=_("Empty: installed before any month on record."),
+        verbose_name=_("installed on"),
+    )
+    removed_on = models.DateField(null=True, blank=True, verbose_name=_("removed on"))
     initial_value = models.DecimalField(
         max_digits=QUANTITY_MAX_DIGITS,
         decimal_places=QUANTITY_DECIMAL_PLACES,
         default=0,
-        help_text="Dial value at installation; the first month's consumption counts from it.",
+        help_text=_("Dial value at installation; the first month's consumption counts from it."),
+        verbose_name=_("initial value"),
     )
 
     class Meta:
+        verbose_name = _("water meter")
+        verbose_name_plural = _("water meters")
         ordering = ["flat_id", "installed_on", "id"]
         constraints = [
             models.CheckConstraint(
@@ -94,7 +127,7 @@ class WaterMeter(models.Model):
         indexes = [models.Index(fields=["flat", "removed_on"], name="meter_flat_active_idx")]
 
     def __str__(self) -> str:
-        return self.serial
+        return f"{self.serial} ({self.flat})"
 
 
 class MeterReading(models.Model):
@@ -102,16 +135,25 @@ class MeterReading(models.Model):
 
     # Indexed by the (meter, year, month) unique constraint.
     meter = models.ForeignKey(
-        WaterMeter, on_delete=models.CASCADE, related_name="readings", db_index=False
+        WaterMeter,
+        on_delete=models.CASCADE,
+        related_name="readings",
+        db_index=False,
+        verbose_name=_("meter"),
     )
-    year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    month = models.PositiveSmallIntegerField(verbose_name=_("month"))
     value = models.DecimalField(
-        max_digits=QUANTITY_MAX_DIGITS, decimal_places=QUANTITY_DECIMAL_PLACES, help_text="m3"
+        max_digits=QUANTITY_MAX_DIGITS,
+        decimal_places=QUANTITY_DECIMAL_PLACES,
+        help_text=_("m3"),
+        verbose_name=_("value"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
+        verbose_name = _("meter reading")
+        verbose_name_plural = _("meter readings")
         ordering = ["meter_id", "year", "month"]
         constraints = [
             models.UniqueConstraint(
@@ -123,30 +165,35 @@ class MeterReading(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.meter_id} {self.year}-{self.month:02d}: {self.value}"
+        return f"{self.meter} {self.year}-{self.month:02d}: {self.value}"
 
 
 class Tariff(models.Model):
     """A price valid from a date until the next tariff of the same kind and scope starts."""
 
     class Kind(models.TextChoices):
-        WATER = "water", "Water, per m3"
-        UPKEEP = "upkeep", "Upkeep of common property, per m2"
+        WATER = "water", _("Water, per m3")
+        UPKEEP = "upkeep", _("Upkeep of common property, per m2")
 
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    price = models.DecimalField(max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES)
-    valid_from = models.DateField()
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    price = models.DecimalField(
+        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, verbose_name=_("price")
+    )
+    valid_from = models.DateField(verbose_name=_("valid from"))
     house = models.ForeignKey(
         House,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
         related_name="tariffs",
-        help_text="Empty: a global tariff. A house tariff beats the global one.",
+        help_text=_("Empty: a global tariff. A house tariff beats the global one."),
+        verbose_name=_("house"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created"))
 
     class Meta:
+        verbose_name = _("tariff")
+        verbose_name_plural = _("tariffs")
         ordering = ["kind", "house_id", "-valid_from"]
         constraints = [
             models.CheckConstraint(condition=Q(price__gte=0), name="tariff_price_gte_0"),
@@ -163,5 +210,5 @@ class Tariff(models.Model):
         ]
 
     def __str__(self) -> str:
-        scope = f"house {self.house_id}" if self.house_id else "global"
-        return f"{self.kind} {self.price} from {self.valid_from} ({scope})"
+        scope = str(self.house) if self.house_id else _("global")
+        return f"{self.get_kind_display()} {self.price}, {self.valid_from} ({scope})"

@@ -5,6 +5,7 @@ from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 MIN_YEAR = 2000
 MAX_YEAR = 2100
@@ -36,14 +37,16 @@ def validate_month(year: int, month: int, *, allow_future: bool = False) -> None
     """Refuse month 13, absurd years and (unless allowed) months that have not begun yet."""
     errors = {}
     if not MIN_YEAR <= year <= MAX_YEAR:
-        errors["year"] = [f"Year must be between {MIN_YEAR} and {MAX_YEAR}."]
+        errors["year"] = [
+            _("Year must be between %(min)s and %(max)s.") % {"min": MIN_YEAR, "max": MAX_YEAR}
+        ]
     if not 1 <= month <= 12:
-        errors["month"] = ["Month must be between 1 and 12."]
+        errors["month"] = [_("Month must be between 1 and 12.")]
     if (
         not errors
         and not allow_future
         and period_index(year, month) > period_index(*current_month())
     ):
-        errors["month"] = [f"{year}-{month:02d} is in the future."]
+        errors["month"] = [_("%(period)s is in the future.") % {"period": f"{year}-{month:02d}"}]
     if errors:
         raise ValidationError(errors)

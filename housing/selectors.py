@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
 from housing.periods import month_start
@@ -26,7 +27,10 @@ def houses_with_flats() -> QuerySet[House]:
 def get_house_by_address(*, number: int, street_name: str) -> House:
     house = houses_with_flats().filter(number=number, street__name=street_name).first()
     if house is None:
-        raise Http404(f"No house {number} on street {street_name!r}.")
+        raise Http404(
+            _("No house %(number)s on street %(street)r.")
+            % {"number": number, "street": street_name}
+        )
     return house
 
 
@@ -37,11 +41,20 @@ def find_house(*, number: int, street_name: str | None = None) -> House:
         houses = houses.filter(street__name=street_name)
     found = list(houses[:2])
     if not found:
-        suffix = f" on street {street_name!r}" if street_name else ""
-        raise Http404(f"No house {number}{suffix}.")
+        if street_name:
+            raise Http404(
+                _("No house %(number)s on street %(street)r.")
+                % {"number": number, "street": street_name}
+            )
+        raise Http404(_("No house %(number)s.") % {"number": number})
     if len(found) > 1:
         raise ValidationError(
-            {"street_name": [f"Several houses have number {number}; give street_name."]}
+            {
+                "street_name": [
+                    _("Several houses have number %(number)s; give street_name.")
+                    % {"number": number}
+                ]
+            }
         )
     return found[0]
 

@@ -3,19 +3,19 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin
 from receipts import charts, selectors
-from receipts.models import Category, DeadLetter, Place, PlaceHour, Purchase, Receipt
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records of what happened: looked at, never edited by hand."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+from receipts.models import (
+    Category,
+    DeadLetter,
+    Place,
+    PlaceHour,
+    PointOfSalePlace,
+    Purchase,
+    Receipt,
+)
 
 
 def pretty_json(value) -> str:
@@ -44,7 +44,7 @@ class ReceiptAdmin(ReadOnlyAdmin):
     exclude = ("items",)
     readonly_fields = ("items_pretty",)
 
-    @admin.display(description="items")
+    @admin.display(description=_("items"))
     def items_pretty(self, obj: Receipt) -> str:
         return pretty_json(obj.items)
 
@@ -61,17 +61,17 @@ class DeadLetterAdmin(ReadOnlyAdmin):
     exclude = ("errors", "payload")
     readonly_fields = ("errors_pretty", "payload_pretty")
 
-    @admin.display(description="first error")
+    @admin.display(description=_("first error"))
     def summary(self, obj: DeadLetter) -> str:
         for field, messages in (obj.errors or {}).items():
             return f"{field}: {json.dumps(messages, ensure_ascii=False)[:120]}"
         return ""
 
-    @admin.display(description="errors")
+    @admin.display(description=_("errors"))
     def errors_pretty(self, obj: DeadLetter) -> str:
         return pretty_json(obj.errors)
 
-    @admin.display(description="payload")
+    @admin.display(description=_("payload"))
     def payload_pretty(self, obj: DeadLetter) -> str:
         return pretty_json(obj.payload)
 
@@ -82,7 +82,7 @@ class PlaceAdmin(admin.ModelAdmin):
     search_fields = ("code", "name")
     readonly_fields = ("code", "named_at", "first_seen_at", "last_24_hours")
 
-    @admin.display(description="last 24 hours")
+    @admin.display(description=_("last 24 hours"))
     def last_24_hours(self, obj: Place) -> str:
         if obj.pk is None:
             return ""
@@ -114,3 +114,19 @@ class PlaceHourAdmin(ReadOnlyAdmin):
     list_select_related = ("place",)
     list_filter = ("place",)
     date_hierarchy = "hour"
+
+
+@admin.register(PointOfSalePlace)
+class PointOfSalePlaceAdmin(admin.ModelAdmin):
+    """Which places each point of sale may post receipts for (operators edit these)."""
+
+    list_display = ("user", "place_code", "assigned_by", "assigned_at")
+    list_filter = ("place_code",)
+    search_fields = ("user__username", "place_code")
+    autocomplete_fields = ("user",)
+    readonly_fields = ("assigned_by", "assigned_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.assigned_by = request.user
+        super().save_model(request, obj, form, change)

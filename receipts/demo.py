@@ -16,6 +16,7 @@ from accounts.models import User
 from receipts.models import Channel
 from receipts.services.consumption import hour_of
 from receipts.services.ingestion import ingest_receipts
+from receipts.services.points_of_sale import assign_place
 
 POS_USERNAME = "pos"
 POS_GROUP = "Points of sale"
@@ -47,6 +48,8 @@ def pos_user() -> User:
         Permission.objects.get(codename="post_receipts", content_type__app_label="receipts")
     )
     user.groups.add(group)
+    for place_id in PLACES:  # a point of sale posts only for the places assigned to it
+        assign_place(user=user, place_code=place_id)
     return user
 
 

@@ -5,14 +5,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
 from core.money import round_money
-from receipts.models import Place, PlaceCategoryHour, PlaceHour, Receipt
+from core.permissions import is_operator
+from receipts.models import (
+    Place,
+    PlaceCategoryHour,
+    PlaceHour,
+    PointOfSalePlace,
+    Purchase,
+    Receipt,
+)
 from receipts.services.consumption import hour_of
 
 ZERO = Decimal("0.00")
+UNCOUNTED_WINDOW = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -125,3 +134,30 @@ def last_day_series(*, place: Place, now: datetime | None = None) -> list[dict]:
             }
         )
     return series
+
+
+def postable_places(user) -> frozenset[str] | None:
+    """The place ids `user` may post receipts for; None means any (operators, superusers)."""
+    if is_operator(user):
+        return None
+    return frozenset(
+        PointOfSalePlace.objects.filter(user=user).values_list("place_code", flat=True)
+    )
+
+
+def point_of_sale_places(user) -> QuerySet[PointOfSalePlace]:
+    return PointOfSalePlace.objects.filter(user=user).select_related("assigned_by")
+
+
+def uncounted_receipt_count(*, now: datetime | None = None) -> int:
+    """Receipts accepted in the last hour that the consumer has not counted yet (/metrics).
+
+    An hour keeps the per-scrape cost to that hour's receipts (the `received_at` index and one
+    probe of the unique `transaction_id` each); older stragglers are the hourly sweeper's.
+    """
+    now = now or timezone.now()
+    return (
+        Receipt.objects.filter(received_at__gte=now - UNCOUNTED_WINDOW)
+        .filter(~Exists(Purchase.objects.filter(transaction_id=OuterRef("transaction_id"))))
+        .count()
+    )

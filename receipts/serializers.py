@@ -72,9 +72,10 @@ class BulkResultSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="Position of the receipt in the request.")
     transaction_id = serializers.CharField(allow_blank=True)
     status = serializers.ChoiceField(
-        choices=["created", "duplicate", "conflict", "invalid"],
+        choices=["created", "duplicate", "conflict", "invalid", "forbidden"],
         help_text="created: accepted now; duplicate: accepted before with the same content "
-        "(counted once); conflict: the id was used with other content; invalid: see errors.",
+        "(counted once); conflict: the id was used with other content; invalid: see errors; "
+        "forbidden: the place is not assigned to this point of sale (nothing stored).",
     )
     errors = serializers.DictField(required=False, help_text="Field errors, as in a 400 answer.")
 
@@ -84,6 +85,7 @@ class BulkOutSerializer(serializers.Serializer):
     duplicates = serializers.IntegerField()
     conflicts = serializers.IntegerField()
     invalid = serializers.IntegerField()
+    forbidden = serializers.IntegerField(help_text="Receipts for places not assigned to you.")
     results = BulkResultSerializer(many=True)
 
 
@@ -184,3 +186,13 @@ class AnalyticsQuerySerializer(serializers.Serializer):
         if since and until and since >= until:
             raise serializers.ValidationError({"to": ["Must be later than `from`."]})
         return attrs
+
+
+class PointOfSalePlaceSerializer(serializers.Serializer):
+    place_id = serializers.CharField(source="place_code")
+    assigned_at = serializers.DateTimeField()
+    assigned_by = serializers.CharField(source="assigned_by.username", default=None)
+
+
+class PointOfSalePlaceInSerializer(serializers.Serializer):
+    place_id = serializers.CharField(max_length=64)

@@ -18,6 +18,16 @@ urlpatterns = [
     *both("api/places/", views.PlaceListView, "receipts-places"),
     *both("api/analytics/", views.AnalyticsListView, "receipts-analytics"),
     *both("api/analytics/<str:place_id>/", views.PlaceAnalyticsView, "receipts-place-analytics"),
+    *both(
+        "api/points-of-sale/<int:user_id>/places/",
+        views.PointOfSalePlacesView,
+        "receipts-pos-places",
+    ),
+    *both(
+        "api/points-of-sale/<int:user_id>/places/<str:place_id>/",
+        views.PointOfSalePlaceView,
+        "receipts-pos-place",
+    ),
     path(
         "api/analytics/<str:place_id>/chart.svg",
         views.PlaceChartView.as_view(),

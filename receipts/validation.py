@@ -15,9 +15,10 @@ of `"10.990"` is the same receipt.
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
 from django.utils import timezone
 
 from core.money import KOPECK, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
@@ -139,6 +140,8 @@ def _string(data: dict, name: str, errors: dict) -> str:
     value = value.strip()
     if not value:
         errors[name] = ["This field may not be blank."]
+    elif "\x00" in value:  # PostgreSQL text cannot hold it
+        errors[name] = ["Null characters are not allowed."]
     elif len(value) > STRING_LIMITS[name]:
         errors[name] = [f"Ensure this field has no more than {STRING_LIMITS[name]} characters."]
     return value
@@ -199,6 +202,11 @@ def _timestamp(data: dict, errors: dict) -> datetime | None:
         return None
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed)  # read in the configured time zone
+    ahead = settings.RECEIPTS_MAX_FUTURE_SECONDS
+    if parsed > timezone.now() + timedelta(seconds=ahead):
+        # A receipt "from 2030" would keep naming its place until a newer one arrives.
+        errors["timestamp"] = [f"May not be more than {ahead} seconds in the future."]
+        return None
     return parsed
 
 

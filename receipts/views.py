@@ -1,15 +1,16 @@
+from django.conf import settings
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.exceptions import Conflict
-from core.permissions import IsAnalyst
+from core.exceptions import Conflict, PayloadTooLarge
+from core.parsers import JSONParserAllowingNul
+from core.permissions import IsAnalyst, IsOperator
 from receipts import charts, selectors
 from receipts.examples import SEED_RECEIPT
 from receipts.models import Channel, Place
@@ -21,9 +22,12 @@ from receipts.serializers import (
     BulkOutSerializer,
     PlaceAnalyticsSerializer,
     PlaceSerializer,
+    PointOfSalePlaceInSerializer,
+    PointOfSalePlaceSerializer,
     ReceiptInSerializer,
     ReceiptOutSerializer,
 )
+from receipts.services import points_of_sale
 from receipts.services.ingestion import (
     MAX_BULK,
     Outcome,
@@ -35,7 +39,10 @@ from receipts.services.ingestion import (
 ERRORS = {
     400: OpenApiResponse(description="Invalid receipt: says which field and why."),
     401: OpenApiResponse(description="Not signed in."),
-    403: OpenApiResponse(description="Signed in without the post_receipts permission."),
+    403: OpenApiResponse(
+        description="Signed in without the post_receipts permission, or (not an operator) "
+        "for a place no operator assigned to this point of sale."
+    ),
 }
 READ_ERRORS = {
     401: OpenApiResponse(description="Not signed in."),
@@ -58,19 +65,14 @@ RANGE_PARAMETERS = [
 ]
 
 
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "payload_too_large"
-
-
 class ReceiptPostView(APIView):
     """Shared behaviour of the endpoints that receive receipts: journal every refusal too."""
 
     permission_classes = [CanPostReceipts]
-    parser_classes = [JSONParser]
+    # NUL characters are reported per receipt by the validator (and dead-lettered).
+    parser_classes = [JSONParserAllowingNul]
     channel = Channel.CHECKS
-    max_body_bytes = 1024 * 1024
+    max_body_setting = "DATA_UPLOAD_MAX_MEMORY_SIZE"
 
     def permission_denied(self, request, message=None, code=None):
         outcome = "unauthenticated" if not request.user.is_authenticated else "forbidden"
@@ -84,8 +86,9 @@ class ReceiptPostView(APIView):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > self.max_body_bytes:
-            problem = f"At most {self.max_body_bytes} bytes per request, got {length}."
+        max_body_bytes = getattr(settings, self.max_body_setting)
+        if length > max_body_bytes:
+            problem = f"At most {max_body_bytes} bytes per request, got {length}."
             record_malformed_request(
                 caller=request.user,
                 channel=self.channel,
@@ -114,9 +117,14 @@ class SingleReceiptView(ReceiptPostView):
             caller=request.user,
             channel=self.channel,
             count_now=self.count_now,
+            allowed_places=selectors.postable_places(request.user),
         )
         if result.outcome == Outcome.INVALID:
             raise exceptions.ValidationError(result.errors)
+        if result.outcome == Outcome.FORBIDDEN:
+            raise exceptions.PermissionDenied(
+                result.errors["place_id"][0], code="place_not_assigned"
+            )
         if result.outcome == Outcome.CONFLICT:
             raise Conflict(result.errors, code="transaction_id_conflict")
         receipt = selectors.receipt_by_id(result.receipt_id)
@@ -174,7 +182,8 @@ class AddChecksView(SingleReceiptView):
     summary="Post up to 1,000 receipts at once",
     description=f"{BULK_REQUEST_DESCRIPTION} Each receipt is validated and deduplicated on its "
     "own; the answer (200) lists one result per receipt, in request order, with the same "
-    "statuses as the single endpoint (created, duplicate, conflict, invalid + errors). A body "
+    "statuses as the single endpoint (created, duplicate, conflict, invalid + errors, "
+    "forbidden: a place not assigned to this point of sale). A body "
     "that is not such an array is refused as a whole with 400. Requires "
     "`receipts.post_receipts`. At most 32 MiB per request (413 beyond).",
     # Any items: each is checked on its own and reported in `results`, never refused whole.
@@ -194,7 +203,7 @@ class AddChecksView(SingleReceiptView):
 )
 class BulkChecksView(ReceiptPostView):
     channel = Channel.BULK
-    max_body_bytes = 32 * 1024 * 1024
+    max_body_setting = "RECEIPTS_BULK_MAX_BODY_BYTES"
 
     def post(self, request):
         body = self.read_body(request)
@@ -214,8 +223,13 @@ class BulkChecksView(ReceiptPostView):
                 payload=body if not isinstance(body, list) else None,
             )
             raise exceptions.ValidationError(errors)
-        results = ingest_receipts(payloads=body, caller=request.user, channel=self.channel)
-        counts = dict.fromkeys(("created", "duplicate", "conflict", "invalid"), 0)
+        results = ingest_receipts(
+            payloads=body,
+            caller=request.user,
+            channel=self.channel,
+            allowed_places=selectors.postable_places(request.user),
+        )
+        counts = dict.fromkeys(("created", "duplicate", "conflict", "invalid", "forbidden"), 0)
         rows = []
         for result in results:
             counts[result.outcome] += 1
@@ -233,6 +247,7 @@ class BulkChecksView(ReceiptPostView):
                 "duplicates": counts["duplicate"],
                 "conflicts": counts["conflict"],
                 "invalid": counts["invalid"],
+                "forbidden": counts["forbidden"],
                 "results": rows,
             }
         )
@@ -347,3 +362,78 @@ class PlaceChartView(APIView):
         place = _place(place_id)
         svg = charts.last_day_svg(place=place, series=selectors.last_day_series(place=place))
         return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
+
+
+class _PointOfSaleUserMixin:
+    permission_classes = [IsOperator]
+
+    def _user(self, user_id: int):
+        from django.contrib.auth import get_user_model
+
+        user = get_user_model().objects.filter(pk=user_id).first()
+        if user is None:
+            raise Http404(f"No user with id {user_id}.")
+        return user
+
+
+@extend_schema(tags=["receipts"])
+class PointOfSalePlacesView(_PointOfSaleUserMixin, APIView):
+    """The places a point-of-sale user may post receipts for (operators only)."""
+
+    @extend_schema(
+        summary="Places assigned to a point of sale",
+        description="A point of sale that is not an operator posts receipts only for these "
+        "places (403 for any other). Operators only.",
+        responses={
+            200: PointOfSalePlaceSerializer(many=True),
+            401: OpenApiResponse(description="Not signed in."),
+            403: OpenApiResponse(description="Not an operator."),
+            404: OpenApiResponse(description="Unknown user."),
+        },
+    )
+    def get(self, request, user_id: int):
+        places = selectors.point_of_sale_places(self._user(user_id))
+        return Response(PointOfSalePlaceSerializer(places, many=True).data)
+
+    @extend_schema(
+        summary="Assign a place to a point of sale",
+        description="201 when assigned now, 200 when it was already. Operators only.",
+        request=PointOfSalePlaceInSerializer,
+        responses={
+            201: PointOfSalePlaceSerializer,
+            200: PointOfSalePlaceSerializer,
+            400: OpenApiResponse(description="Bad place_id."),
+            401: OpenApiResponse(description="Not signed in."),
+            403: OpenApiResponse(description="Not an operator."),
+            404: OpenApiResponse(description="Unknown user."),
+        },
+    )
+    def post(self, request, user_id: int):
+        user = self._user(user_id)
+        data = PointOfSalePlaceInSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        assignment, created = points_of_sale.assign_place(
+            user=user, place_code=data.validated_data["place_id"], by=request.user
+        )
+        return Response(
+            PointOfSalePlaceSerializer(assignment).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class PointOfSalePlaceView(_PointOfSaleUserMixin, APIView):
+    @extend_schema(
+        tags=["receipts"],
+        summary="Withdraw a place from a point of sale",
+        description="204; 404 when the place was not assigned. Operators only.",
+        responses={
+            204: None,
+            401: OpenApiResponse(description="Not signed in."),
+            403: OpenApiResponse(description="Not an operator."),
+            404: OpenApiResponse(description="Unknown user or place not assigned."),
+        },
+    )
+    def delete(self, request, user_id: int, place_id: str):
+        if not points_of_sale.unassign_place(user=self._user(user_id), place_code=place_id):
+            raise Http404(f"Place {place_id!r} is not assigned to this point of sale.")
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 STOREKEEPER_GROUP = "storekeeper"
 
@@ -20,7 +21,7 @@ def _setup_after_migrate(sender, using="default", **kwargs) -> None:
 
 class StoresConfig(AppConfig):
     name = "stores"
-    verbose_name = "Warehouse stock"
+    verbose_name = _("Warehouse stock")
 
     def ready(self) -> None:
         # Connected after django.contrib.auth's handler, so the permission exists by then.

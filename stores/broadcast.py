@@ -1,23 +1,29 @@
 """Publishing stock reports to websocket subscribers from synchronous code (views, services).
 
 `async_to_sync(layer.group_send)` from a plain thread builds a new event loop per call, and
-channels_redis opens new Redis connections per loop: ~10 ms per change. For the Redis layer
-this module keeps one event loop per process in a daemon thread, so its connections are reused
-(~1 ms). The in-memory layer's queues belong to the server's own loop, so for it the plain
-async_to_sync route (which runs on that loop from a sync_to_async thread) is kept.
+channels_redis opens new Redis connections per loop: ~10 ms per change. So this module keeps one
+event loop per process in a daemon thread, so the layer's connections are reused (~1 ms). The
+in-memory layer's queues belong to the server's own loop, so for it the plain async_to_sync
+route (which runs on that loop from a sync_to_async thread, and never blocks) is kept.
+
+The push happens after the change is committed and never holds its answer for long: the caller
+waits at most STOCK_PUSH_WAIT_MS (100 ms); a send still pending then (a stuck channel layer)
+finishes or fails on its own in the publisher loop, within SEND_TIMEOUT.
 """
 
 import asyncio
 import logging
 import os
 import threading
+from concurrent.futures import TimeoutError as FutureTimeout
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
-SEND_TIMEOUT = 5.0  # seconds; the change is committed already, a stuck layer must not hang it
+SEND_TIMEOUT = 5.0  # seconds a background send may take before it is given up
 
 
 def store_group(store_id: str) -> str:
@@ -48,8 +54,11 @@ class _PublisherLoop:
 _publisher = _PublisherLoop()
 
 
-def _uses_redis(layer) -> bool:
-    return type(layer).__module__.startswith("channels_redis")
+async def _send(layer, group: str, message: dict) -> None:
+    try:
+        await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT)
+    except Exception:  # the change is committed; a missed live update is only logged
+        logger.exception("could not publish the stock report to %s", group)
 
 
 def publish_report(report: dict) -> None:
@@ -57,15 +66,16 @@ def publish_report(report: dict) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    store_id = report["store"]["store_id"]
+    group = store_group(report["store"]["store_id"])
     message = {"type": "stock.report", "report": report}
+    if isinstance(layer, InMemoryChannelLayer):
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:
+            logger.exception("could not publish the stock report to %s", group)
+        return
+    future = asyncio.run_coroutine_threadsafe(_send(layer, group, message), _publisher.get())
     try:
-        if _uses_redis(layer):
-            future = asyncio.run_coroutine_threadsafe(
-                layer.group_send(store_group(store_id), message), _publisher.get()
-            )
-            future.result(timeout=SEND_TIMEOUT)
-        else:
-            async_to_sync(layer.group_send)(store_group(store_id), message)
-    except Exception:  # the change is committed; a missed live update must not turn it into 500
-        logger.exception("could not publish the stock report of %s", store_id)
+        future.result(timeout=settings.STOCK_PUSH_WAIT_MS / 1000)
+    except FutureTimeout:
+        logger.warning("stock report push to %s still pending, left to the background", group)

@@ -6,6 +6,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from rest_framework.exceptions import NotFound
 
+from core.channels_auth import accepted_subprotocol
 from stores import selectors, services
 from stores.broadcast import store_group
 
@@ -32,7 +33,7 @@ class StoreStockConsumer(AsyncJsonWebsocketConsumer):
     group_name: str | None = None
 
     async def connect(self):
-        await self.accept()
+        await self.accept(subprotocol=accepted_subprotocol(self.scope))
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -60,7 +61,7 @@ class StoreStockConsumer(AsyncJsonWebsocketConsumer):
         # Any text is a request for the report; a non-JSON one must not kill the socket.
         try:
             return json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested absurdly deep
             return None
 
     async def receive_json(self, content, **kwargs):

@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from core.permissions import is_operator
 from stores.models import ITEM_ID_MAX_LENGTH, STORE_ID_PATTERN, StockMovement, Store
 
 MAX_QUANTITY = 1_000_000_000
@@ -60,7 +61,12 @@ class StoreSerializer(serializers.ModelSerializer):
 
 class StockMovementSerializer(serializers.ModelSerializer):
     item_id = serializers.CharField(source="item.item_id")
-    user = serializers.CharField(source="user.username", allow_null=True, default=None)
+    user = serializers.CharField(
+        source="user.username",
+        allow_null=True,
+        default=None,
+        help_text="Who made the change; shown to operators only (null for others).",
+    )
     # A plain string: an enum here would collide with the request's `operation` enum.
     operation = serializers.CharField(help_text="supply, demand or clean")
 
@@ -76,6 +82,14 @@ class StockMovementSerializer(serializers.ModelSerializer):
             "request_id",
             "created_at",
         ]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # Who did what is personal data: operators see it, everyone else reads null.
+        request = self.context.get("request")
+        if not is_operator(getattr(request, "user", None)):
+            data["user"] = None
+        return data
 
 
 class ShortageSerializer(serializers.Serializer):

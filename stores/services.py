@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Collate
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import NotFound
 
 from core.exceptions import Conflict
@@ -52,10 +53,11 @@ class InsufficientStock(Conflict):
     def __init__(self, shortages: list[Shortage]):
         self.shortages = shortages
         text = "; ".join(
-            f"item '{s.item_id}': requested {s.requested}, available {s.available}"
+            _("item '%(item)s': requested %(requested)s, available %(available)s")
+            % {"item": s.item_id, "requested": s.requested, "available": s.available}
             for s in shortages
         )
-        super().__init__(f"Not enough stock: {text}.")
+        super().__init__(_("Not enough stock: %(shortages)s.") % {"shortages": text})
 
 
 def _report_after(*, store: Store, change) -> dict:
@@ -154,7 +156,7 @@ def apply_group_operation(
             if not sql.take(store_pk=store.pk, item_id=item_id, quantity=quantity, **context)
         ]
         if short:
-            available = _available(store=store, item_ids=[item_id for item_id, _ in short])
+            available = _available(store=store, item_ids=[item_id for item_id, _qty in short])
             raise InsufficientStock(
                 [Shortage(item_id, qty, available.get(item_id, 0)) for item_id, qty in short]
             )
@@ -209,7 +211,9 @@ def resolve_store(*, store_id: str) -> Store:
     if store is None and store_id in settings.STORE_IDS:
         store = next(iter(ensure_configured_stores(store_ids=[store_id])), None)
     if store is None:
-        raise NotFound(f"Store '{store_id}' does not exist.", code="store_not_found")
+        raise NotFound(
+            _("Store '%(store)s' does not exist.") % {"store": store_id}, code="store_not_found"
+        )
     return store
 
 
@@ -220,7 +224,9 @@ def create_store(*, store_id: str) -> Store:
         with transaction.atomic():
             return Store.objects.create(store_id=store_id)
     except IntegrityError:
-        raise Conflict(f"Store '{store_id}' already exists.", code="store_exists") from None
+        raise Conflict(
+            _("Store '%(store)s' already exists.") % {"store": store_id}, code="store_exists"
+        ) from None
 
 
 def _validate_store_id(store_id: str) -> None:

@@ -1,6 +1,7 @@
 """HTTP endpoints of seed 004: paths and bodies exactly as the seed documents them."""
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, renderers, status
@@ -59,8 +60,9 @@ SHORTAGE = {
 def _request_id(request) -> str:
     value = request.headers.get(REQUEST_ID_HEADER, "").strip()
     if len(value) > 64:
-        raise ValidationError({REQUEST_ID_HEADER: ["At most 64 characters."]})
-    return value or services.new_request_id()
+        raise ValidationError({REQUEST_ID_HEADER: [_("At most %(max)s characters.") % {"max": 64}]})
+    # Without one, the id the request already has (logs, the X-Request-ID answer header).
+    return value or getattr(request, "request_id", None) or services.new_request_id()
 
 
 class StockViewMixin:

@@ -8,6 +8,8 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
+from core.xlsx import safe_row
+
 HEADER = ("item_id", "quantity")
 FIRST_ITEM_ROW = 5  # rows 1-2: store and time, row 4: header
 
@@ -31,14 +33,14 @@ def build_workbook(reports: list[dict], *, generated_at: datetime | None = None)
         store = report["store"]
         # Sheet titles are at most 31 characters; the full id is in cell B1.
         sheet = workbook.create_sheet(title=store["store_id"][:31])
-        sheet.append(["Store", store["store_id"]])
+        sheet.append(safe_row(sheet, ["Store", store["store_id"]]))
         sheet.append(["Generated at", generated_at.strftime("%Y-%m-%d %H:%M:%S %Z")])
         sheet.append([])
         sheet.append(list(HEADER))
         for cell in (sheet["A1"], sheet["A2"], sheet["A4"], sheet["B4"]):
             cell.font = bold
         for line in store["report"]:
-            sheet.append([_text(line["item_id"]), line["quantity"]])
+            sheet.append(safe_row(sheet, [_text(line["item_id"]), line["quantity"]]))
         sheet.column_dimensions["A"].width = 24
         sheet.column_dimensions["B"].width = 28
         sheet.freeze_panes = f"A{FIRST_ITEM_ROW}"

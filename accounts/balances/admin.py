@@ -5,28 +5,56 @@ ledger and the cached balances cannot drift apart by a hand edit.
 """
 
 from django.contrib import admin, messages
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.balances.selectors import ledger_discrepancies
 from accounts.models import Account, ExchangeRate, Movement, Service
 from core.admin import ReadOnlyAdmin
 
+LATEST_MOVEMENTS = 20
+
 
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
-    list_display = ("id", "user", "balance", "currency", "created_at")
+    list_display = ("id", "owner", "currency", "balance", "created_at")
+    list_display_links = ("id", "owner")
     list_select_related = ("user",)
     search_fields = ("user__username", "user__email", "user__phone")
+    fields = ("owner", "currency", "balance", "created_at", "latest_movements")
+    readonly_fields = fields
     actions = ["verify_ledger"]
 
-    @admin.action(description="Verify every balance against the ledger")
+    @admin.display(description=_("owner"), ordering="user__username")
+    def owner(self, obj: Account) -> str:
+        return str(obj.user)
+
+    @admin.display(description=_("latest movements"))
+    def latest_movements(self, obj: Account) -> str:
+        """The account's last movements, both directions, as a read-only table."""
+        rows = (
+            Movement.objects.filter(Q(debit_account=obj) | Q(credit_account=obj))
+            .select_related("debit_account__user", "credit_account__user", "service")
+            .order_by("-created_at", "-id")[:LATEST_MOVEMENTS]
+        )
+        return render_to_string(
+            "admin/accounts/account/latest_movements.html", {"account": obj, "movements": rows}
+        )
+
+    @admin.action(description=_("Verify every balance against the ledger"))
     def verify_ledger(self, request, queryset) -> None:
         found = ledger_discrepancies()
         if not found:
-            self.message_user(request, "Every balance equals its ledger sum.", messages.SUCCESS)
+            self.message_user(
+                request, gettext("Every balance equals its ledger sum."), messages.SUCCESS
+            )
         for item in found:
             self.message_user(
                 request,
-                f"Account {item.account_id}: balance {item.balance}, ledger {item.ledger_sum}",
+                gettext("Account %(account)s: balance %(balance)s, ledger %(ledger)s")
+                % {"account": item.account_id, "balance": item.balance, "ledger": item.ledger_sum},
                 messages.ERROR,
             )
 

@@ -29,6 +29,8 @@ from typing import NoReturn
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import exceptions
 
 from accounts.models import Account, Movement
@@ -44,7 +46,7 @@ _LOCK_TIMEOUT_SQLSTATES = {"55P03", "40P01"}  # lock_not_available, deadlock_det
 
 
 class AccountBusy(ServiceUnavailable):
-    default_detail = "The account is busy with other operations; retry shortly."
+    default_detail = gettext_lazy("The account is busy with other operations; retry shortly.")
     default_code = "account_busy"
     wait = 1  # DRF's exception handler turns this into `Retry-After: 1`
 
@@ -100,14 +102,17 @@ def post(posting: Posting) -> Movement:
 
 def _raise_refusal(posting: Posting, outcome: _Outcome) -> NoReturn:
     if not outcome.own_ok:
-        raise exceptions.NotFound({posting.own_field: ["No such account of yours."]})
+        raise exceptions.NotFound({posting.own_field: [_("No such account of yours.")]})
     if not outcome.other_ok:
-        raise exceptions.NotFound({posting.other_field: ["No such account."]})
+        raise exceptions.NotFound({posting.other_field: [_("No such account.")]})
     if posting.debit_id and outcome.debit_balance < posting.amount:
         raise PaymentRequired(
-            f"Not enough money: the balance is {outcome.debit_balance}, {posting.amount} is needed."
+            _("Not enough money: the balance is %(balance)s, %(amount)s is needed.")
+            % {"balance": outcome.debit_balance, "amount": posting.amount}
         )
-    raise Conflict(f"The balance may not exceed {MAX_BALANCE}.", code="balance_limit")
+    raise Conflict(
+        _("The balance may not exceed %(max)s.") % {"max": MAX_BALANCE}, code="balance_limit"
+    )
 
 
 def _post(posting: Posting) -> _Outcome:

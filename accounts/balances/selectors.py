@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
 from accounts.balances.currencies import ISO_4217_CODES
@@ -56,10 +57,16 @@ def latest_rate(*, currency: str) -> Rate:
     if row is None:
         if code not in ISO_4217_CODES and not ExchangeRate.objects.filter(currency=code).exists():
             raise exceptions.ValidationError(
-                {"currency": [f"Unknown currency code {currency!r} (ISO 4217 expected)."]}
+                {
+                    "currency": [
+                        _("Unknown currency code %(code)r (ISO 4217 expected).")
+                        % {"code": currency}
+                    ]
+                }
             )
         raise ServiceUnavailable(
-            f"No exchange rate for {code} yet; try again after the rates refresh.",
+            _("No exchange rate for %(code)s yet; try again after the rates refresh.")
+            % {"code": code},
             code="rate_unavailable",
         )
     return Rate(code, row[0], row[1])

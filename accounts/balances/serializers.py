@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from accounts.balances.selectors import HISTORY_ORDERINGS, Rate, RateHistory, convert
@@ -18,7 +19,8 @@ def _not_above_max_amount(value: Decimal) -> None:
     # Read at call time: the limit is a setting (BALANCE_MAX_AMOUNT), not an import-time constant.
     if value > settings.BALANCE_MAX_AMOUNT:
         raise serializers.ValidationError(
-            f"Ensure this value is less than or equal to {settings.BALANCE_MAX_AMOUNT}."
+            _("Ensure this value is less than or equal to %(max)s.")
+            % {"max": settings.BALANCE_MAX_AMOUNT}
         )
 
 
@@ -130,7 +132,7 @@ class TransferInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict) -> dict:
         if attrs["from_account"] == attrs["to_account"]:
             raise serializers.ValidationError(
-                {"to_account": ["Cannot transfer to the same account."]}
+                {"to_account": [_("Cannot transfer to the same account.")]}
             )
         return attrs
 

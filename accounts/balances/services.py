@@ -8,6 +8,7 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 
 from accounts.balances import rates as rates_provider
@@ -24,6 +25,7 @@ __all__ = [
     "check_amount",
     "deposit",
     "open_account",
+    "pay_rent",
     "purchase",
     "refresh_exchange_rates",
     "transfer",
@@ -39,14 +41,14 @@ def open_account(*, user) -> tuple[Account, bool]:
 def check_amount(amount: Decimal) -> Decimal:
     """Refuse amounts that are not positive, have more than 2 decimals or exceed the maximum."""
     if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise exceptions.ValidationError({"amount": ["Must be a decimal number."]})
+        raise exceptions.ValidationError({"amount": [_("Must be a decimal number.")]})
     if amount != round_money(amount):
-        raise exceptions.ValidationError({"amount": ["At most 2 decimal places."]})
+        raise exceptions.ValidationError({"amount": [_("At most 2 decimal places.")]})
     if amount <= 0:
-        raise exceptions.ValidationError({"amount": ["Must be greater than 0."]})
+        raise exceptions.ValidationError({"amount": [_("Must be greater than 0.")]})
     if amount > settings.BALANCE_MAX_AMOUNT:
         raise exceptions.ValidationError(
-            {"amount": [f"Must be at most {settings.BALANCE_MAX_AMOUNT}."]}
+            {"amount": [_("Must be at most %(max)s.") % {"max": settings.BALANCE_MAX_AMOUNT}]}
         )
     return round_money(amount)
 
@@ -85,10 +87,10 @@ def purchase(*, user, service_id: int, comment: str = "") -> Movement:
     """Buy an active service at its current price from the user's account (402 if short)."""
     service = Service.objects.filter(pk=service_id, is_active=True).first()
     if service is None:
-        raise exceptions.NotFound("No such service.")
+        raise exceptions.NotFound(_("No such service."))
     account_id = Account.objects.filter(user=user).values_list("pk", flat=True).first()
     if account_id is None:
-        raise Conflict("Open an account first: POST /api/v1/accounts/.", code="no_account")
+        raise Conflict(_("Open an account first: POST /api/v1/accounts/."), code="no_account")
     movement = post(
         Posting(
             user_id=user.pk,
@@ -110,7 +112,9 @@ def transfer(
 ) -> Movement:
     """Move `amount` from the user's account to any other account (402 if short)."""
     if from_account_id == to_account_id:
-        raise exceptions.ValidationError({"to_account": ["Cannot transfer to the same account."]})
+        raise exceptions.ValidationError(
+            {"to_account": [_("Cannot transfer to the same account.")]}
+        )
     return post(
         Posting(
             user_id=user.pk,
@@ -151,3 +155,27 @@ def refresh_exchange_rates(*, url: str | None = None) -> int:
     )
     logger.info("Stored %d exchange rates from %s", len(quoted), url)
     return len(quoted)
+
+
+def pay_rent(
+    *, user, from_account_id: int, to_account_id: int, amount: Decimal, comment: str = ""
+) -> Movement:
+    """Move `amount` from the user's account to a collection account as a rent payment (402
+    if short). The caller (residents.services.pay_charge) holds the charge's row lock: charge
+    first, then the accounts in id order, the one lock order of every rent payment."""
+    if from_account_id == to_account_id:
+        raise Conflict(_("The collection account cannot pay itself."), code="same_account")
+    return post(
+        Posting(
+            user_id=user.pk,
+            kind=Movement.Kind.RENT,
+            amount=check_amount(amount),
+            own_field="account",
+            own_id=from_account_id,
+            debit_id=from_account_id,
+            credit_id=to_account_id,
+            other_field="collection_account",
+            other_id=to_account_id,
+            comment=comment,
+        )
+    )

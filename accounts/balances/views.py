@@ -12,7 +12,7 @@ from accounts.balances import selectors, services
 from accounts.balances import serializers as s
 from accounts.models import Account, Movement
 from core.idempotency import idempotent
-from core.permissions import IsOperatorOrReadOnly
+from core.permissions import HeaderAuthForSafeMethods, IsOperatorOrReadOnly
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -208,7 +208,7 @@ class ServiceViewSet(
 
     def get_permissions(self):
         if self.action == "purchase":
-            return [IsAuthenticated()]
+            return [IsAuthenticated(), HeaderAuthForSafeMethods()]
         return super().get_permissions()
 
     def perform_destroy(self, instance) -> None:
@@ -257,12 +257,19 @@ class ServiceViewSet(
         tags=["balances"],
         summary="Buy a service (GET, kept for compatibility)",
         description="Same as POST, kept because existing clients buy with a GET. "
-        "New clients should POST. A comment may come as `?comment=`.",
+        "New clients should POST. A comment may come as `?comment=`. "
+        "Only with an `Authorization` header (Token or Bearer): with a session cookie alone "
+        "it answers 403 `header_auth_required` and buys nothing (a cross-site `<img>` must "
+        "not spend money).",
         parameters=[
             IDEMPOTENCY_KEY,
             OpenApiParameter("comment", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False),
         ],
-        responses={201: s.PurchaseSerializer, **WRITE_ERRORS},
+        responses={
+            201: s.PurchaseSerializer,
+            **WRITE_ERRORS,
+            403: _error("Signed in by session cookie alone: send a Token or Bearer header."),
+        },
     )
     @action(detail=True, methods=["get", "post"])
     @idempotent

@@ -3,6 +3,11 @@
 Rules (numbers come from settings): a code lives SIGNIN_CODE_TTL_SECONDS; after
 SIGNIN_CODE_MAX_ATTEMPTS wrong tries it is burned; a destination gets a new code at most once
 per SIGNIN_CODE_RESEND_SECONDS; a new code replaces the old one; a code works once.
+
+Across codes, in any 24 hours, a destination gets at most SIGNIN_CODES_PER_DAY codes and
+SIGNIN_WRONG_CODES_PER_DAY wrong tries; past the latter it is locked (429) for verifying and
+for new codes until the oldest counted wrong try is a day old. Without this, burning a code and
+asking for a new one every minute tries a 4-digit code thousands of times a day.
 """
 
 import hashlib
@@ -16,12 +21,15 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import Throttled
 
 from accounts.identity.sms import get_sms_backend
-from accounts.models import SignInCode
+from accounts.models import SignInCode, SignInEvent
 
 Channel = SignInCode.Channel
+Kind = SignInEvent.Kind
+DAY = timedelta(days=1)
 
 # An SMS code is 4 digits, an e-mail code 6 (DESIGN.md). Neither starts with 0, because
 # seed 001 types the SMS code as an int and a client may send it as a JSON number.
@@ -37,7 +45,7 @@ class IssuedCode:
 
 def generate_code(length: int) -> str:
     return secrets.choice("123456789") + "".join(
-        secrets.choice("0123456789") for _ in range(length - 1)
+        secrets.choice("0123456789") for _digit in range(length - 1)
     )
 
 
@@ -47,11 +55,50 @@ def code_digest(*, channel: str, destination: str, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
+def _daily_cap_wait(
+    *, channel: str, destination: str, kind: str, limit: int, now: datetime
+) -> int | None:
+    """Seconds until `destination` has fewer than `limit` events of `kind` in the last 24 hours,
+    or None if it has fewer already (a limit below 1 turns the cap off)."""
+    if limit < 1:
+        return None
+    recent = list(
+        SignInEvent.objects.filter(
+            channel=channel, destination=destination, kind=kind, at__gt=now - DAY
+        )
+        .order_by("-at")
+        .values_list("at", flat=True)[:limit]
+    )
+    if len(recent) < limit:
+        return None
+    # One more fits once the limit-th newest event leaves the 24-hour window.
+    return max(1, math.ceil((recent[-1] + DAY - now).total_seconds()))
+
+
+def _check_not_locked(*, channel: str, destination: str, now: datetime) -> None:
+    wait = _daily_cap_wait(
+        channel=channel,
+        destination=destination,
+        kind=Kind.WRONG_CODE,
+        limit=settings.SIGNIN_WRONG_CODES_PER_DAY,
+        now=now,
+    )
+    if wait is not None:
+        raise Throttled(
+            wait=wait,
+            detail="Too many wrong codes for this phone number or address today; sign-in "
+            "by code is locked for it.",
+            code="signin_locked",
+        )
+
+
 def issue_code(*, channel: str, destination: str, now: datetime | None = None) -> IssuedCode:
     """Create a fresh code for `destination`, replacing (and so invalidating) any older one.
 
     Raises Throttled (429, with the seconds to wait) if the last code for this destination was
-    issued less than SIGNIN_CODE_RESEND_SECONDS ago. The caller sends the code after commit.
+    issued less than SIGNIN_CODE_RESEND_SECONDS ago, if it got SIGNIN_CODES_PER_DAY codes or
+    SIGNIN_WRONG_CODES_PER_DAY wrong tries in the last 24 hours. The caller sends the code
+    after commit.
     """
     now = now or timezone.now()
     code = generate_code(CODE_LENGTHS[channel])
@@ -69,6 +116,22 @@ def issue_code(*, channel: str, destination: str, now: datetime | None = None) -
         row, created = SignInCode.objects.select_for_update().get_or_create(
             channel=channel, destination=destination, defaults=fields
         )
+        # Checked under the row lock, so parallel requests cannot overshoot the caps. A
+        # refusal rolls back the row created just above.
+        _check_not_locked(channel=channel, destination=destination, now=now)
+        wait = _daily_cap_wait(
+            channel=channel,
+            destination=destination,
+            kind=Kind.CODE_SENT,
+            limit=settings.SIGNIN_CODES_PER_DAY,
+            now=now,
+        )
+        if wait is not None:
+            raise Throttled(
+                wait=wait,
+                detail="Too many codes were sent to this phone number or address today.",
+                code="too_many_codes",
+            )
         if not created:
             next_allowed = row.issued_at + timedelta(seconds=settings.SIGNIN_CODE_RESEND_SECONDS)
             if now < next_allowed:
@@ -81,6 +144,9 @@ def issue_code(*, channel: str, destination: str, now: datetime | None = None) -
             for name, value in fields.items():
                 setattr(row, name, value)
             row.save(update_fields=list(fields))
+        SignInEvent.objects.create(
+            channel=channel, destination=destination, kind=Kind.CODE_SENT, at=now
+        )
     return IssuedCode(code_id=row.pk, code=code, expires_in=settings.SIGNIN_CODE_TTL_SECONDS)
 
 
@@ -97,6 +163,8 @@ def consume_code(
 
     A wrong try is counted in the database, so callers must not roll back on a rejection:
     they return or raise only after their transaction has committed. Returns None on success.
+    Raises Throttled (429) while the destination is locked by SIGNIN_WRONG_CODES_PER_DAY,
+    even for the right code, before anything is written.
     """
     now = now or timezone.now()
     max_attempts = settings.SIGNIN_CODE_MAX_ATTEMPTS
@@ -106,25 +174,31 @@ def consume_code(
             .filter(channel=channel, destination=destination)
             .first()
         )
+        _check_not_locked(channel=channel, destination=destination, now=now)
         if row is None or row.used_at is not None:
             return CodeRejection(
-                "No code is waiting for this address; request a new one.", "code_not_requested"
+                _("No code is waiting for this address; request a new one."), "code_not_requested"
             )
         if row.attempts >= max_attempts:
             return CodeRejection(
-                "Too many wrong tries: this code is burned; request a new one.", "code_burned"
+                _("Too many wrong tries: this code is burned; request a new one."), "code_burned"
             )
         if now >= row.expires_at:
-            return CodeRejection("This code has expired; request a new one.", "code_expired")
+            return CodeRejection(_("This code has expired; request a new one."), "code_expired")
         given = code_digest(channel=channel, destination=destination, code=str(code))
         if not hmac.compare_digest(row.code_hash, given):
             row.attempts += 1
             row.save(update_fields=["attempts"])
+            SignInEvent.objects.create(
+                channel=channel, destination=destination, kind=Kind.WRONG_CODE, at=now
+            )
             left = max_attempts - row.attempts
             if left:
-                return CodeRejection(f"Wrong code; {left} tries left.", "code_invalid")
+                return CodeRejection(
+                    _("Wrong code; %(left)s tries left.") % {"left": left}, "code_invalid"
+                )
             return CodeRejection(
-                "Wrong code; no tries left, this code is burned. Request a new one.",
+                _("Wrong code; no tries left, this code is burned. Request a new one."),
                 "code_burned",
             )
         row.used_at = now
@@ -175,12 +249,15 @@ def deliver_code(*, code_id: int, code: str) -> bool:
     return True
 
 
-def purge_stale_codes(*, older_than: timedelta = timedelta(days=1), now=None) -> int:
-    """Delete code rows whose code expired more than `older_than` ago; returns how many.
+def purge_stale_codes(*, older_than: timedelta = DAY, now=None) -> int:
+    """Delete code rows whose code expired more than `older_than` ago, and sign-in events
+    older than a day; returns how many code rows went.
 
     Nothing depends on them any more: the resend limit and the try counter only matter while
-    a code is alive, so the table stays as small as the set of recent sign-ins.
+    a code is alive, the daily caps look back 24 hours, so the tables stay as small as the set
+    of recent sign-ins.
     """
-    cutoff = (now or timezone.now()) - older_than
-    deleted, _ = SignInCode.objects.filter(expires_at__lt=cutoff).delete()
+    now = now or timezone.now()
+    deleted, _by_model = SignInCode.objects.filter(expires_at__lt=now - older_than).delete()
+    SignInEvent.objects.filter(at__lte=now - DAY).delete()
     return deleted

@@ -1,9 +1,12 @@
 """Input and output shapes of the identity API (input and output kept apart where they differ)."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.identity import selectors
 from accounts.identity.codes import CODE_LENGTHS, Channel
 from accounts.identity.phones import normalize_phone
 from accounts.models import User
@@ -50,7 +53,7 @@ class _CodeField(serializers.Field):
     """A one-time code given as a JSON number (seed 001 types it `int`) or a string."""
 
     length: int
-    default_error_messages = {"invalid": "Enter the {length}-digit code."}
+    default_error_messages = {"invalid": gettext_lazy("Enter the {length}-digit code.")}
 
     def to_internal_value(self, data) -> str:
         if isinstance(data, bool) or not isinstance(data, int | str):
@@ -149,7 +152,20 @@ class JwtRefreshSerializer(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class MeSerializer(serializers.ModelSerializer):
+USERNAME_TAKEN = gettext_lazy("This username is taken.")
+
+
+class _UsernameUniqueIgnoringCase:
+    """`Alice` and `alice` are one username (a LOWER(username) unique index backs this)."""
+
+    def validate_username(self, value: str) -> str:
+        exclude = self.instance.pk if self.instance is not None else None
+        if selectors.username_taken(value, exclude_pk=exclude):
+            raise serializers.ValidationError(USERNAME_TAKEN, code="unique")
+        return value
+
+
+class MeSerializer(_UsernameUniqueIgnoringCase, serializers.ModelSerializer):
     """The signed-in user. `email` is the e-mail sign-in address and `role` is set by
     operators, so neither is writable here."""
 
@@ -161,7 +177,7 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = ("email", "role")
 
 
-class AdminUserSerializer(serializers.ModelSerializer):
+class AdminUserSerializer(_UsernameUniqueIgnoringCase, serializers.ModelSerializer):
     role = serializers.ChoiceField(choices=User.Role.choices, read_only=True)
 
     class Meta:
@@ -200,20 +216,20 @@ class RegistrationSerializer(serializers.Serializer):
     username = serializers.RegexField(
         r"^[\w.@+-]+\Z",
         max_length=150,
-        error_messages={"invalid": "Letters, digits and @/./+/-/_ only."},
+        error_messages={"invalid": gettext_lazy("Letters, digits and @/./+/-/_ only.")},
     )
     password1 = serializers.CharField(write_only=True, trim_whitespace=False)
     password2 = serializers.CharField(write_only=True, trim_whitespace=False)
 
     def validate_username(self, value: str) -> str:
-        if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("This username is taken.", code="unique")
+        if selectors.username_taken(value):
+            raise serializers.ValidationError(USERNAME_TAKEN, code="unique")
         return value
 
     def validate(self, attrs: dict) -> dict:
         if attrs["password1"] != attrs["password2"]:
             raise serializers.ValidationError(
-                {"password2": ["The two passwords differ."]}, code="password_mismatch"
+                {"password2": [_("The two passwords differ.")]}, code="password_mismatch"
             )
         return attrs
 

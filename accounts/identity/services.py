@@ -9,6 +9,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authtoken.models import Token
 from rest_framework_simplejwt.exceptions import TokenError
@@ -16,7 +17,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.identity import codes
+from accounts.identity import codes, selectors
 from accounts.identity.tasks import send_signin_code
 from accounts.models import SignInCode, User
 
@@ -47,14 +48,14 @@ def _reject(field: str, rejection: codes.CodeRejection):
 
 def _ensure_active(user: User) -> None:
     if not user.is_active:
-        raise exceptions.PermissionDenied("This account is disabled.", code="account_disabled")
+        raise exceptions.PermissionDenied(_("This account is disabled."), code="account_disabled")
 
 
 def _free_username(base: str) -> str:
     """`base`, or `base-2`, `base-3`, ... whichever no user has (usernames are 150 chars)."""
     base = re.sub(r"[^\w.@+-]", "", base)[:140] or "user"
     candidate, n = base, 1
-    while User.objects.filter(username=candidate).exists():
+    while selectors.username_taken(candidate):
         n += 1
         candidate = f"{base}-{n}"
     return candidate
@@ -62,7 +63,7 @@ def _free_username(base: str) -> str:
 
 def _get_or_create_user(*, lookup: dict, username_base: str, defaults: dict) -> User:
     """The user matching `lookup`, created without a usable password if there is none."""
-    for _ in range(3):
+    for _attempt in range(3):
         user = User.objects.filter(**lookup).first()
         if user is not None:
             return user
@@ -76,11 +77,11 @@ def _get_or_create_user(*, lookup: dict, username_base: str, defaults: dict) -> 
             # A parallel sign-in created this person, or took the same free username: look
             # again, then retry with a fresh username.
             continue
-    raise exceptions.APIException("Could not create the account; try again.")
+    raise exceptions.APIException(_("Could not create the account; try again."))
 
 
 def drf_token(user: User) -> str:
-    token, _ = Token.objects.get_or_create(user=user)
+    token, _created = Token.objects.get_or_create(user=user)
     return token.key
 
 
@@ -215,7 +216,7 @@ def register_with_password(*, username: str, password: str) -> tuple[User, str]:
             user.save()
     except IntegrityError as exc:
         raise exceptions.ValidationError(
-            {"username": [exceptions.ErrorDetail("This username is taken.", code="unique")]}
+            {"username": [exceptions.ErrorDetail(_("This username is taken."), code="unique")]}
         ) from exc
     update_last_login(None, user)
     return user, drf_token(user)
@@ -229,7 +230,7 @@ def sign_in_with_password(*, username: str, password: str, request=None) -> tupl
             {
                 "non_field_errors": [
                     exceptions.ErrorDetail(
-                        "Unable to sign in with the given username and password.",
+                        _("Unable to sign in with the given username and password."),
                         code="invalid_credentials",
                     )
                 ]
@@ -261,15 +262,16 @@ def activate_invite_code(*, user: User, code: str) -> User:
     """
     code = code.strip().upper()
     if code == user.invite_code:
-        raise _invite_error("You cannot activate your own invite code.", "own_invite_code")
+        raise _invite_error(_("You cannot activate your own invite code."), "own_invite_code")
     if user.foreign_invite_code:
         raise _invite_error(
-            f"You already activated invite code {user.foreign_invite_code}; it cannot be changed.",
+            _("You already activated invite code %(code)s; it cannot be changed.")
+            % {"code": user.foreign_invite_code},
             "invite_code_already_activated",
         )
     inviter = User.objects.filter(invite_code=code).first()
     if inviter is None:
-        raise _invite_error("No user has this invite code.", "invite_code_not_found")
+        raise _invite_error(_("No user has this invite code."), "invite_code_not_found")
     # Conditional UPDATE: of two parallel activations only one matches `foreign_invite_code
     # IS NULL`, so "once ever" holds without a lock.
     now = timezone.now()
@@ -279,7 +281,7 @@ def activate_invite_code(*, user: User, code: str) -> User:
     if not updated:
         user.refresh_from_db(fields=["foreign_invite_code"])
         raise _invite_error(
-            "You already activated an invite code; it cannot be changed.",
+            _("You already activated an invite code; it cannot be changed."),
             "invite_code_already_activated",
         )
     user.foreign_invite_code, user.invited_by, user.invite_activated_at = code, inviter, now
@@ -288,6 +290,25 @@ def activate_invite_code(*, user: User, code: str) -> User:
 
 ME_FIELDS = ("first_name", "last_name", "username", "bio")
 ADMIN_FIELDS = (*ME_FIELDS, "email", "is_analyst", "is_active")
+# What a person signs in with: whoever may change them for another user may become that user.
+SIGN_IN_IDENTIFIERS = ("username", "email", "phone", "password")
+
+
+def update_user_as_operator(*, actor: User, user: User, **fields) -> User:
+    """An operator's change to a user (ADMIN_FIELDS). Changing another user's sign-in
+    identifiers takes a superuser: PermissionDenied (403) otherwise, and nothing changes."""
+    if actor.pk != user.pk and not actor.is_superuser:
+        changed = [
+            name
+            for name in SIGN_IN_IDENTIFIERS
+            if name in fields and fields[name] != getattr(user, name)
+        ]
+        if changed:
+            raise exceptions.PermissionDenied(
+                f"Only a superuser may change another user's {', '.join(changed)}.",
+                code="superuser_required",
+            )
+    return update_user(user=user, allowed=ADMIN_FIELDS, **fields)
 
 
 def update_user(*, user: User, allowed: tuple[str, ...] = ME_FIELDS, **fields) -> User:
@@ -305,7 +326,9 @@ def update_user(*, user: User, allowed: tuple[str, ...] = ME_FIELDS, **fields) -
             raise exceptions.ValidationError(
                 {
                     "non_field_errors": [
-                        exceptions.ErrorDetail("This username or e-mail is taken.", code="unique")
+                        exceptions.ErrorDetail(
+                            _("This username or e-mail is taken."), code="unique"
+                        )
                     ]
                 }
             ) from exc

@@ -3,16 +3,32 @@
 Counters live in the default cache (Redis in production), so every web process shares them.
 Each endpoint counts separately (`view.throttle_group`). Rates are the DRF settings
 `signin_ip` (THROTTLE_SIGNIN_IP) and `signin_account` (THROTTLE_SIGNIN_ACCOUNT).
+
+The client IP is DRF's `get_ident`: REMOTE_ADDR while NUM_PROXIES is 0 (the default, so a
+client's own X-Forwarded-For / Forwarded / X-Real-IP changes nothing), else the NUM_PROXIES-th
+X-Forwarded-For address from the right. If the cache cannot be reached the throttles fail
+closed: 503 `throttle_unavailable`, never an unthrottled sign-in and never a 500.
 """
 
 import contextlib
 import hashlib
+import logging
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.identity.phones import normalize_phone
+from core.exceptions import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+class ThrottleUnavailable(ServiceUnavailable):
+    default_detail = "Sign-in is unavailable for a moment (its rate limits cannot be checked)."
+    default_code = "throttle_unavailable"
 
 
 class _SignInThrottle(SimpleRateThrottle):
@@ -23,7 +39,11 @@ class _SignInThrottle(SimpleRateThrottle):
     def allow_request(self, request, view) -> bool:
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        try:
+            return super().allow_request(request, view)
+        except (RedisError, OSError) as exc:
+            logger.error("sign-in throttle store unreachable: %r", exc)
+            raise ThrottleUnavailable() from exc
 
     def _key(self, view, ident: str) -> str:
         return self.cache_format % {"scope": f"{self.scope}:{view.throttle_group}", "ident": ident}
@@ -54,7 +74,8 @@ class SignInAccountThrottle(_SignInThrottle):
 
     def get_cache_key(self, request, view) -> str | None:
         field = view.throttle_account_field
-        data = request.data
+        # A DRF request has the parsed body in `data`; the admin's plain Django form in POST.
+        data = request.data if hasattr(request, "data") else request.POST
         value = data.get(field) if hasattr(data, "get") else None
         if value in (None, "") or isinstance(value, dict | list):
             return None
@@ -62,3 +83,23 @@ class SignInAccountThrottle(_SignInThrottle):
 
 
 SIGNIN_THROTTLES = [SignInIPThrottle, SignInAccountThrottle]
+
+
+@dataclass(frozen=True)
+class ThrottleGroup:
+    """Stands in for a view when a non-DRF view (the admin login) is throttled."""
+
+    throttle_group: str
+    throttle_account_field: str
+
+
+def check_signin_throttles(request, group: ThrottleGroup) -> int | None:
+    """Count the request in the sign-in throttles; seconds to wait if it is refused, else None.
+
+    Raises ThrottleUnavailable when the cache cannot be reached.
+    """
+    for throttle_class in SIGNIN_THROTTLES:
+        throttle = throttle_class()
+        if not throttle.allow_request(request, group):
+            return max(1, round(throttle.wait() or 1))
+    return None

@@ -1,6 +1,7 @@
 """Identity endpoints. Each view validates input, calls one service and shapes the answer."""
 
 from django.contrib.auth import logout as session_logout
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.filters import SearchFilter
@@ -42,6 +43,7 @@ UNAUTHENTICATED = _error("Not signed in (see the WWW-Authenticate header).")
 FORBIDDEN = _error("Signed in, but this role may not do it.")
 THROTTLED = _error("Too many requests; retry after the `Retry-After` header's seconds.")
 DISABLED = _error("The account is disabled.")
+UNAVAILABLE = _error("The rate limits cannot be checked (Redis away): `throttle_unavailable`.")
 
 
 class SignInView(APIView):
@@ -67,9 +69,11 @@ class PhoneLoginView(SignInView):
         description="Sends a 4-digit code to `phone` (any format, answered in E.164). The SMS "
         "leaves from a background worker, so this answers at once. SMS_BACKEND=console prints "
         "it in the worker's output, SMS_BACKEND=file writes a file into SMS_FILE_PATH. A new "
-        "code replaces the previous one and may be requested once a minute.",
+        "code replaces the previous one and may be requested once a minute, at most "
+        "SIGNIN_CODES_PER_DAY times a day (429 `too_many_codes`); a phone locked by too many "
+        "wrong codes gets 429 `signin_locked`.",
         request=PhoneLoginSerializer,
-        responses={200: PhoneCodeSentSerializer, 400: BAD_INPUT, 429: THROTTLED},
+        responses={200: PhoneCodeSentSerializer, 400: BAD_INPUT, 429: THROTTLED, 503: UNAVAILABLE},
         auth=[],
     )
     def post(self, request):
@@ -77,7 +81,7 @@ class PhoneLoginView(SignInView):
         serializer.is_valid(raise_exception=True)
         phone = serializer.validated_data["phone"]
         issued = services.request_phone_code(phone=phone)
-        body = {"phone": phone, "detail": "Code sent.", "expires_in": issued.expires_in}
+        body = {"phone": phone, "detail": _("Code sent."), "expires_in": issued.expires_in}
         return Response(PhoneCodeSentSerializer(body).data)
 
 
@@ -91,15 +95,23 @@ class PhoneVerifyView(SignInView):
         description="Checks the code; the first sign-in of a phone creates the user (with a "
         "random 6-character invite code). Answers a DRF token. A code lives 5 minutes, works "
         "once and is burned after 5 wrong tries; the 400 answer's `code` says which "
-        "(`code_invalid`, `code_expired`, `code_burned`, `code_not_requested`).",
+        "(`code_invalid`, `code_expired`, `code_burned`, `code_not_requested`). After "
+        "SIGNIN_WRONG_CODES_PER_DAY wrong codes in 24 hours (across codes) the phone is locked: "
+        "429 `signin_locked` with `Retry-After`, even for the right code.",
         request=PhoneVerifySerializer,
-        responses={200: DrfTokenSerializer, 400: BAD_INPUT, 403: DISABLED, 429: THROTTLED},
+        responses={
+            200: DrfTokenSerializer,
+            400: BAD_INPUT,
+            403: DISABLED,
+            429: THROTTLED,
+            503: UNAVAILABLE,
+        },
         auth=[],
     )
     def post(self, request):
         serializer = PhoneVerifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _, key = services.sign_in_by_phone(
+        _user, key = services.sign_in_by_phone(
             phone=serializer.validated_data["phone"], code=serializer.validated_data["token"]
         )
         return Response(DrfTokenSerializer({"token": key}).data)
@@ -150,7 +162,7 @@ class EmailCodeView(SignInView):
         description="Mails a 6-digit confirmation code through Django's EMAIL_BACKEND (console "
         "by default; `filebased` writes into EMAIL_FILE_PATH). Same limits as phone codes.",
         request=EmailAddressSerializer,
-        responses={200: EmailCodeSentSerializer, 400: BAD_INPUT, 429: THROTTLED},
+        responses={200: EmailCodeSentSerializer, 400: BAD_INPUT, 429: THROTTLED, 503: UNAVAILABLE},
         auth=[],
     )
     def post(self, request):
@@ -158,7 +170,7 @@ class EmailCodeView(SignInView):
         serializer.is_valid(raise_exception=True)
         email = services.normalize_email(serializer.validated_data["email"])
         issued = services.request_email_code(email=email)
-        body = {"email": email, "detail": "Code sent.", "expires_in": issued.expires_in}
+        body = {"email": email, "detail": _("Code sent."), "expires_in": issued.expires_in}
         return Response(EmailCodeSentSerializer(body).data)
 
 
@@ -172,13 +184,19 @@ class EmailTokenView(SignInView):
         description="Checks the code (the first sign-in creates the user) and answers an access "
         "JWT as `token` plus a `refresh` JWT.",
         request=EmailTokenSerializer,
-        responses={200: JwtPairSerializer, 400: BAD_INPUT, 403: DISABLED, 429: THROTTLED},
+        responses={
+            200: JwtPairSerializer,
+            400: BAD_INPUT,
+            403: DISABLED,
+            429: THROTTLED,
+            503: UNAVAILABLE,
+        },
         auth=[],
     )
     def post(self, request):
         serializer = EmailTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _, pair = services.sign_in_by_email(
+        _user, pair = services.sign_in_by_email(
             email=serializer.validated_data["email"],
             code=serializer.validated_data["confirmation_code"],
         )
@@ -226,7 +244,7 @@ class JwtLogoutView(_RefreshTokenView):
         serializer = JwtRefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.revoke_jwt(refresh=serializer.validated_data["refresh"])
-        return Response({"detail": "Signed out."})
+        return Response({"detail": _("Signed out.")})
 
 
 class MeView(APIView):
@@ -261,7 +279,9 @@ class UserViewSet(
     viewsets.GenericViewSet,
 ):
     """All users, for operators only: list (`?search=` by username, e-mail, phone), read, and
-    change names, e-mail, bio, the analyst flag and whether the account is active."""
+    change names, e-mail, bio, the analyst flag and whether the account is active. Another
+    user's username or e-mail (what they sign in with) only a superuser may change: 403
+    `superuser_required` for other operators."""
 
     serializer_class = AdminUserSerializer
     permission_classes = (IsAuthenticated, IsOperator)
@@ -273,8 +293,8 @@ class UserViewSet(
         return selectors.users_for_admin()
 
     def perform_update(self, serializer):
-        services.update_user(
-            user=serializer.instance, allowed=services.ADMIN_FIELDS, **serializer.validated_data
+        services.update_user_as_operator(
+            actor=self.request.user, user=serializer.instance, **serializer.validated_data
         )
 
     @extend_schema(responses={200: AdminUserSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN})
@@ -313,13 +333,13 @@ class RegistrationView(SignInView):
         description="Creates a user (Django's password validators apply) and answers its DRF "
         "token as `key`.",
         request=RegistrationSerializer,
-        responses={201: DrfTokenKeySerializer, 400: BAD_INPUT, 429: THROTTLED},
+        responses={201: DrfTokenKeySerializer, 400: BAD_INPUT, 429: THROTTLED, 503: UNAVAILABLE},
         auth=[],
     )
     def post(self, request):
         serializer = RegistrationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _, key = services.register_with_password(
+        _user, key = services.register_with_password(
             username=serializer.validated_data["username"],
             password=serializer.validated_data["password1"],
         )
@@ -336,13 +356,13 @@ class PasswordLoginView(SignInView):
         description="Answers the user's DRF token as `key` (operators sign in here too). "
         "Throttled per IP and per username.",
         request=PasswordLoginSerializer,
-        responses={200: DrfTokenKeySerializer, 400: BAD_INPUT, 429: THROTTLED},
+        responses={200: DrfTokenKeySerializer, 400: BAD_INPUT, 429: THROTTLED, 503: UNAVAILABLE},
         auth=[],
     )
     def post(self, request):
         serializer = PasswordLoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _, key = services.sign_in_with_password(request=request, **serializer.validated_data)
+        _user, key = services.sign_in_with_password(request=request, **serializer.validated_data)
         return Response(DrfTokenKeySerializer({"key": key}).data)
 
 
@@ -358,4 +378,4 @@ class PasswordLogoutView(APIView):
     def post(self, request):
         services.sign_out_token(user=request.user)
         session_logout(request._request)
-        return Response({"detail": "Signed out."})
+        return Response({"detail": _("Signed out.")})

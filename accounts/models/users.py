@@ -2,12 +2,19 @@ import secrets
 import string
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Length, Lower
+from django.db.models.lookups import LessThanOrEqual
+from django.utils.translation import gettext_lazy as _
 
 # Upper-case letters and digits: a code read aloud or typed on a phone is not case-sensitive.
 INVITE_CODE_ALPHABET = string.ascii_uppercase + string.digits
 INVITE_CODE_LENGTH = 6
+# Free text a user writes about themself; beyond this it is refused (400, and a CHECK).
+BIO_MAX_LENGTH = 2000
 
 
 def new_invite_code() -> str:
@@ -16,6 +23,16 @@ def new_invite_code() -> str:
         code = "".join(secrets.choice(INVITE_CODE_ALPHABET) for _ in range(INVITE_CODE_LENGTH))
         if not User.objects.filter(invite_code=code).exists():
             return code
+
+
+class UserManager(DjangoUserManager):
+    def _create_user_object(self, username, email, password, **extra_fields):
+        # createsuperuser and create_user check the username's case-insensitive uniqueness
+        # here: a ValidationError is a clean "taken" message, an IntegrityError a traceback.
+        user = super()._create_user_object(username, email, password, **extra_fields)
+        if self.filter(username__iexact=user.username).exists():
+            raise ValidationError("That username is already taken.", code="unique")
+        return user
 
 
 class User(AbstractUser):
@@ -28,41 +45,64 @@ class User(AbstractUser):
     """
 
     class Role(models.TextChoices):
-        ADMIN = "admin", "Operator"
-        ANALYST = "analyst", "Analyst"
-        USER = "user", "User"
+        ADMIN = "admin", _("Operator")
+        ANALYST = "analyst", _("Analyst")
+        USER = "user", _("User")
 
-    email = models.EmailField("email address", blank=True)
+    email = models.EmailField(_("email address"), blank=True)
     phone = models.CharField(
-        max_length=20, null=True, blank=True, unique=True, help_text="E.164, e.g. +79991234567."
+        max_length=20,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text=_("E.164, e.g. +79991234567."),
+        verbose_name=_("phone"),
     )
-    bio = models.TextField(blank=True)
+    bio = models.TextField(blank=True, max_length=BIO_MAX_LENGTH, verbose_name=_("bio"))
     is_analyst = models.BooleanField(
-        "Аналитик", default=False, help_text="May read receipts analytics."
+        _("Analyst"), default=False, help_text=_("May read receipts analytics.")
     )
-    invite_code = models.CharField(max_length=6, null=True, blank=True, unique=True)
+    invite_code = models.CharField(
+        max_length=6, null=True, blank=True, unique=True, verbose_name=_("invite code")
+    )
     invited_by = models.ForeignKey(
         "self",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="invitees",
-        help_text="The user whose invite code this user activated.",
+        help_text=_("The user whose invite code this user activated."),
+        verbose_name=_("invited by"),
     )
     # Kept apart from `invited_by` so that "once ever" still holds if the inviter is deleted.
     foreign_invite_code = models.CharField(
         max_length=6,
         null=True,
         blank=True,
-        help_text="The invite code this user activated (at most one, ever).",
+        help_text=_("The invite code this user activated (at most one, ever)."),
+        verbose_name=_("activated invite code"),
     )
-    invite_activated_at = models.DateTimeField(null=True, blank=True)
+    invite_activated_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("invite activated")
+    )
+
+    objects = UserManager()
 
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [
             models.UniqueConstraint(
                 fields=["email"], condition=~Q(email=""), name="uniq_user_email_when_set"
+            ),
+            # `Alice` and `alice` would be two accounts a person (or an operator) mixes up.
+            models.UniqueConstraint(
+                Lower("username"),
+                name="uniq_user_username_ci",
+                violation_error_code="unique",
+                violation_error_message="A user with that username already exists.",
+            ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("bio"), BIO_MAX_LENGTH), name="user_bio_length"
             ),
             models.CheckConstraint(
                 condition=Q(invited_by__isnull=True) | ~Q(invited_by=F("id")),
@@ -106,18 +146,26 @@ class SignInCode(models.Model):
 
     class Channel(models.TextChoices):
         SMS = "sms", "SMS"
-        EMAIL = "email", "E-mail"
+        EMAIL = "email", _("E-mail")
 
-    channel = models.CharField(max_length=5, choices=Channel.choices)
-    destination = models.CharField(max_length=254, help_text="E.164 phone or lower-case e-mail.")
-    code_hash = models.CharField(max_length=64)
-    issued_at = models.DateTimeField()
-    expires_at = models.DateTimeField()
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="Wrong tries so far.")
-    sent_at = models.DateTimeField(null=True, blank=True)
-    used_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=5, choices=Channel.choices, verbose_name=_("channel"))
+    destination = models.CharField(
+        max_length=254,
+        help_text=_("E.164 phone or lower-case e-mail."),
+        verbose_name=_("destination"),
+    )
+    code_hash = models.CharField(max_length=64, verbose_name=_("code hash"))
+    issued_at = models.DateTimeField(verbose_name=_("issued"))
+    expires_at = models.DateTimeField(verbose_name=_("expires"))
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text=_("Wrong tries so far."), verbose_name=_("attempts")
+    )
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent"))
+    used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("used"))
 
     class Meta:
+        verbose_name = _("sign-in code")
+        verbose_name_plural = _("sign-in codes")
         constraints = [
             models.UniqueConstraint(
                 fields=["channel", "destination"], name="uniq_signin_code_destination"
@@ -132,3 +180,31 @@ class SignInCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.destination}"
+
+
+class SignInEvent(models.Model):
+    """A code sent to, or a wrong code tried for, a phone number or e-mail address.
+
+    The daily caps (SIGNIN_CODES_PER_DAY, SIGNIN_WRONG_CODES_PER_DAY) count these rows over the
+    last 24 hours, whatever code they belonged to; rows older than a day are purged.
+    """
+
+    class Kind(models.TextChoices):
+        CODE_SENT = "code_sent", "Code sent"
+        WRONG_CODE = "wrong_code", "Wrong code"
+
+    channel = models.CharField(max_length=5, choices=SignInCode.Channel.choices)
+    destination = models.CharField(max_length=254, help_text="E.164 phone or lower-case e-mail.")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["channel", "destination", "kind", "at"], name="signin_event_by_dest"
+            ),
+            models.Index(fields=["at"], name="signin_event_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel}:{self.destination} at {self.at:%Y-%m-%d %H:%M:%S}"

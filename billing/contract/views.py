@@ -3,7 +3,6 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -68,12 +67,12 @@ class CalculateView(APIView):
 
 
 class ProgressView(APIView):
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsOperator]  # the lines are every flat's money: operators only
 
     @extend_schema(
         tags=TAGS,
         operation_id="payment_progress",
-        summary="Status, progress and lines of a rent run",
+        summary="Status, progress and lines of a rent run (operator)",
         description="`progress` is {done, total, percent} in flats; `flats` lists the lines "
         "written so far (money as JSON numbers, as the compatible endpoint shows `result`). "
         "`status` `needs_reading` on a line: a meter reading is missing, no water was charged.",
@@ -81,6 +80,7 @@ class ProgressView(APIView):
         responses={
             200: PaymentProgressSerializer,
             401: OpenApiResponse(description="Not signed in."),
+            403: OpenApiResponse(description="Not an operator."),
             404: OpenApiResponse(description="No such task."),
         },
     )

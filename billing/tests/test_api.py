@@ -72,16 +72,16 @@ def test_progress_of_a_completed_run_has_the_seed_shape_and_lines(house, operato
     assert operator_client.get(f"/payment/progress/{task_id}").status_code == 200
 
 
-def test_progress_before_the_worker_starts_is_pending_with_no_result(house, resident_client):
+def test_progress_before_the_worker_starts_is_pending_with_no_result(house, operator_client):
     run, _ = services.start_rent_run(house=house, year=2024, month=5)
-    body = resident_client.get(f"/payment/progress/{run.pk}/").json()
+    body = operator_client.get(f"/payment/progress/{run.pk}/").json()
     assert (body["status"], body["result"], body["flats"]) == ("PENDING", None, [])
     assert body["progress"] == {"done": 0, "total": 0, "percent": 0.0}
 
 
 @pytest.mark.parametrize("task_id", [str(uuid.uuid4()), "not-a-uuid", "123"])
-def test_progress_of_unknown_task_is_404(task_id, resident_client):
-    response = resident_client.get(f"/payment/progress/{task_id}/")
+def test_progress_of_unknown_task_is_404(task_id, operator_client):
+    response = operator_client.get(f"/payment/progress/{task_id}/")
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
 
@@ -151,11 +151,11 @@ def test_rent_runs_start_list_detail_and_resume(house, operator_client, resident
     assert response.json()["status"] == "PENDING"
     services.execute_run(run_id=run_id)
 
-    detail = resident_client.get(f"/api/v1/rent-runs/{run_id}/").json()
+    detail = operator_client.get(f"/api/v1/rent-runs/{run_id}/").json()
     assert detail["status"] == "COMPLETED"
     assert detail["result"] == str(RentRun.objects.get(pk=run_id).result)
     assert detail["progress"] == {"done": 3, "total": 3, "percent": 100.0}
-    listed = resident_client.get("/api/v1/rent-runs/", {"house": house.pk, "status": "COMPLETED"})
+    listed = operator_client.get("/api/v1/rent-runs/", {"house": house.pk, "status": "COMPLETED"})
     assert [r["id"] for r in listed.json()["results"]] == [run_id]
     resumed = operator_client.post(f"/api/v1/rent-runs/{run_id}/resume/")
     assert resumed.status_code == 409
@@ -180,12 +180,12 @@ def test_rent_run_bad_input_is_400_and_starts_nothing(body, house, operator_clie
     assert not RentRun.objects.exists()
 
 
-def test_charges_per_house_and_month_with_breakdown(house, resident_client):
+def test_charges_per_house_and_month_with_breakdown(house, operator_client):
     run, _ = services.start_rent_run(house=house, year=2024, month=5)
     services.execute_run(run_id=run.pk)
     run.refresh_from_db()
 
-    summary = resident_client.get(
+    summary = operator_client.get(
         f"/api/v1/houses/{house.pk}/charges/", {"year": 2024, "month": 5}
     ).json()
     assert summary["flats"] == 3
@@ -194,21 +194,21 @@ def test_charges_per_house_and_month_with_breakdown(house, resident_client):
     line = summary["lines"][0]
     assert line["water_cost"] == "120.00" and line["water_tariff"] == "40.00"
 
-    listed = resident_client.get("/api/v1/charges/", {"house": house.pk, "month": 5}).json()
+    listed = operator_client.get("/api/v1/charges/", {"house": house.pk, "month": 5}).json()
     assert listed["count"] == 3
-    one = resident_client.get(f"/api/v1/charges/{listed['results'][0]['id']}/")
+    one = operator_client.get(f"/api/v1/charges/{listed['results'][0]['id']}/")
     assert one.status_code == 200
-    bad = resident_client.get(f"/api/v1/houses/{house.pk}/charges/", {"year": 2024, "month": 13})
+    bad = operator_client.get(f"/api/v1/houses/{house.pk}/charges/", {"year": 2024, "month": 13})
     assert bad.status_code == 400
-    assert resident_client.get("/api/v1/houses/0/charges/?year=2024&month=5").status_code == 404
+    assert operator_client.get("/api/v1/houses/0/charges/?year=2024&month=5").status_code == 404
 
 
-def test_xlsx_statement_lists_every_flat_and_the_total(house, resident_client):
+def test_xlsx_statement_lists_every_flat_and_the_total(house, operator_client):
     run, _ = services.start_rent_run(house=house, year=2024, month=5)
     services.execute_run(run_id=run.pk)
     run.refresh_from_db()
 
-    response = resident_client.get(f"/api/v1/houses/{house.pk}/statement/?year=2024&month=5")
+    response = operator_client.get(f"/api/v1/houses/{house.pk}/statement/?year=2024&month=5")
 
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
@@ -251,3 +251,40 @@ def test_deleting_a_house_removes_its_runs_and_charges(house, operator_client):
 
     assert response.status_code == 204
     assert not Charge.objects.exists() and not RentRun.objects.exists()
+
+
+def test_money_data_is_403_for_a_signed_in_user_who_is_not_an_operator(house, resident_client):
+    # Anyone may register: a fresh account must not read every flat's charges and runs.
+    run, _ = services.start_rent_run(house=house, year=2024, month=5)
+    services.execute_run(run_id=run.pk)
+    charge = Charge.objects.filter(run=run).first()
+    month = {"year": 2024, "month": 5}
+    reads = {
+        "/api/v1/charges/": {},
+        f"/api/v1/charges/{charge.pk}/": {},
+        "/api/v1/rent-runs/": {},
+        f"/api/v1/rent-runs/{run.pk}/": {},
+        f"/api/v1/houses/{house.pk}/charges/": month,
+        f"/api/v1/houses/{house.pk}/statement/": month,
+        f"/payment/progress/{run.pk}/": {},
+        f"/payment/progress/{run.pk}": {},
+    }
+
+    answers = {path: resident_client.get(path, query) for path, query in reads.items()}
+
+    assert {path: a.status_code for path, a in answers.items()} == dict.fromkeys(reads, 403)
+    assert all(a.json()["code"] == "permission_denied" for a in answers.values())
+    assert all(str(run.result) not in a.content.decode() for a in answers.values())
+
+
+def test_xlsx_statement_holds_no_formula_even_for_a_formula_like_street(house, operator_client):
+    house.street.name = '=HYPERLINK("http://evil","x")'
+    house.street.save()
+    run, _ = services.start_rent_run(house=house, year=2024, month=5)
+    services.execute_run(run_id=run.pk)
+
+    response = operator_client.get(f"/api/v1/houses/{house.pk}/statement/?year=2024&month=5")
+
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
+    assert cells and all(cell.data_type in ("s", "n") for cell in cells)

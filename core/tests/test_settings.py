@@ -11,8 +11,10 @@ PROBE = """
 import json, django
 django.setup()
 from django.conf import settings as s
+from django.db import connection
 print(json.dumps({
     "engine": s.DATABASES["default"]["ENGINE"],
+    "vendor": connection.vendor,
     "db_name": str(s.DATABASES["default"]["NAME"]),
     "broker": s.CELERY_BROKER_URL,
     "cache": s.CACHES["default"]["BACKEND"],
@@ -43,7 +45,9 @@ def load_settings(tmp_path, **env) -> dict:
 
 def test_embedded_mode_needs_no_server(tmp_path):
     loaded = load_settings(tmp_path, DEBUG="true")
-    assert loaded["engine"] == "django.db.backends.sqlite3"
+    # django-prometheus' subclass of Django's engine: counts the queries for /metrics
+    assert loaded["engine"] == "django_prometheus.db.backends.sqlite3"
+    assert loaded["vendor"] == "sqlite"  # what the SQLite fallbacks of the services test
     assert loaded["db_name"] == str(tmp_path / "db.sqlite3")
     assert loaded["broker"] == "filesystem://"
     assert loaded["cache"].endswith("LocMemCache")
@@ -56,12 +60,13 @@ def test_embedded_mode_needs_no_server(tmp_path):
 def test_server_mode_uses_postgresql_and_redis(tmp_path):
     loaded = load_settings(
         tmp_path,
-        SECRET_KEY="x" * 50,
+        SECRET_KEY="server-mode-test-key-6b1f0e94c27a4d8e9f35a1c07b6d2e48f5",
         DATABASE_URL="postgres://u:p@db.example:5432/app",
         REDIS_URL="redis://cache.example:6379/2",
         TIME_ZONE="UTC",
     )
-    assert loaded["engine"] == "django.db.backends.postgresql"
+    assert loaded["engine"] == "django_prometheus.db.backends.postgresql"
+    assert loaded["vendor"] == "postgresql"
     assert loaded["db_name"] == "app"
     assert loaded["broker"] == "redis://cache.example:6379/2"
     assert loaded["cache"].endswith("RedisCache")

@@ -3,6 +3,7 @@ ValidationError (mapped to 400) before changing anything; multi-row writes are a
 
 from housing.services.meters import (
     ReadingSpec,
+    check_reading,
     create_meter,
     delete_meter,
     delete_reading,
@@ -27,6 +28,7 @@ from housing.services.registry import (
 __all__ = [
     "FlatSpec",
     "ReadingSpec",
+    "check_reading",
     "create_flat",
     "create_house",
     "create_meter",

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from housing.models import Flat, House, MeterReading, WaterMeter
 from housing.periods import month_end, month_start, period_index, validate_month
@@ -30,7 +31,9 @@ def _save_meter(meter: WaterMeter) -> WaterMeter:
         with transaction.atomic():
             meter.save()
     except IntegrityError as exc:
-        raise ValidationError({"serial": [f"Serial {meter.serial!r} is already in use."]}) from exc
+        raise ValidationError(
+            {"serial": [_("Serial %(serial)r is already in use.") % {"serial": meter.serial}]}
+        ) from exc
     return meter
 
 
@@ -67,11 +70,13 @@ def replace_meter(
     """
     meter = WaterMeter.objects.select_for_update().get(pk=meter.pk)
     if meter.removed_on is not None:
-        raise ValidationError({"removed_on": [f"Meter {meter.serial} was removed already."]})
+        raise ValidationError(
+            {"removed_on": [_("Meter %(serial)s was removed already.") % {"serial": meter.serial}]}
+        )
     if meter.installed_on is not None and removed_on < meter.installed_on:
-        raise ValidationError({"removed_on": ["A meter cannot be removed before installation."]})
+        raise ValidationError({"removed_on": [_("A meter cannot be removed before installation.")]})
     if removed_on > timezone.localdate():
-        raise ValidationError({"removed_on": ["The replacement date is in the future."]})
+        raise ValidationError({"removed_on": [_("The replacement date is in the future.")]})
     if final_value is not None:
         record_readings(
             entries=[(meter, final_value)], year=removed_on.year, month=removed_on.month
@@ -80,7 +85,7 @@ def replace_meter(
     if last_reading and period_index(last_reading.year, last_reading.month) > period_index(
         removed_on.year, removed_on.month
     ):
-        raise ValidationError({"removed_on": ["The meter has readings after this date."]})
+        raise ValidationError({"removed_on": [_("The meter has readings after this date.")]})
     meter.removed_on = removed_on
     meter.save(update_fields=["removed_on"])
     return create_meter(
@@ -92,13 +97,16 @@ def replace_meter(
 
 
 def _is_active(meter: WaterMeter, year: int, month: int) -> bool:
-    return (meter.installed_on is None or meter.installed_on <= month_end(year, month)) and (
-        meter.removed_on is None or meter.removed_on >= month_start(year, month)
+    return is_meter_active(
+        installed_on=meter.installed_on, removed_on=meter.removed_on, year=year, month=month
     )
 
 
-def _neighbours(meter_ids: list[int], year: int, month: int, exclude_id: int | None = None):
-    """Per meter: the highest earlier reading, the lowest later one, and this month's count."""
+def reading_neighbours(
+    meter_ids: Sequence[int], year: int, month: int, exclude_id: int | None = None
+) -> dict[int, dict]:
+    """Per meter: the highest earlier reading, the lowest later one, and this month's count
+    (one query for any number of meters; bulk imports use it per batch)."""
     target = period_index(year, month)
     readings = MeterReading.objects.filter(meter_id__in=meter_ids)
     if exclude_id is not None:
@@ -115,35 +123,71 @@ def _neighbours(meter_ids: list[int], year: int, month: int, exclude_id: int | N
     return {row["meter_id"]: row for row in rows}
 
 
+def is_meter_active(
+    *, installed_on: date | None, removed_on: date | None, year: int, month: int
+) -> bool:
+    return (installed_on is None or installed_on <= month_end(year, month)) and (
+        removed_on is None or removed_on >= month_start(year, month)
+    )
+
+
+def reading_error(
+    meter: WaterMeter, value: Decimal, year: int, month: int, neighbours: dict
+) -> str | None:
+    """The rule a reading must pass, or why it fails. `neighbours` is the meter's row of
+    reading_neighbours(): the same rule serves the API (one month's batch) and bulk imports."""
+    names = {
+        "serial": meter.serial,
+        "value": value,
+        "period": f"{year}-{month:02d}",
+        "initial": meter.initial_value,
+        "earlier": neighbours.get("earlier"),
+        "later": neighbours.get("later"),
+    }
+    if value < 0:
+        return _("meter %(serial)s: a reading cannot be negative.") % names
+    if not _is_active(meter, year, month):
+        return _("meter %(serial)s is not installed in %(period)s.") % names
+    if neighbours.get("same"):
+        return _("meter %(serial)s already has a reading for %(period)s.") % names
+    if value < meter.initial_value:
+        return _("meter %(serial)s: %(value)s is below its initial value %(initial)s.") % names
+    if neighbours.get("earlier") is not None and value < neighbours["earlier"]:
+        return (
+            _(
+                "meter %(serial)s: %(value)s is below the earlier reading %(earlier)s "
+                "(record a meter replacement if the meter was changed)."
+            )
+            % names
+        )
+    if neighbours.get("later") is not None and value > neighbours["later"]:
+        return _("meter %(serial)s: %(value)s is above the later reading %(later)s.") % names
+    return None
+
+
 def _check_readings(
     entries: Sequence[tuple[WaterMeter, Decimal]], year: int, month: int, exclude_id=None
 ) -> None:
     validate_month(year, month)
-    meter_ids = [meter.pk for meter, _ in entries]
+    meter_ids = [meter.pk for meter, _value in entries]
     if len(set(meter_ids)) != len(meter_ids):
-        raise ValidationError({"value": ["Each meter takes one reading per month."]})
-    known = _neighbours(meter_ids, year, month, exclude_id)
+        raise ValidationError({"value": [_("Each meter takes one reading per month.")]})
+    known = reading_neighbours(meter_ids, year, month, exclude_id)
     errors = []
     for meter, value in entries:
-        row = known.get(meter.pk, {})
-        label = f"meter {meter.serial}"
-        if value < 0:
-            errors.append(f"{label}: a reading cannot be negative.")
-        elif not _is_active(meter, year, month):
-            errors.append(f"{label} is not installed in {year}-{month:02d}.")
-        elif row.get("same"):
-            errors.append(f"{label} already has a reading for {year}-{month:02d}.")
-        elif value < meter.initial_value:
-            errors.append(f"{label}: {value} is below its initial value {meter.initial_value}.")
-        elif row.get("earlier") is not None and value < row["earlier"]:
-            errors.append(
-                f"{label}: {value} is below the earlier reading {row['earlier']} "
-                "(record a meter replacement if the meter was changed)."
-            )
-        elif row.get("later") is not None and value > row["later"]:
-            errors.append(f"{label}: {value} is above the later reading {row['later']}.")
+        error = reading_error(meter, value, year, month, known.get(meter.pk, {}))
+        if error:
+            errors.append(error)
     if errors:
         raise ValidationError({"value": errors})
+
+
+def check_reading(
+    *, meter: WaterMeter, year: int, month: int, value: Decimal, reading: MeterReading | None = None
+) -> None:
+    """Raise the ValidationError that recording (or, with `reading`, correcting) this value
+    would raise, without writing: lets a form show it before it saves through the service."""
+    _check_readings([(meter, value)], year, month, exclude_id=reading.pk if reading else None)
 
 
 @transaction.atomic
@@ -156,7 +200,7 @@ def record_readings(
     # Lock the meters (in id order) so two requests cannot interleave their checks.
     list(
         WaterMeter.objects.select_for_update()
-        .filter(pk__in=[meter.pk for meter, _ in entries])
+        .filter(pk__in=[meter.pk for meter, _value in entries])
         .order_by("pk")
         .values_list("pk", flat=True)
     )
@@ -168,7 +212,9 @@ def record_readings(
                 for meter, value in entries
             )
     except IntegrityError as exc:
-        raise ValidationError({"value": ["A reading for this month was just recorded."]}) from exc
+        raise ValidationError(
+            {"value": [_("A reading for this month was just recorded.")]}
+        ) from exc
 
 
 @transaction.atomic
@@ -195,7 +241,9 @@ def _meters_for(
     flats = {flat.number: flat for flat in Flat.objects.filter(house=house, number__in=numbers)}
     missing = sorted(numbers - flats.keys())
     if missing:
-        raise ValidationError({"flats": [f"No flat {missing} in this house."]})
+        raise ValidationError(
+            {"flats": [_("No flat %(numbers)s in this house.") % {"numbers": missing}]}
+        )
     active: dict[int, list[WaterMeter]] = {flat.pk: [] for flat in flats.values()}
     meters = WaterMeter.objects.filter(flat__in=flats.values()).order_by("pk")
     for meter in meters:
@@ -210,7 +258,12 @@ def _meters_for(
             meter = by_serial.get(spec.serial)
             if meter is None or meter.flat_id != flat.pk:
                 raise ValidationError(
-                    {"serial": [f"Flat {flat.number} has no meter {spec.serial!r}."]}
+                    {
+                        "serial": [
+                            _("Flat %(flat)s has no meter %(serial)r.")
+                            % {"flat": flat.number, "serial": spec.serial}
+                        ]
+                    }
                 )
         elif len(flat_meters) == 1:
             meter = flat_meters[0]
@@ -223,7 +276,12 @@ def _meters_for(
         else:
             serials = ", ".join(m.serial for m in flat_meters)
             raise ValidationError(
-                {"serial": [f"Flat {flat.number} has several meters ({serials}): give serial."]}
+                {
+                    "serial": [
+                        _("Flat %(flat)s has several meters (%(serials)s): give serial.")
+                        % {"flat": flat.number, "serials": serials}
+                    ]
+                }
             )
         resolved.append(meter)
     WaterMeter.objects.bulk_create(to_install)

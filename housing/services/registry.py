@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from housing.models import Flat, House, Street, Tariff, WaterMeter
 
@@ -24,8 +25,8 @@ class FlatSpec:
 def _street(name: str) -> Street:
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"street_name": ["A street name is required."]})
-    street, _ = Street.objects.get_or_create(name=name)
+        raise ValidationError({"street_name": [_("A street name is required.")]})
+    street, _created = Street.objects.get_or_create(name=name)
     return street
 
 
@@ -33,7 +34,9 @@ def _check_flat_specs(flats: Sequence[FlatSpec]) -> None:
     numbers = [spec.number for spec in flats]
     duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
     if duplicates:
-        raise ValidationError({"flats": [f"Flat numbers repeat: {duplicates}."]})
+        raise ValidationError(
+            {"flats": [_("Flat numbers repeat: %(numbers)s.") % {"numbers": duplicates}]}
+        )
 
 
 def new_serial() -> str:
@@ -44,7 +47,7 @@ def _install_meters(flats: Sequence[tuple[Flat, int]], installed_on: date | None
     WaterMeter.objects.bulk_create(
         WaterMeter(flat=flat, serial=new_serial(), installed_on=installed_on)
         for flat, count in flats
-        for _ in range(count)
+        for _n in range(count)
     )
 
 
@@ -71,7 +74,12 @@ def _save_house(house: House) -> None:
             house.save()
     except IntegrityError as exc:
         raise ValidationError(
-            {"house_number": [f"House {house.number} already exists on {house.street.name}."]}
+            {
+                "house_number": [
+                    _("House %(number)s already exists on %(street)s.")
+                    % {"number": house.number, "street": house.street.name}
+                ]
+            }
         ) from exc
 
 
@@ -120,7 +128,9 @@ def create_flat(*, house: House, number: int, area: Decimal, meters: int = 0) ->
         with transaction.atomic():
             flat.save()
     except IntegrityError as exc:
-        raise ValidationError({"number": [f"Flat {number} already exists in this house."]}) from exc
+        raise ValidationError(
+            {"number": [_("Flat %(number)s already exists in this house.") % {"number": number}]}
+        ) from exc
     _install_meters([(flat, meters)])
     return flat
 
@@ -136,7 +146,9 @@ def update_flat(*, flat: Flat, number: int | None = None, area: Decimal | None =
         with transaction.atomic():
             flat.save()
     except IntegrityError as exc:
-        raise ValidationError({"number": [f"Flat {number} already exists in this house."]}) from exc
+        raise ValidationError(
+            {"number": [_("Flat %(number)s already exists in this house.") % {"number": number}]}
+        ) from exc
     return flat
 
 
@@ -165,13 +177,13 @@ def update_tariff(
 
 def _save_tariff(tariff: Tariff) -> Tariff:
     if tariff.price < 0:
-        raise ValidationError({"price": ["A price cannot be negative."]})
+        raise ValidationError({"price": [_("A price cannot be negative.")]})
     try:
         with transaction.atomic():
             tariff.save()
     except IntegrityError as exc:
         raise ValidationError(
-            {"valid_from": ["A tariff of this kind and scope already starts on this date."]}
+            {"valid_from": [_("A tariff of this kind and scope already starts on this date.")]}
         ) from exc
     return tariff
 

@@ -29,6 +29,7 @@ class Outcome:
     DUPLICATE = "duplicate"
     CONFLICT = "conflict"
     INVALID = "invalid"
+    FORBIDDEN = "forbidden"
 
 
 @dataclass
@@ -87,16 +88,24 @@ def _insert_receipts(
         return dict(cursor.fetchall())
 
 
-def ingest_receipts(*, payloads: list, caller=None, channel: str, count_now: bool = False):
+def ingest_receipts(
+    *,
+    payloads: list,
+    caller=None,
+    channel: str,
+    count_now: bool = False,
+    allowed_places: frozenset[str] | None = None,
+):
     """Validate and store receipts; return one `IngestResult` per payload, in order.
 
     A `transaction_id` is accepted once: the same content again is a `duplicate` (nothing is
-    counted again), other content a `conflict`. Invalid and conflicting receipts go to the
-    dead-letter table; every receipt gets a journal line. New receipts are published to the
-    stream after commit, or, with `count_now` (the consumer's direct entry point), counted in
-    the same transaction.
+    counted again), other content a `conflict`. A receipt for a place outside `allowed_places`
+    (None: any place) is `forbidden` and stored nowhere but the dead letters. Invalid,
+    forbidden and conflicting receipts go to the dead-letter table; every receipt gets a
+    journal line. New receipts are published to the stream after commit, or, with `count_now`
+    (the consumer's direct entry point), counted in the same transaction.
     """
-    results, accepted = _validate_all(payloads)
+    results, accepted = _validate_all(payloads, allowed_places)
     caller_id = caller.pk if caller is not None and caller.is_authenticated else None
     with transaction.atomic():
         written = _insert_receipts(list(accepted.values()), caller_id=caller_id, channel=channel)
@@ -127,7 +136,9 @@ def ingest_receipts(*, payloads: list, caller=None, channel: str, count_now: boo
     return results
 
 
-def _validate_all(payloads: list) -> tuple[list[IngestResult], dict[str, IngestResult]]:
+def _validate_all(
+    payloads: list, allowed_places: frozenset[str] | None = None
+) -> tuple[list[IngestResult], dict[str, IngestResult]]:
     """Results in request order, and the first valid receipt of each transaction_id."""
     results: list[IngestResult] = []
     accepted: dict[str, IngestResult] = {}
@@ -137,6 +148,18 @@ def _validate_all(payloads: list) -> tuple[list[IngestResult], dict[str, IngestR
         except ReceiptInvalid as exc:
             results.append(
                 IngestResult(index, transaction_id_of(payload), Outcome.INVALID, errors=exc.errors)
+            )
+            continue
+        if allowed_places is not None and clean.place_id not in allowed_places:
+            # Checked before anything is stored: such a receipt renames and counts nothing.
+            problem = f"This point of sale is not assigned to place {clean.place_id!r}."
+            results.append(
+                IngestResult(
+                    index,
+                    clean.transaction_id,
+                    Outcome.FORBIDDEN,
+                    errors={"place_id": [problem]},
+                )
             )
             continue
         canonical = clean.canonical()
@@ -178,7 +201,7 @@ def _compare_with_stored(results, accepted, written: dict[str, int]) -> None:
     earlier = {tid: (pk, fp) for tid, pk, fp in stored}
     for result in results:
         tid = result.transaction_id
-        if result.outcome == Outcome.INVALID:
+        if result.outcome in (Outcome.INVALID, Outcome.FORBIDDEN):
             continue
         if tid in written:
             result.receipt_id = written[tid]
@@ -188,13 +211,16 @@ def _compare_with_stored(results, accepted, written: dict[str, int]) -> None:
 
 
 def _dead_letters(results, payloads, *, caller_id: int | None, channel: str) -> None:
-    refused = [r for r in results if r.outcome in (Outcome.INVALID, Outcome.CONFLICT)]
+    reasons = {
+        Outcome.INVALID: DeadLetter.Reason.INVALID,
+        Outcome.FORBIDDEN: DeadLetter.Reason.FORBIDDEN,
+        Outcome.CONFLICT: DeadLetter.Reason.CONFLICT,
+    }
+    refused = [r for r in results if r.outcome in reasons]
     DeadLetter.objects.bulk_create(
         DeadLetter(
             channel=channel,
-            reason=DeadLetter.Reason.INVALID
-            if r.outcome == Outcome.INVALID
-            else DeadLetter.Reason.CONFLICT,
+            reason=reasons[r.outcome],
             transaction_id=r.transaction_id,
             caller_id=caller_id,
             errors=r.errors or {},

@@ -18,8 +18,7 @@ logger = logging.getLogger(__name__)
 
 RECENT_HOURS = 3
 STRANDED_AFTER = timedelta(minutes=2)
-STRANDED_LOOKBACK = timedelta(days=2)
-STRANDED_BATCH = 1000
+STRANDED_BATCH = 1000  # receipts per published batch: bounded memory, however long the outage
 
 
 @dataclass
@@ -115,27 +114,41 @@ def receipt_event(receipt: Receipt) -> dict:
     }
 
 
-def stranded_receipts(*, now: datetime | None = None, limit: int = STRANDED_BATCH):
-    """Accepted receipts the consumer has not counted a while after they came in."""
+def stranded_receipts(
+    *, now: datetime | None = None, after_id: int = 0, limit: int = STRANDED_BATCH
+):
+    """Accepted receipts (of any age) the consumer has not counted a while after they came in.
+
+    In id order from `after_id`, so a caller walks them batch by batch (keyset pagination):
+    the ones just published are not counted yet and would otherwise come back.
+    """
     now = now or timezone.now()
     return (
-        Receipt.objects.filter(
-            received_at__gte=now - STRANDED_LOOKBACK, received_at__lt=now - STRANDED_AFTER
-        )
+        Receipt.objects.filter(id__gt=after_id, received_at__lt=now - STRANDED_AFTER)
         .filter(~Exists(Purchase.objects.filter(transaction_id=OuterRef("transaction_id"))))
-        .order_by("received_at")[:limit]
+        .order_by("id")[:limit]
     )
 
 
-def republish_stranded(*, now: datetime | None = None) -> int:
-    """Publish again receipts whose event was lost (e.g. the broker was down after commit).
+def republish_stranded(*, now: datetime | None = None, batch_size: int = STRANDED_BATCH) -> int:
+    """Publish again every receipt whose event was lost (e.g. the broker was down after commit).
 
-    Counting is idempotent, so sending one that is merely slow does no harm.
+    No age limit: after an outage of any length every uncounted receipt is sent, one bounded
+    batch at a time. Counting is idempotent, so sending one that is merely slow does no harm.
     """
     from receipts.transports import publish
 
-    events = [receipt_event(receipt) for receipt in stranded_receipts(now=now)]
-    if events:
-        logger.warning("Republishing %d stranded receipt(s)", len(events))
-        publish(events)
-    return len(events)
+    now = now or timezone.now()
+    sent, after_id = 0, 0
+    while True:
+        batch = list(stranded_receipts(now=now, after_id=after_id, limit=batch_size))
+        if not batch:
+            break
+        publish([receipt_event(receipt) for receipt in batch])
+        sent += len(batch)
+        after_id = batch[-1].id
+        if len(batch) < batch_size:
+            break
+    if sent:
+        logger.warning("Republished %d stranded receipt(s)", sent)
+    return sent

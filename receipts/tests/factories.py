@@ -7,11 +7,18 @@ from django.contrib.auth.models import Permission
 from accounts.tests.factories import AnalystFactory, TokenUserFactory
 from accounts.tests.factories import TokenUserFactory as UserFactory
 from receipts.examples import SEED_RECEIPT
+from receipts.models import PointOfSalePlace
 
 __all__ = ["AnalystFactory", "PosUserFactory", "UserFactory", "receipt_payload"]
 
 
+# The places a test point of sale is assigned unless told otherwise (the seed example's first).
+POS_PLACES = ("011", "012", "021")
+
+
 class PosUserFactory(TokenUserFactory):
+    """A point of sale (the permission) assigned to `places` (default POS_PLACES)."""
+
     username = factory.Sequence(lambda n: f"pos{n}")
 
     @factory.post_generation
@@ -20,6 +27,12 @@ class PosUserFactory(TokenUserFactory):
             self.user_permissions.add(
                 Permission.objects.get(codename="post_receipts", content_type__app_label="receipts")
             )
+
+    @factory.post_generation
+    def places(self, create, extracted, **kwargs):
+        if create:
+            for code in POS_PLACES if extracted is None else extracted:
+                PointOfSalePlace.objects.create(user=self, place_code=code)
 
 
 def receipt_payload(transaction_id: str = "tx-1", *, items=None, **overrides) -> dict:

@@ -13,7 +13,7 @@ def test_every_request_gets_a_journal_line_with_time_caller_and_outcome(
 ):
     pos_client.post("/api/checks/", receipt_payload("a"), format="json")
     pos_client.post("/api/checks/", receipt_payload("a"), format="json")
-    pos_client.post("/api/checks/", receipt_payload("a", place_id="2"), format="json")
+    pos_client.post("/api/checks/", receipt_payload("a", place_id="012"), format="json")
     pos_client.post("/api/checks/", receipt_payload("b", items=[]), format="json")
     pos_client.post("/api/add_checks/", receipt_payload("c"), format="json")
 

@@ -40,7 +40,7 @@ def test_analytics_numbers_match_on_the_portable_path(analyst_client):
 def test_ingestion_accepts_once_on_the_portable_path(pos_client):
     first = pos_client.post("/api/checks/", receipt_payload(), format="json")
     again = pos_client.post("/api/checks/", receipt_payload(), format="json")
-    clash = pos_client.post("/api/checks/", receipt_payload(place_id="9"), format="json")
+    clash = pos_client.post("/api/checks/", receipt_payload(place_id="021"), format="json")
     bulk = pos_client.post(
         "/api/checks/bulk/", [receipt_payload(), receipt_payload("tx-2")], format="json"
     )

@@ -119,6 +119,30 @@ def test_stranded_receipts_are_published_again():
     assert set(Purchase.objects.values_list("transaction_id", flat=True)) == {"lost", "ok"}
 
 
+@pytest.mark.django_db
+def test_sweeper_drains_receipts_stranded_days_ago_in_bounded_batches(monkeypatch):
+    # An outage of three days, more receipts than one batch.
+    ingest_receipts(payloads=[receipt_payload(f"old-{n}") for n in range(25)], channel="checks")
+    Receipt.objects.update(received_at=timezone.now() - timedelta(days=3))
+    batches = []
+    from config.celery import app
+    from receipts import transports
+
+    app.conf.task_always_eager = True  # the task runs here, on this test's connection
+    real_publish = transports.publish
+    monkeypatch.setattr(
+        transports, "publish", lambda events: (batches.append(len(events)), real_publish(events))
+    )
+    try:
+        assert republish_stranded(batch_size=10) == 25
+    finally:
+        app.conf.task_always_eager = False
+
+    assert batches == [10, 10, 5]
+    assert Purchase.objects.count() == 25
+    assert republish_stranded(batch_size=10) == 0  # nothing left
+
+
 @pytest.mark.django_db(transaction=True)
 def test_parallel_consumers_of_the_same_events_count_each_once():
     events = [event(f"p{n}", timestamp=f"2024-02-07T12:{n:02d}:00") for n in range(40)]

@@ -107,6 +107,13 @@ class TestSingleOperation:
             "req-1",
         )
 
+    def test_without_request_id_the_movement_gets_the_requests_own(self, operator_client, store):
+        response = operator_client.post(
+            "/stores/abc111/", {"operation": "supply", "item_id": "pear", "quantity": 1}
+        )
+        assert response.status_code == 200
+        assert StockMovement.objects.get().request_id == response["X-Request-ID"]
+
     def test_demand_down_to_zero_leaves_item_out_of_report(self, operator_client, store):
         StockItemFactory(store=store, item_id="apple", quantity=2)
         response = operator_client.post(
@@ -367,6 +374,21 @@ class TestMovementsAndStores:
         assert body["results"][0]["user"] == operator.username
         assert operator_client.get("/stores/abc111/movements?item_id=b").json()["count"] == 1
         assert operator_client.get("/stores/abc111/movements/").json()["count"] == 4
+
+    def test_movement_usernames_are_for_operators_only(
+        self, operator_client, operator, reader_client, store
+    ):
+        operator_client.post(
+            "/stores/abc111", {"operation": "supply", "item_id": "a", "quantity": 2}
+        )
+        paths = ["/stores/abc111/movements", "/stores/abc111/items/a/movements"]
+
+        seen_by_operator = [operator_client.get(p).json()["results"][0] for p in paths]
+        seen_by_reader = [reader_client.get(p).json()["results"][0] for p in paths]
+
+        assert [m["user"] for m in seen_by_operator] == [operator.username] * 2
+        assert [m["user"] for m in seen_by_reader] == [None, None]  # the field stays, empty
+        assert [m["quantity_after"] for m in seen_by_reader] == [2, 2]
 
     def test_movement_list_query_count_is_flat(
         self, operator_client, store, django_assert_max_num_queries

@@ -82,6 +82,27 @@ def test_jwt_in_query_parameter(store):
     asyncio.run(scenario())
 
 
+@pytest.mark.parametrize("kind", ["token", "jwt"])
+def test_token_as_subprotocol_keeps_it_out_of_the_url(store, kind):
+    user = UserFactory()
+    secret = (
+        user.auth_token.key if kind == "token" else str(RefreshToken.for_user(user).access_token)
+    )
+
+    async def scenario():
+        ws = WebsocketCommunicator(application, "/ws/stores/abc111", subprotocols=["token", secret])
+        connected, subprotocol = await ws.connect(timeout=TIMEOUT)
+        assert (connected, subprotocol) == (True, "token")  # echoed, as the handshake needs
+        assert (await ws.receive_json_from(timeout=TIMEOUT))["store"]["store_id"] == "abc111"
+        await ws.disconnect()
+
+        bad = WebsocketCommunicator(application, "/ws/stores/abc111", subprotocols=["token", "x"])
+        assert (await bad.connect(timeout=TIMEOUT))[0]
+        assert await close_code(bad) == 4401
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize("query", ["", "?token=wrong", "?token=a.b.c"])
 def test_without_valid_credentials_socket_closes_4401(store, query):
     async def scenario():

@@ -53,3 +53,16 @@ def test_admin_action_verifies_the_ledger(operator_client, funded_account):
     )
     assert response.status_code == 200
     assert "Every balance equals its ledger sum." in response.content.decode()
+
+
+def test_account_page_shows_owner_currency_balance_and_latest_movements(
+    operator_client, funded_account
+):
+    account = funded_account("10.00")
+    services.purchase(user=account.user, service_id=ServiceFactory(price=Decimal("3.00")).pk)
+    html = operator_client.get(f"/admin/accounts/account/{account.pk}/change/").content.decode()
+    assert account.user.username in html
+    assert "RUB" in html and "7.00" in html
+    assert 'id="latest-movements"' in html
+    assert "&minus;3.00" in html and "+10.00" in html
+    assert 'name="_save"' not in html and "deletelink" not in html

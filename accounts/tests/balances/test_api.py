@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.balances.selectors import ledger_discrepancies
@@ -15,6 +16,7 @@ from accounts.tests.balances.factories import (
     UserFactory,
 )
 from accounts.tests.balances.helpers import ledger_snapshot
+from core.testing import token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -404,10 +406,10 @@ def test_history_query_count_does_not_grow_with_rows(
     assert Movement.objects.count() == 11
 
 
-def test_purchase_by_get_takes_comment_from_query_and_key_covers_it(client_for, funded_account):
+def test_purchase_by_get_takes_comment_from_query_and_key_covers_it(funded_account):
     account = funded_account("100.00")
     service = ServiceFactory(price=Decimal("10.00"))
-    client = client_for(account.user)
+    client = token_client(account.user)
     path = f"/api/v1/services/{service.pk}/purchase/"
     first = client.get(f"{path}?comment=gift", HTTP_IDEMPOTENCY_KEY="g")
     assert first.status_code == 201
@@ -416,6 +418,39 @@ def test_purchase_by_get_takes_comment_from_query_and_key_covers_it(client_for, 
     assert client.get(f"{path}?comment=other", HTTP_IDEMPOTENCY_KEY="g").status_code == 422
     assert client.get(f"{path}?comment=gift", HTTP_IDEMPOTENCY_KEY="g").json() == first.json()
     assert ledger_snapshot() == before
+
+
+def test_purchase_by_get_with_a_session_cookie_alone_is_403_and_spends_nothing(funded_account):
+    # A cross-site <img src=".../purchase/"> carries the session cookie; GET has no CSRF check.
+    account = funded_account("100.00")
+    service = ServiceFactory(price=Decimal("10.00"))
+    client = APIClient()
+    client.force_login(account.user)
+    path = f"/api/v1/services/{service.pk}/purchase/"
+    before = ledger_snapshot()
+
+    answers = [client.get(path, HTTP_REFERER="https://evil.example/"), client.head(path)]
+
+    assert [a.status_code for a in answers] == [403, 403]
+    assert answers[0].json()["code"] == "header_auth_required"
+    assert ledger_snapshot() == before
+    account.refresh_from_db()
+    assert account.balance == Decimal("100.00")
+
+
+def test_purchase_by_get_with_a_bearer_jwt_still_buys(funded_account):
+    account = funded_account("100.00")
+    service = ServiceFactory(price=Decimal("10.00"))
+    client = APIClient()
+    client.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(account.user).access_token}"
+    )
+
+    answer = client.get(f"/api/v1/services/{service.pk}/purchase/")
+
+    assert answer.status_code == 201
+    account.refresh_from_db()
+    assert account.balance == Decimal("90.00")
 
 
 def test_unknown_ids_in_urls_are_404_never_500(client_for, funded_account):

@@ -23,7 +23,7 @@ def test_demo_makes_one_user_of_each_role_and_is_idempotent(capsys):
 
 @pytest.mark.django_db
 def test_demo_passwords_sign_in(api_client):
-    call_command("seed_demo_data", verbosity=0)
+    call_command("seed_demo_data", "--force", verbosity=0)
 
     for username, (password, _) in demo.DEMO_USERS.items():
         response = api_client.post("/auth/login/", {"username": username, "password": password})

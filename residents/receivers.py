@@ -1,0 +1,24 @@
+"""Receivers of other apps' signals."""
+
+import logging
+
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def _enqueue(run_id: str) -> None:
+    from residents.tasks import notify_rent_run
+
+    try:
+        notify_rent_run.delay(run_id)
+    except Exception:
+        # The run is committed; the beat job sends whatever was queued, and an operator can
+        # queue this run's notices again (idempotent).
+        logger.exception("Could not enqueue the notices of rent run %s", run_id)
+
+
+def queue_rent_notices_on_commit(sender, run, **kwargs) -> None:
+    """A rent run completed: notify its flats' residents once the completion is committed."""
+    run_id = str(run.pk)
+    transaction.on_commit(lambda: _enqueue(run_id))
