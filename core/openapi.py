@@ -126,6 +126,22 @@ TAGS = [
         ],
     ),  # fmt: skip
     (
+        "Residents",
+        "What a resident sees of their own flats: a user becomes a resident when an operator "
+        "links them to a flat or when they redeem a one-time flat code. Residents read their "
+        "flats, meters and charges, submit the month's water readings while the reading window "
+        "is open, and pay a charge from their balance. Operators manage residencies and codes.",
+        [r"^/api/v1/(me|flat-codes|residencies)/"],
+    ),
+    (
+        "Imports and exports",
+        "Operators upload xlsx or CSV files (readings, houses, tariffs) that a background job "
+        "checks and imports, all or nothing or the valid rows only, with a dry run first if "
+        "wanted; the failed rows come back as xlsx. Exports stream the registry, tariffs, or a "
+        "month's readings or charges as xlsx or CSV, in the import's columns.",
+        [r"^/api/v1/(imports|exports)/"],
+    ),
+    (
         "Sign-in",
         "Three ways in. Username and password give a DRF token (`Authorization: Token "
         "<key>`); a phone number and a 4-digit SMS code give a DRF token too; an e-mail "
@@ -150,8 +166,10 @@ TAGS = [
     (
         "Receipts",
         "Points of sale post cash receipts (one, or many at once); each receipt is checked, "
-        "stored once per `transaction_id` and counted in the analytics by a background worker.",
-        [r"^/api/(checks|add_checks)/"],
+        "stored once per `transaction_id` and counted in the analytics by a background worker. "
+        "A point of sale posts only for the places an operator assigned to it "
+        "(`/api/points-of-sale/...`).",
+        [r"^/api/(checks|add_checks)/", r"^/api/points-of-sale/"],
     ),
     (
         "Analytics",
@@ -234,6 +252,73 @@ OPERATION_TEXT = {
         "A run's status, progress in flats, result so far, the tariffs it used, its error and "
         "attempts; poll it while it runs.",
     ),
+    "api_v1_flat_codes_list": (
+        None,
+        "The one-time flat codes handed out, newest first, with their flat, expiry and who "
+        "redeemed them. Paginated.",
+    ),
+    "api_v1_houses_collection_account_retrieve": (
+        None,
+        "The house's own collection account (null when none), and the account its residents' "
+        "payments actually go to (the house's own, else the global one, else null).",
+    ),
+    "api_v1_houses_debtors.xlsx_retrieve": (
+        None,
+        "The flats of the house whose charge of `year`/`month` is not fully paid, with the "
+        "amount due, paid and the debt, as an Excel workbook.",
+    ),
+    "api_v1_houses_payments_retrieve": (
+        None,
+        "For `year`/`month`: how many flats paid, partly paid and did not pay, the total debt "
+        "and the debtors with their amounts.",
+    ),
+    "api_v1_imports_list": (
+        "Imports (operator)",
+        "Import jobs, newest first, with their status, progress and counts. Filters: `kind`, "
+        "`status`, `dry_run`. Paginated.",
+    ),
+    "api_v1_imports_retrieve": (
+        None,
+        "Poll it while the job runs: status, rows done and total, imported and failed counts, "
+        "and the first row errors (the whole list is `errors.xlsx`).",
+    ),
+    "api_v1_imports_confirm_create": (
+        None,
+        "Starts the real import of a dry run's file (optionally in another `mode`): 202 with "
+        "the new job, 200 with the one already started for it. A job that is not a dry run is "
+        "a 409.",
+    ),
+    "api_v1_imports_errors.xlsx_retrieve": (
+        None,
+        "The rows that failed, in the uploaded columns plus an error column; fix them and "
+        "upload the file again.",
+    ),
+    "api_v1_imports_templates_.xlsx_retrieve": (
+        None,
+        "An empty workbook for `kind` with its column headers (English or Russian by `lang`) "
+        "and one example row.",
+    ),
+    "api_v1_me_charges_retrieve": (
+        None,
+        "One month's charge of one of my flats, with what is paid and still due; a charge of "
+        "another flat is a 404.",
+    ),
+    "api_v1_me_flats_statement_retrieve": (
+        None,
+        "The rent statement of `year`/`month` with my flat's line only, as an Excel workbook.",
+    ),
+    "api_v1_me_readings_list": (
+        None,
+        "The readings of my flats' meters, newest first, with who submitted each.",
+    ),
+    "api_v1_residencies_list": (
+        None,
+        "Who lives in which flat, with when and by whom they were linked. Paginated.",
+    ),
+    "api_v1_residencies_destroy": (
+        None,
+        "The user stops being a resident of that flat; 204.",
+    ),
     "api_v1_users_list": ("Users (operators)", None),
     "api_v1_users_retrieve": ("A user (operators)", None),
     "api_v1_users_partial_update": ("Change a user's profile or roles (operators)", None),
@@ -253,6 +338,11 @@ READINGS = (
     "initial value, nor above a later one"
 )
 MONEY = "the account must hold the amount"
+RECEIPT = (
+    "`total_amount` is the sum of quantity x price (within 0.01), `nds_amount` is at most "
+    "`total_amount`, the timestamp is a real moment at most 300 seconds in the future"
+)
+PLACES = "a point of sale posts only for the places an operator assigned to it"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 IDEMPOTENCY = "an `Idempotency-Key` names one request: the same key with another body is a 422"
 BUSINESS_RULES: dict[tuple[str, str], dict[int, str]] = {
@@ -304,13 +394,19 @@ BUSINESS_RULES: dict[tuple[str, str], dict[int, str]] = {
     ("PATCH", "/api/profile/"): {
         400: "`foreign_invite_code` is another user's code, activated once"
     },
-    ("POST", "/api/checks/"): {
-        400: "`total_amount` is the sum of quantity x price (within 0.01), `nds_amount` is at "
-        "most `total_amount`, the timestamp is a real moment"
+    ("POST", "/api/checks/"): {400: RECEIPT, 403: PLACES},
+    ("POST", "/api/add_checks/"): {400: RECEIPT, 403: PLACES},
+    ("POST", "/api/v1/me/readings/"): {400: READINGS},
+    ("PATCH", "/api/v1/me/readings/{reading_id}/"): {400: READINGS},
+    ("POST", "/api/v1/me/charges/{charge_id}/pay/"): {402: MONEY},
+    ("POST", "/api/v1/residencies/"): {400: EXISTS},
+    ("POST", "/api/v1/flat-codes/"): {400: EXISTS},
+    ("POST", "/api/v1/imports/"): {
+        400: "the file is an xlsx workbook or a CSV text whose header row has every column of "
+        "the kind"
     },
-    ("POST", "/api/add_checks/"): {
-        400: "`total_amount` is the sum of quantity x price (within 0.01), `nds_amount` is at "
-        "most `total_amount`, the timestamp is a real moment"
+    ("GET", "/api/v1/exports/{what}.{fmt}"): {
+        400: "`year` and `month` are given for readings and charges"
     },
     ("GET", "/api/analytics/"): {400: "`to` is later than `from`"},
     ("GET", "/api/analytics/{place_id}/"): {400: "`to` is later than `from`"},

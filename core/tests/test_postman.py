@@ -46,7 +46,7 @@ def test_newman_runs_the_whole_collection_green(transactional_db, tmp_path, sett
     # The demo users sign in with their passwords on the server: hash them as it does.
     settings.PASSWORD_HASHERS = global_settings.PASSWORD_HASHERS
     with open(os.devnull, "w") as devnull:
-        call_command("seed_demo_data", stdout=devnull, stderr=devnull)
+        call_command("seed_demo_data", force=True, stdout=devnull, stderr=devnull)
     newman = _newman()
     with celery_worker(), asgi_server() as (url, log):
         result = subprocess.run(

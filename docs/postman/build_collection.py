@@ -604,6 +604,47 @@ BALANCES = folder(
     ],
 )
 
+RESIDENTS = folder(
+    "Residents",
+    "Alice lives in a flat of the demo data: her flats with their meters, one of them, her "
+    "charges month by month and her readings.",
+    [
+        request(
+            "My flats",
+            "GET",
+            "/api/v1/me/flats/",
+            role="alice",
+            checks=[
+                "pm.test('one or more', () => pm.expect(pm.response.json()).to.not.be.empty);",
+                save("myFlatId", "pm.response.json()[0].id"),
+            ],
+        ),
+        request(
+            "One of my flats",
+            "GET",
+            "/api/v1/me/flats/{{myFlatId}}/",
+            role="alice",
+            checks=[body_has("id", "street_name", "house_number", "number", "meters")],
+        ),
+        request(
+            "My charges",
+            "GET",
+            "/api/v1/me/charges/",
+            role="alice",
+            checks=[body_has("count", "results")],
+        ),
+        request("My readings", "GET", "/api/v1/me/readings/", role="alice"),
+        request(
+            "Charges of the whole house are for operators",
+            "GET",
+            "/api/v1/charges/",
+            role="alice",
+            status=403,
+            checks=[body_has("detail", "code")],
+        ),
+    ],
+)
+
 RECEIPT = (
     '{"transaction_id": "{{receiptId}}", "timestamp": "2024-02-07T12:34:56", "items": ['
     '{"product_id": "product_id_1", "quantity": 2, "price": 10.99, "category": "groceries"}, '
@@ -781,7 +822,7 @@ CLEAN_UP = folder(
 def collection() -> dict:
     variables = ["houseNumber", "houseId", "flatId", "serial1", "serial2", "meterId",
                  "readingId", "tariffId", "taskId", "polls", "accountId", "bobAccountId",
-                 "serviceId", "receiptId", "storeId", "newUser"]  # fmt: skip
+                 "serviceId", "myFlatId", "receiptId", "storeId", "newUser"]  # fmt: skip
     variables += [f"{role}Token" for role in ("operator", "analyst", "alice", "bob", "pos", "new")]
     return {
         "info": {
@@ -802,6 +843,7 @@ def collection() -> dict:
             RENT,
             USERS,
             BALANCES,
+            RESIDENTS,
             RECEIPTS,
             ANALYTICS,
             STORES,
