@@ -32,6 +32,29 @@ class IntegerFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class StrictBooleanField(forms.NullBooleanField):
+    """`true`/`false` (or `1`/`0`), nothing else: django-filter's select widget turns any other
+    value into "no filter" (`?dry_run=-58800` listed everything)."""
+
+    widget = forms.TextInput
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        if isinstance(value, bool):
+            return value
+        value = str(value).strip().lower()
+        if value in ("true", "1"):
+            return True
+        if value in ("false", "0"):
+            return False
+        raise forms.ValidationError("Must be true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 _INTEGER_COLUMNS = (
     models.AutoField,
     models.BigAutoField,
@@ -49,6 +72,7 @@ class FilterSet(django_filters.FilterSet):
     FILTER_DEFAULTS = {
         **filterset.FILTER_FOR_DBFIELD_DEFAULTS,
         **{column: {"filter_class": IntegerFilter} for column in _INTEGER_COLUMNS},
+        models.BooleanField: {"filter_class": StrictBooleanFilter},
     }
 
     @classmethod

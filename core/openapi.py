@@ -39,7 +39,9 @@ ERROR_SCHEMA = {
 # status: (description, example body)
 STANDARD_ERRORS = {
     400: (
-        f"Invalid input: {ERROR_FORMAT}. `detail` repeats the first field's first message.",
+        f"Invalid input: {ERROR_FORMAT}. `detail` repeats the first field's first message. "
+        "Text with a NUL character (U+0000) anywhere in the body, URL or query is refused "
+        "as `nul_character`; JSON nested deeper than JSON_MAX_DEPTH as `nesting_too_deep`.",
         {
             "detail": "month: Ensure this value is less than or equal to 12.",
             "code": "max_value",
@@ -406,7 +408,8 @@ BUSINESS_RULES: dict[tuple[str, str], dict[int, str]] = {
         "the kind"
     },
     ("GET", "/api/v1/exports/{what}.{fmt}"): {
-        400: "`year` and `month` are given for readings and charges"
+        400: "`year` and `month` are given for readings and charges, and name a month of the "
+        "years 2000 to 2100"
     },
     ("GET", "/api/analytics/"): {400: "`to` is later than `from`"},
     ("GET", "/api/analytics/{place_id}/"): {400: "`to` is later than `from`"},
@@ -572,7 +575,9 @@ def _bound_parameter(parameter: dict) -> None:
     from accounts.balances.currencies import ISO_4217_CODES
 
     schema = parameter.get("schema", {})
-    if parameter["in"] == "path" and schema.get("pattern") in (r"^\d+$", "^[0-9]+$"):
+    if parameter["in"] == "path" and re.fullmatch(
+        r"\^(\\d|\[0-9\])(\+|\{1,\d+\})\$", schema.get("pattern", "")
+    ):
         parameter["schema"] = {"type": "integer"}  # an id, as the URL pattern takes it
         return
     if parameter["in"] == "query" and schema.get("type") == "integer":

@@ -191,7 +191,9 @@ class AnalyticsQuerySerializer(serializers.Serializer):
 class PointOfSalePlaceSerializer(serializers.Serializer):
     place_id = serializers.CharField(source="place_code")
     assigned_at = serializers.DateTimeField()
-    assigned_by = serializers.CharField(source="assigned_by.username", default=None)
+    assigned_by = serializers.CharField(
+        source="assigned_by.username", default=None, allow_null=True
+    )
 
 
 class PointOfSalePlaceInSerializer(serializers.Serializer):

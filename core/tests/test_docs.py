@@ -109,3 +109,18 @@ def test_objects_have_realistic_examples(schema):
 def test_chart_operation_documents_svg(schema):
     responses = schema["paths"]["/api/analytics/{place_id}/chart.svg"]["get"]["responses"]
     assert "image/svg+xml" in responses["200"]["content"]
+
+
+def test_path_ids_are_integers_also_with_a_digit_limit(schema):
+    """`(?P<flat_id>[0-9]{1,18})` is an id like `<int:pk>`: an integer, not a patterned string."""
+    for path in ("/api/v1/me/flats/{flat_id}/", "/api/v1/houses/{house_id}/payments/"):
+        [parameter] = [p for p in schema["paths"][path]["get"]["parameters"] if p["in"] == "path"]
+        assert parameter["schema"] == {"type": "integer"}, path
+
+
+def test_answers_that_may_lack_a_field_say_so(schema):
+    components = schema["components"]["schemas"]
+    # An assignment made in the shell or by a deleted operator has no `assigned_by`.
+    assert components["PointOfSalePlace"]["properties"]["assigned_by"]["nullable"] is True
+    # `rent_started` and `reading_closed` conflicts come without the reading window.
+    assert "window" not in components["ReadingWindowError"]["required"]
