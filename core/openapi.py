@@ -403,6 +403,7 @@ BUSINESS_RULES: dict[tuple[str, str], dict[int, str]] = {
     ("POST", "/api/v1/me/charges/{charge_id}/pay/"): {402: MONEY},
     ("POST", "/api/v1/residencies/"): {400: EXISTS},
     ("POST", "/api/v1/flat-codes/"): {400: EXISTS},
+    ("PUT", "/api/v1/houses/{house_id}/collection-account/"): {400: EXISTS},
     ("POST", "/api/v1/imports/"): {
         400: "the file is an xlsx workbook or a CSV text whose header row has every column of "
         "the kind"
