@@ -8,7 +8,7 @@ ARGS ?=
 TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/housing_commerce)
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test install install-dev lint format schema bench clean lock check-lock
+.PHONY: run test install install-dev newman lint format schema bench clean lock check-lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,15 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+# newman runs the Postman collection of docs/postman in the test suite (needs Node.js/npm).
+NEWMAN_VERSION := 6.2.2
+NEWMAN := .cache/node/node_modules/.bin/newman
+$(NEWMAN):
+	@if command -v npm >/dev/null; then \
+		npm install --silent --no-audit --no-fund --prefix .cache/node newman@$(NEWMAN_VERSION); \
+	else echo "npm not found: the newman test will be skipped"; fi
+newman: $(NEWMAN)
 
 ## make lock: recompile requirements.txt and requirements-dev.txt (hashed) from the .in files,
 ## keeping the locked versions of packages the .in files leave free (UPGRADE=1: newest ones).
@@ -54,7 +63,7 @@ test: export DATABASE_URL := $(TEST_DATABASE_URL)
 test: export REDIS_URL := $(TEST_REDIS_URL)
 test: export SECRET_KEY ?= test-only-secret-key-for-the-suite-0c7f3e9a41b25d68e1f49a7c3b8d2e56
 test: export DEBUG := false
-test: check-lock install-dev
+test: check-lock install-dev newman
 	scripts/ensure-services.sh
 	scripts/ensure-browser.sh
 	REQUIRE_MSGFMT=1 scripts/compile-messages.sh

@@ -232,7 +232,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["core.filters.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
     "DEFAULT_PARSER_CLASSES": [
@@ -364,8 +364,13 @@ WHITENOISE_USE_FINDERS = True  # admin and docs assets work even before collects
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Housing & commerce API",
-    "DESCRIPTION": "Housing registry and rent, identity and balances, receipts analytics, "
-    'warehouse stock. Errors are JSON: {"detail", "code"} plus field errors.',
+    "DESCRIPTION": "The housing registry and monthly rent, sign-in and money accounts, cash "
+    "receipts and their analytics, warehouse stock.\n\n"
+    "**Signing in.** Get a token from one of the Sign-in operations, press *Authorize* and "
+    "enter it: a DRF token as `Token <key>`, a JWT access token alone (Bearer).\n\n"
+    "**Errors** are JSON: `{detail, code, <field>: [...]}` (a message, a machine-readable code "
+    "and each invalid field's messages). Money is in roubles, as decimal strings with 2 places "
+    "unless an operation says otherwise.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -374,6 +379,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.openapi.finish_schema",
+    ],
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "deepLinking": True},
 }
 # Import jobs' `kind` and `status` share their names with other apps' choice sets.
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(

@@ -1,6 +1,6 @@
 """Serializer fields shared by the housing and billing APIs."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -10,13 +10,26 @@ class RoundedDecimalField(serializers.DecimalField):
     """A decimal that accepts any precision (the seeds send floats such as 90.3072359239811)
     and rounds it half-up to the field's decimal places instead of refusing it."""
 
+    rounds = True  # the OpenAPI pattern allows any number of decimal places
+
     def __init__(self, **kwargs):
         kwargs.setdefault("rounding", ROUND_HALF_UP)
         super().__init__(**kwargs)
 
     def validate_precision(self, value: Decimal) -> Decimal:
+        # Refuse numbers too large for the field before rounding: quantize() of 1e135 to 3
+        # places cannot be represented and raises InvalidOperation (a 500).
+        if value and value.adjusted() >= self.max_whole_digits:
+            self.fail("max_whole_digits", max_whole_digits=self.max_whole_digits)
+        # The bounds apply to the number given, not to its rounding (0.0009 is below 0.001).
+        if self.min_value is not None and value < self.min_value:
+            self.fail("min_value", min_value=self.min_value)
+        if self.max_value is not None and value > self.max_value:
+            self.fail("max_value", max_value=self.max_value)
         step = Decimal(1).scaleb(-self.decimal_places)
-        return super().validate_precision(value.quantize(step, rounding=ROUND_HALF_UP))
+        context = Context(prec=self.max_digits + 1)
+        rounded = value.quantize(step, rounding=ROUND_HALF_UP, context=context)
+        return super().validate_precision(rounded)
 
 
 def quantity_field(**kwargs) -> RoundedDecimalField:
@@ -34,7 +47,7 @@ def quantity_field(**kwargs) -> RoundedDecimalField:
     }
 )
 class IntegerListField(serializers.Field):
-    """Flat numbers as "1,2,3" (form-data, as seed 000 sends them), a JSON list or one int."""
+    """Flat numbers as "1,2,3" (as form-data sends them), a JSON list or one int."""
 
     default_error_messages = {"invalid": "Give positive integers separated by commas."}
 

@@ -1,4 +1,4 @@
-"""The resource API (/api/v1/...) over the same services as seed 000's endpoints."""
+"""The resource API (/api/v1/...) over the same services as the compatible endpoints."""
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -224,8 +224,11 @@ class ReadingViewSet(RegistryViewSet):
         return self._answer(reading, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
-        data = _validated(ReadingUpdateSerializer, request).validated_data
-        return self._answer(services.update_reading(reading=self.get_object(), **data))
+        data = _validated(ReadingUpdateSerializer, request, partial=True).validated_data
+        reading = self.get_object()
+        if "value" not in data:  # nothing to change (a PATCH's fields are all optional)
+            return self._answer(reading)
+        return self._answer(services.update_reading(reading=reading, **data))
 
     @action(detail=False, methods=["post"])
     def bulk(self, request):

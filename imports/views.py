@@ -6,6 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -110,6 +111,13 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return _xlsx_response(exports.errors_file(job), f"errors-{job.pk}.xlsx")
 
 
+def _lang(request) -> str:
+    lang = request.query_params.get("lang", "en")
+    if lang not in ("en", "ru"):
+        raise ValidationError({"lang": ["Must be en or ru."]})
+    return lang
+
+
 KIND_PARAM = OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=ImportJob.Kind.values)
 LANG_PARAM = OpenApiParameter("lang", str, enum=["en", "ru"], description="Header language.")
 
@@ -123,7 +131,7 @@ class TemplateView(APIView):
         responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request, kind: str):
-        lang = request.query_params.get("lang", "en")
+        lang = _lang(request)
         return _xlsx_response(exports.template_file(kind, lang), f"{kind}-template.xlsx")
 
 
@@ -152,15 +160,17 @@ class ExportView(APIView):
     )
     def get(self, request, what: str, fmt: str):
         year = month = None
-        if what in exports.MONTHLY:
+        query = request.query_params
+        # Required for the monthly exports; checked wherever given, as the schema says.
+        if what in exports.MONTHLY or "year" in query or "month" in query:
             try:
-                year, month = int(request.query_params["year"]), int(request.query_params["month"])
+                year, month = int(query["year"]), int(query["month"])
             except (KeyError, ValueError):
                 return error_response(
                     "year and month are required (whole numbers).", "invalid", 400
                 )
             validate_month(year, month, allow_future=True)
-        lang = request.query_params.get("lang", "en")
+        lang = _lang(request)
         title, headers, rows = exports.export_rows(what, year=year, month=month, lang=lang)
         filename = f"{title.replace(' ', '-')}.{fmt}"
         if fmt == "xlsx":

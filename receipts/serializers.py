@@ -4,6 +4,8 @@ The input serializers document the receipt for the OpenAPI schema; the checking 
 by `receipts.validation.validate_receipt` (one fast validator for every entry point, see there).
 """
 
+from datetime import UTC, datetime
+
 from rest_framework import serializers
 
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
@@ -131,12 +133,36 @@ class PlaceAnalyticsSerializer(serializers.Serializer):
     hourly = HourlySerializer(many=True)
 
 
+# Range bounds of the analytics queries, with a day of slack for time-zone offsets. Outside
+# them a date cannot always be converted to the server's time zone (year 1 is a 500 otherwise).
+EARLIEST = datetime(1969, 12, 30, tzinfo=UTC)
+LATEST = datetime(2100, 1, 2, tzinfo=UTC)
+# What the OpenAPI schema promises: a date or date-time of the years 1970-2099.
+MOMENT_PATTERN = (
+    r"^(19[7-9]\d|20\d\d)-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])"
+    r"(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d)?(Z|[+-](0\d|1[0-3]):[0-5]\d)?)?$"
+)
+
+
+class MomentField(serializers.DateTimeField):
+    default_error_messages = {"out_of_range": "Give a moment between 1970 and 2099."}
+
+    def to_internal_value(self, value):
+        try:
+            moment = super().to_internal_value(value)
+        except OverflowError:
+            self.fail("out_of_range")
+        if not EARLIEST <= moment < LATEST:
+            self.fail("out_of_range")
+        return moment
+
+
 class AnalyticsQuerySerializer(serializers.Serializer):
-    from_ = serializers.DateTimeField(
+    from_ = MomentField(
         required=False,
         help_text="Hours starting at or after this moment (ISO 8601 or a date).",
     )
-    to = serializers.DateTimeField(
+    to = MomentField(
         required=False, help_text="Hours starting before this moment (ISO 8601 or a date)."
     )
 
@@ -165,7 +191,9 @@ class AnalyticsQuerySerializer(serializers.Serializer):
 class PointOfSalePlaceSerializer(serializers.Serializer):
     place_id = serializers.CharField(source="place_code")
     assigned_at = serializers.DateTimeField()
-    assigned_by = serializers.CharField(source="assigned_by.username", default=None)
+    assigned_by = serializers.CharField(
+        source="assigned_by.username", default=None, allow_null=True
+    )
 
 
 class PointOfSalePlaceInSerializer(serializers.Serializer):

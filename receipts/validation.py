@@ -166,7 +166,8 @@ def _money(data: dict, name: str, errors: dict, *, required: bool = True) -> Dec
     if not number.is_finite():
         errors[name] = ["A valid number is required."]
         return ZERO
-    rounded = number.quantize(KOPECK) if number < MONEY_LIMIT else number
+    # Only in range: quantize() of -1e30 to kopecks cannot be represented (InvalidOperation).
+    rounded = number.quantize(KOPECK) if abs(number) < MONEY_LIMIT else number
     if number < 0:
         errors[name] = ["Ensure this value is greater than or equal to 0."]
     elif number >= MONEY_LIMIT:

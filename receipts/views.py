@@ -4,6 +4,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +17,7 @@ from receipts.models import Channel, Place
 from receipts.permissions import CanPostReceipts
 from receipts.serializers import (
     BULK_REQUEST_DESCRIPTION,
+    MOMENT_PATTERN,
     AnalyticsQuerySerializer,
     BulkOutSerializer,
     PlaceAnalyticsSerializer,
@@ -49,12 +51,16 @@ READ_ERRORS = {
 RANGE_PARAMETERS = [
     OpenApiParameter(
         "from",
-        OpenApiTypes.DATETIME,
-        description="Only hours starting at or after this moment (ISO 8601 or YYYY-MM-DD; "
-        "without an offset, in the server's time zone).",
+        {"type": "string", "pattern": MOMENT_PATTERN},
+        description="Only hours starting at or after this moment: a date (`2026-11-01`) or a "
+        "date-time (`2026-11-01T09:00`, `2026-11-01T09:00:00+03:00`) of the years 1970-2099; "
+        "without an offset, in the server's time zone.",
     ),
     OpenApiParameter(
-        "to", OpenApiTypes.DATETIME, description="Only hours starting before this moment."
+        "to",
+        {"type": "string", "pattern": MOMENT_PATTERN},
+        description="Only hours starting before this moment (same format). Must be later than "
+        "`from`, else 400.",
     ),
 ]
 
@@ -149,7 +155,7 @@ RECEIPT_RESPONSES = {
     "slash.",
     request=ReceiptInSerializer,
     responses=RECEIPT_RESPONSES,
-    examples=[OpenApiExample("Seed example", value=SEED_RECEIPT, request_only=True)],
+    examples=[OpenApiExample("A receipt from a shop", value=SEED_RECEIPT, request_only=True)],
 )
 class ChecksView(SingleReceiptView):
     channel = Channel.CHECKS
@@ -158,13 +164,13 @@ class ChecksView(SingleReceiptView):
 @extend_schema(
     tags=["receipts"],
     summary="Accept a receipt directly on the consumer side",
-    description="The consumer's own entry point (seed 003's `add_checks`): the same validation "
+    description="The consumer's own entry point (compatible endpoint): the same validation "
     "and deduplication as `/api/checks/`, but the receipt is counted in the analytics before "
     "the answer, without going through the stream. Requires `receipts.post_receipts`. Also "
     "served without the trailing slash.",
     request=ReceiptInSerializer,
     responses=RECEIPT_RESPONSES,
-    examples=[OpenApiExample("Seed example", value=SEED_RECEIPT, request_only=True)],
+    examples=[OpenApiExample("A receipt from a shop", value=SEED_RECEIPT, request_only=True)],
 )
 class AddChecksView(SingleReceiptView):
     channel = Channel.ADD_CHECKS
@@ -180,7 +186,15 @@ class AddChecksView(SingleReceiptView):
     "forbidden: a place not assigned to this point of sale). A body "
     "that is not such an array is refused as a whole with 400. Requires "
     "`receipts.post_receipts`. At most 32 MiB per request (413 beyond).",
-    request=ReceiptInSerializer(many=True),
+    # Any items: each is checked on its own and reported in `results`, never refused whole.
+    request={
+        "application/json": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": MAX_BULK,
+            "items": {"description": "A receipt, as the body of `POST /api/checks/`."},
+        }
+    },
     responses={
         200: BulkOutSerializer,
         **ERRORS,
@@ -311,8 +325,26 @@ class PlaceAnalyticsView(APIView):
         return Response(PlaceAnalyticsSerializer(data).data)
 
 
+class SvgRenderer(BaseRenderer):
+    """Lets a client ask for `Accept: image/svg+xml` (or `*/*`); the view renders the SVG."""
+
+    media_type = "image/svg+xml"
+    format = "svg"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else str(data or "").encode()
+
+
 class PlaceChartView(APIView):
     permission_classes = [IsAnalyst]
+    renderer_classes = [SvgRenderer, JSONRenderer]
+
+    def handle_exception(self, exc):
+        # Errors are JSON `{detail, code}` whatever the client accepts.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
 
     @extend_schema(
         tags=["analytics"],

@@ -24,7 +24,8 @@ class ReadingWindowSerializer(serializers.Serializer):
 
 
 class ReadingWindowErrorSerializer(ResidentErrorSerializer):
-    window = ReadingWindowSerializer()
+    # Only with `outside_reading_window`; `rent_started` and `reading_closed` have no window.
+    window = ReadingWindowSerializer(required=False)
 
 
 class ResidentReadingSerializer(serializers.ModelSerializer):

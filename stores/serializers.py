@@ -24,6 +24,7 @@ class GroupOperationInputSerializer(serializers.Serializer):
     items = StockLineInputSerializer(
         many=True,
         allow_empty=False,
+        min_length=1,
         max_length=MAX_GROUP_LINES,
         help_text="Repeated ids are summed.",
     )

@@ -5,12 +5,18 @@ from io import BytesIO
 
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from core.xlsx import safe_row
 
 HEADER = ("item_id", "quantity")
 FIRST_ITEM_ROW = 5  # rows 1-2: store and time, row 4: header
+
+
+def _text(value: str) -> str:
+    """Control characters cannot be stored in a worksheet: shown as U+FFFD instead."""
+    return ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
 
 
 def report_filename(store_id: str) -> str:
@@ -34,7 +40,7 @@ def build_workbook(reports: list[dict], *, generated_at: datetime | None = None)
         for cell in (sheet["A1"], sheet["A2"], sheet["A4"], sheet["B4"]):
             cell.font = bold
         for line in store["report"]:
-            sheet.append(safe_row(sheet, [line["item_id"], line["quantity"]]))
+            sheet.append(safe_row(sheet, [_text(line["item_id"]), line["quantity"]]))
         sheet.column_dimensions["A"].width = 24
         sheet.column_dimensions["B"].width = 28
         sheet.freeze_panes = f"A{FIRST_ITEM_ROW}"

@@ -25,8 +25,14 @@ def _not_above_max_amount(value: Decimal) -> None:
         )
 
 
+class AmountField(serializers.DecimalField):
+    @property
+    def schema_max_value(self) -> Decimal:  # for the OpenAPI pattern (core.openapi)
+        return settings.BALANCE_MAX_AMOUNT
+
+
 def amount_field(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(
+    return AmountField(
         max_digits=MONEY_MAX_DIGITS,
         decimal_places=MONEY_DECIMAL_PLACES,
         min_value=Decimal("0.01"),

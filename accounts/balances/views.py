@@ -256,8 +256,8 @@ class ServiceViewSet(
         methods=["GET"],
         tags=["balances"],
         summary="Buy a service (GET, kept for compatibility)",
-        description="Same as POST: seed 002 documents buying with a GET, so it is kept for "
-        "existing clients. New clients should POST. A comment may come as `?comment=`. "
+        description="Same as POST, kept because existing clients buy with a GET. "
+        "New clients should POST. A comment may come as `?comment=`. "
         "Only with an `Authorization` header (Token or Bearer): with a session cookie alone "
         "it answers 403 `header_auth_required` and buys nothing (a cross-site `<img>` must "
         "not spend money).",
@@ -347,9 +347,10 @@ class IncomingTransferListView(generics.ListAPIView):
 class HistoryView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.HistoryEntrySerializer
+    query_serializer_class = s.HistoryQuerySerializer
 
     def _query(self) -> dict:
-        query = s.HistoryQuerySerializer(data=self.request.query_params)
+        query = self.query_serializer_class(data=self.request.query_params)
         query.is_valid(raise_exception=True)
         return query.validated_data
 

@@ -16,7 +16,7 @@ from core.idempotency import idempotent
 from core.permissions import IsOperator
 from housing.selectors import get_house_by_address
 
-TAGS = ["seed 000: payment"]
+TAGS = ["Rent"]
 
 
 class CalculateView(APIView):
@@ -27,8 +27,9 @@ class CalculateView(APIView):
         operation_id="payment_calculate",
         summary="Start calculating a house's rent for a month (operator)",
         description="Creates a run (its id is `task_id`) that a Celery worker computes in "
-        "batches, saving progress. Always 201, as seed 000 documents it: when a run of that "
-        "house and month is already in progress, or completed (unless `recalculate: true`, "
+        "batches, saving progress. Always 201, as the compatible endpoint documents it: "
+        "when a run of that house and month is already in progress, or completed (unless "
+        "`recalculate: true`, "
         "which replaces the charges atomically when done), its id is returned instead of a "
         "new one (POST /api/v1/rent-runs/ tells the two apart: 201 new, 200 existing). "
         "Unknown house "
@@ -73,8 +74,8 @@ class ProgressView(APIView):
         operation_id="payment_progress",
         summary="Status, progress and lines of a rent run (operator)",
         description="`progress` is {done, total, percent} in flats; `flats` lists the lines "
-        "written so far (money as JSON numbers, as seed 000 shows `result`). `status` "
-        "`needs_reading` on a line: a meter reading is missing, no water was charged.",
+        "written so far (money as JSON numbers, as the compatible endpoint shows `result`). "
+        "`status` `needs_reading` on a line: a meter reading is missing, no water was charged.",
         parameters=[OpenApiParameter("task_id", str, OpenApiParameter.PATH)],
         responses={
             200: PaymentProgressSerializer,

@@ -33,10 +33,18 @@ class HomeOutSerializer(serializers.Serializer):
 class StreetInSerializer(serializers.Serializer):
     street_name = serializers.CharField(max_length=200)
 
+    def validate(self, attrs):
+        # Also in a partial update: a `street` object without its name says nothing.
+        if "street_name" not in attrs:
+            raise serializers.ValidationError({"street_name": ["This field is required."]})
+        return attrs
+
 
 class FlatInSerializer(serializers.Serializer):
     flat_number = serializers.IntegerField(min_value=1, max_value=100_000)
-    flat_size = quantity_field(min_value=Decimal("0.001"), help_text="Area, m2 (> 0).")
+    flat_size = quantity_field(
+        min_value=Decimal("0.001"), coerce_to_string=False, help_text="Area, m² (> 0)."
+    )
     water_checkers_count = serializers.IntegerField(
         min_value=0,
         max_value=10,
@@ -80,8 +88,10 @@ class HomeInSerializer(serializers.Serializer):
 
 
 class HomeAddressQuerySerializer(serializers.Serializer):
-    home_number = serializers.IntegerField(min_value=1)
-    street_name = serializers.CharField(max_length=200)
+    home_number = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, help_text="House number."
+    )
+    street_name = serializers.CharField(max_length=200, help_text="Street name.")
 
 
 class WaterCheckerInSerializer(serializers.Serializer):
@@ -93,7 +103,9 @@ class WaterCheckerInSerializer(serializers.Serializer):
     flats = IntegerListField(required=False, help_text="Flat numbers separated by commas.")
     year = serializers.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR)
     month = serializers.IntegerField(min_value=1, max_value=12)
-    water_amount = quantity_field(min_value=Decimal(0), help_text="Cumulative meter value, m3.")
+    water_amount = quantity_field(
+        min_value=Decimal(0), coerce_to_string=False, help_text="Cumulative meter value, m³."
+    )
     serial = serializers.CharField(
         max_length=64, required=False, help_text="Meter serial; needed if a flat has several."
     )
@@ -111,10 +123,20 @@ class WaterCheckerInSerializer(serializers.Serializer):
 
 
 class WaterCheckerFilterSerializer(serializers.Serializer):
-    home = serializers.IntegerField(min_value=1, required=False)
-    street_name = serializers.CharField(max_length=200, required=False)
+    home = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, required=False, help_text="House number."
+    )
+    street_name = serializers.CharField(
+        max_length=200, required=False, help_text="Street, if the number repeats."
+    )
     flats = IntegerListField(required=False)
-    flat = serializers.IntegerField(min_value=1, required=False)
+    flat = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
+
+    def __init__(self, *args, exclude_flats: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if exclude_flats:  # the schema describes `flats` as a query parameter of its own
+            del self.fields["flats"]
+
     year = serializers.IntegerField(min_value=MIN_YEAR, max_value=MAX_YEAR, required=False)
     month = serializers.IntegerField(min_value=1, max_value=12, required=False)
 

@@ -21,18 +21,16 @@ from housing.contract.serializers import (
 )
 from housing.services import ReadingSpec
 
-TAGS = ["seed 000: homes and water meters"]
+TAGS = ["Houses and flats"]
 
 ERRORS = {
-    400: OpenApiResponse(description="Validation error: {detail, code, <field>: [...]}"),
+    400: OpenApiResponse(description="Validation error: `{detail, code, <field>: [...]}`"),
     401: OpenApiResponse(description="Not signed in."),
     403: OpenApiResponse(description="Signed in, but not an operator (staff)."),
 }
 NOT_FOUND = {404: OpenApiResponse(description="No such house.")}
-ADDRESS_PARAMS = [
-    OpenApiParameter("home_number", int, required=True, description="House number."),
-    OpenApiParameter("street_name", str, required=True, description="Street name."),
-]
+ADDRESS_PARAMS = [HomeAddressQuerySerializer]
+FLAT_NUMBERS = r"^[1-9]\d{0,5}(,[1-9]\d{0,5})*$"
 
 
 def _house_from_query(request):
@@ -55,8 +53,9 @@ class HomeListView(APIView):
         tags=TAGS,
         operation_id="homes_list",
         summary="All houses with street and flats",
-        description="Seed 000: a plain JSON array of every house (not paginated; the paginated "
-        "list is GET /api/v1/houses/). A constant number of queries whatever the size.",
+        description="Compatible endpoint: a plain JSON array of every house (not paginated; "
+        "the paginated list is GET /api/v1/houses/). A constant number of queries whatever "
+        "the size.",
         responses={200: HomeOutSerializer(many=True), 401: ERRORS[401]},
     )
     def get(self, request):
@@ -85,7 +84,7 @@ class HomeDetailsView(APIView):
         "it, `flats` adds the flats it lacks and resizes the ones it has (flats not listed are "
         "kept). PATCH does the same.",
         parameters=ADDRESS_PARAMS,
-        request=HomeInSerializer,
+        request=HomeInSerializer(partial=True),
         responses={200: HomeOutSerializer, **ERRORS, **NOT_FOUND},
     )
     def put(self, request):
@@ -186,15 +185,16 @@ class WaterCheckerDetailsView(APIView):
         tags=TAGS,
         operation_id="water_checkers_details",
         summary="Meter readings filtered by house, flats, year, month",
-        description="Filters come from the query string (conventional) or, as seed 000 sends "
+        description="Filters come from the query string (conventional) or, as older clients send "
         "them, from form-data in the GET body; the query string wins. A JSON array of "
         "readings, one per meter and month; no match is 200 []. An unknown house is a 404.",
         parameters=[
-            OpenApiParameter("home", int, description="House number."),
-            OpenApiParameter("street_name", str, description="Street, if the number repeats."),
-            OpenApiParameter("flats", str, description="Flat numbers separated by commas."),
-            OpenApiParameter("year", int),
-            OpenApiParameter("month", int),
+            WaterCheckerFilterSerializer(exclude_flats=True),
+            OpenApiParameter(
+                "flats",
+                {"type": "string", "pattern": FLAT_NUMBERS},
+                description="Flat numbers separated by commas, e.g. `1,2,3`.",
+            ),
         ],
         request=None,
         responses={200: WaterCheckerOutSerializer(many=True), **ERRORS, **NOT_FOUND},

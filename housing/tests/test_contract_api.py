@@ -406,3 +406,31 @@ def test_water_checker_details_unknown_house_is_404_and_no_match_is_empty(seeded
     assert (empty.status_code, empty.json()) == (200, [])
     bad = resident_client.get("/api/water-checkers/details/", {"month": 13})
     assert bad.status_code == 400
+
+
+HUGE = [1e135, "1e135", -3e120, "-3e120", 1e30, "999999999.9996", "1" + "0" * 400]
+
+
+@pytest.mark.parametrize("value", HUGE)
+def test_numbers_too_large_for_a_field_are_a_400_not_a_500(value, operator_client):
+    seed_house(operator_client)
+    flat = Flat.objects.get(number=1)
+    meter = WaterMeter.objects.filter(flat=flat).first()
+    before = snapshot()
+    requests = [
+        ("/api/homes/create/", {**SEED_HOUSE, "house_number": 2,
+                                "flats": [{"flat_number": 1, "flat_size": value}]}, "flats"),
+        ("/api/v1/flats/", {"house": flat.house_id, "number": 77, "area": value}, "area"),
+        ("/api/v1/meters/", {"flat": flat.pk, "initial_value": value}, "initial_value"),
+        ("/api/v1/readings/", {"meter": meter.pk, "year": 2026, "month": 1, "value": value},
+         "value"),
+    ]  # fmt: skip
+    for path, body, field in requests:
+        response = operator_client.post(path, body, format="json")
+
+        assert response.status_code == 400, (path, response.content)
+        error = response.json()
+        assert error["detail"] and error["code"] and error[field], error
+    response = operator_client.patch(f"/api/v1/flats/{flat.pk}/", {"area": value}, format="json")
+    assert response.status_code == 400 and response.json()["area"]
+    assert snapshot() == before

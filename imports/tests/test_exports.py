@@ -143,3 +143,25 @@ def test_monthly_exports_need_a_month(operator_client):
     response = operator_client.get("/api/v1/exports/charges.xlsx?year=2024&month=13")
     assert response.status_code == 400
     assert operator_client.get("/api/v1/exports/stock.csv").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/exports/registry.xlsx?lang=AAA",
+        "/api/v1/exports/registry.csv?month=-3&year=2024",
+        "/api/v1/exports/tariffs.csv?year=x",
+        "/api/v1/imports/templates/houses.xlsx?lang=de",
+        "/api/v1/imports/?dry_run=-58800",
+    ],
+)
+def test_invalid_query_values_are_a_400_not_ignored(operator_client, url):
+    response = operator_client.get(url)
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"]
+
+
+def test_dry_run_filter_takes_true_and_false(operator_client):
+    assert operator_client.get("/api/v1/imports/?dry_run=true").status_code == 200
+    assert operator_client.get("/api/v1/imports/?dry_run=false").status_code == 200

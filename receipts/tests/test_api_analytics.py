@@ -276,3 +276,36 @@ def test_superuser_may_post_receipts():
     client = client_for(UserFactory(is_superuser=True))
 
     assert client.post("/api/checks/", receipt_payload(), format="json").status_code == 201
+
+
+@pytest.mark.parametrize("accept", ["image/svg+xml", "*/*", "image/*", "image/svg+xml, */*;q=0.8"])
+def test_chart_honours_the_accept_header_it_documents(analyst_client, counted, accept):
+    response = analyst_client.get("/api/analytics/011/chart.svg", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("image/svg+xml")
+    assert response.content.startswith(b"<svg")
+
+
+def test_chart_errors_stay_json_when_the_client_accepts_svg(analyst_client):
+    response = analyst_client.get("/api/analytics/nope/chart.svg", HTTP_ACCEPT="image/svg+xml")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/json")
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["from=0001-01-01", "to=0001-01-01", "from=0001-01-01T00:00:00%2B14:00", "to=9999-12-31"],
+)
+def test_dates_outside_the_calendar_the_server_can_convert_are_a_400(
+    analyst_client, counted, query
+):
+    for path in ("/api/analytics/", "/api/analytics/011/"):
+        response = analyst_client.get(f"{path}?{query}")
+
+        assert response.status_code == 400, response.content
+        body = response.json()
+        assert body["code"] in {"out_of_range", "overflow"} and body["detail"]
+        assert set(body) & {"from", "to"}

@@ -299,3 +299,14 @@ def test_oversized_body_is_a_413_and_nothing_is_stored(pos_client, read_journal)
     assert not Receipt.objects.exists()
     # Refused by its Content-Length before the body was read: no receipt was received.
     assert read_journal() == []
+
+
+@pytest.mark.parametrize("value", [-1e30, "-1e30", -4.79e16, "1e400", -(10**40)])
+@pytest.mark.parametrize("path", ["/api/checks/", "/api/add_checks/"])
+def test_money_far_out_of_range_is_a_400_not_a_500(pos_client, path, value):
+    body = receipt_payload("huge", total_amount=value)
+
+    response = pos_client.post(path, body, format="json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["total_amount"]

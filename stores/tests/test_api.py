@@ -329,6 +329,15 @@ class TestXlsxReport:
             assert rows[3] == ("item_id", "quantity")
             assert rows[4:] == [("a", 7), ("b", 2)]
 
+    def test_xlsx_of_an_item_id_with_control_characters_is_a_workbook(self, reader_client, store):
+        StockItemFactory(store=store, item_id="pear\x16\x01", quantity=3)
+
+        response = reader_client.get("/stores/abc111/xlsx_report")
+
+        assert response.status_code == 200
+        rows = list(load_workbook(BytesIO(response.content)).active.iter_rows(values_only=True))
+        assert rows[4] == ("pear\ufffd\ufffd", 3)
+
     def test_xlsx_asked_for_by_accept_header(self, reader_client, store):
         response = reader_client.get(
             "/stores/abc111/xlsx_report",
