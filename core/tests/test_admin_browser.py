@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from accounts.models import User
@@ -58,9 +59,16 @@ class Operator:
         self.open("/admin/login/?next=/admin/")
         self.driver.find_element(By.NAME, "username").send_keys("operator")
         self.driver.find_element(By.NAME, "password").send_keys(PASSWORD)
-        self.driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
-        self.wait_for("#user-tools")
+        self.submit(self.driver.find_element(By.CSS_SELECTOR, "input[type=submit]"), "#user-tools")
         return self
+
+    def submit(self, element, then: str, timeout: float = 20):
+        """Click `element` and wait for the NEXT page's `then`: the page being left may hold the
+        same selector (a message list, #content-main), so first wait until it is gone."""
+        page = self.driver.find_element(By.TAG_NAME, "html")
+        element.click()
+        WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(page))
+        return self.wait_for(then, timeout)
 
     def wait_for(self, css: str, timeout: float = 20):
         return WebDriverWait(self.driver, timeout).until(
@@ -112,9 +120,7 @@ def test_operator_starts_a_rent_run_and_watches_it_reach_100_percent(as_operator
         Select(browser.driver.find_element(By.NAME, "house")).select_by_visible_text("Садовая 5")
         browser.fill("year", 2024)
         browser.fill("month", 1)
-        browser.driver.find_element(By.NAME, "apply").click()
-
-        browser.wait_for(".rent-progress progress")
+        browser.submit(browser.driver.find_element(By.NAME, "apply"), ".rent-progress progress")
         assert "Расчёт запущен" in browser.texts(".messagelist")[0]
         # The bar moves by itself (the page polls the run's progress).
         browser.wait_until(
@@ -153,8 +159,7 @@ def test_operator_supplies_and_demands_and_a_shortage_is_refused(as_operator, ru
         Select(form.find_element(By.NAME, "operation")).select_by_value(operation)
         browser.fill("item_id", item)
         browser.fill("quantity", quantity)
-        form.find_element(By.NAME, "apply").click()
-        browser.wait_for(".messagelist")
+        browser.submit(form.find_element(By.NAME, "apply"), ".messagelist")
 
     operate("supply", "apple", 10)
     operate("supply", "pear", 4)
@@ -190,8 +195,7 @@ def test_operator_adds_a_reading_and_a_lower_one_is_refused(as_operator, russian
 
     browser.open(f"/admin/housing/meterreading/add/?meter={meter.pk}&year=2024&month=2")
     browser.fill("value", "12.5")
-    browser.driver.find_element(By.NAME, "_save").click()
-    browser.wait_for(".messagelist .success")
+    browser.submit(browser.driver.find_element(By.NAME, "_save"), ".messagelist .success")
     browser.open("/admin/housing/meterreading/?q=Садовая")
     # The last column is who submitted the reading: "—" means an operator entered it.
     assert browser.texts("#result_list tbody tr") == [
@@ -202,8 +206,7 @@ def test_operator_adds_a_reading_and_a_lower_one_is_refused(as_operator, russian
 
     browser.open(f"/admin/housing/meterreading/add/?meter={meter.pk}&year=2024&month=3")
     browser.fill("value", "11")
-    browser.driver.find_element(By.NAME, "_save").click()
-    error = browser.wait_for(".errorlist").text
+    error = browser.submit(browser.driver.find_element(By.NAME, "_save"), ".errorlist").text
     assert "меньше прежнего показания 12.500" in error
     browser.screenshot("reading-refused")
     assert not MeterReading.objects.filter(month=3).exists()
@@ -220,8 +223,9 @@ def test_read_only_pages_offer_no_add_save_or_delete(as_operator, english):
         actions = browser.driver.find_elements(By.CSS_SELECTOR, "select[name=action] option")
         assert "delete_selected" not in [a.get_attribute("value") for a in actions], page
         assert not browser.driver.find_elements(By.CSS_SELECTOR, ".object-tools .addlink")
-        browser.driver.find_element(By.CSS_SELECTOR, "#result_list tbody a").click()
-        browser.wait_for("#content-main")
+        browser.submit(
+            browser.driver.find_element(By.CSS_SELECTOR, "#result_list tbody a"), "#content-main"
+        )
         for css in (".deletelink", "input[name=_save]", "input[name=_continue]"):
             assert not browser.driver.find_elements(By.CSS_SELECTOR, css), (page, css)
     browser.screenshot("read-only-charge")
