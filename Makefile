@@ -30,9 +30,8 @@ install-dev: $(VENV)/.installed-dev
 NEWMAN_VERSION := 6.2.2
 NEWMAN := .cache/node/node_modules/.bin/newman
 $(NEWMAN):
-	@if command -v npm >/dev/null; then \
-		npm install --silent --no-audit --no-fund --prefix .cache/node newman@$(NEWMAN_VERSION); \
-	else echo "npm not found: the newman test will be skipped"; fi
+	scripts/ensure-browser.sh
+	npm install --silent --no-audit --no-fund --prefix .cache/node newman@$(NEWMAN_VERSION)
 newman: $(NEWMAN)
 
 ## make lock: recompile requirements.txt and requirements-dev.txt (hashed) from the .in files,

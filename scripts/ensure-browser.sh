@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Make sure the tools the admin's browser tests and the translations need are installed:
-# headless Chromium with its driver (Debian's packages; nothing is downloaded at test time) and
-# gettext's msgfmt for `compilemessages`. Installs the missing ones with apt-get when run as root.
+# Make sure the tools the admin's browser tests, the translations and the Postman run need are
+# installed: headless Chromium with its driver (Debian's packages; nothing is downloaded at test
+# time), gettext's msgfmt for `compilemessages`, and npm (newman is installed with it). Installs the missing ones with apt-get when run as root.
 set -euo pipefail
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v msgfmt >/dev/null || missing+=(gettext)
+command -v npm >/dev/null || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
