@@ -38,7 +38,7 @@ import websockets
 import yaml
 from django.conf import settings
 
-from core.testing import stop_process
+from core.testing import free_port, stop_process
 
 BASE_DIR = Path(settings.BASE_DIR)
 LOCK = BASE_DIR / "requirements.txt"
@@ -118,12 +118,6 @@ def substitute(command: str, replacements: dict[str, str]) -> str:
         assert old in command, f"{old!r} is no longer in {command!r}: update the smoke test"
         command = command.replace(old, new)
     return command
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # --- the database and the environment ------------------------------------------------------------

@@ -14,7 +14,14 @@ import pytest
 from confluent_kafka import TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from core.testing import BASE_DIR, process_env, stop_process, wait_for_log, wait_until
+from core.testing import (
+    BASE_DIR,
+    free_port,
+    process_env,
+    stop_process,
+    wait_for_log,
+    wait_until,
+)
 from receipts.models import DeadLetter, PlaceHour, Purchase, Receipt
 from receipts.tests.conftest import client_for
 from receipts.tests.factories import PosUserFactory, receipt_payload
@@ -28,12 +35,6 @@ from receipts.transports.kafka_transport import (
 from receipts.validation import validate_receipt
 
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
