@@ -121,12 +121,25 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def asgi_server(**env):
-    """The product's ASGI server as an API client meets it (DEBUG off, no access log), on a
-    free port of 127.0.0.1 against the test database; yields (base URL, log path). Use
-    committed data (`transactional_db`)."""
+    """Run the product's ASGI server (uvicorn) on a free port of 127.0.0.1 against the test
+    database; yields (base URL, log path). Use committed data (`transactional_db`)."""
+    port = free_port()
+    log = Path(tempfile.mkstemp(prefix="uvicorn-", suffix=".log")[1])
     env = {"DEBUG": "false", "ALLOWED_HOSTS": "127.0.0.1,localhost", **env}
-    with uvicorn_server("--no-access-log", **env) as (base, log):
-        yield f"http://{base}", log
+    cmd = [
+        sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
+        "--port", str(port), "--lifespan", "off", "--no-access-log",
+    ]  # fmt: skip
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            cmd, cwd=BASE_DIR, env=process_env(**env), stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_for_log(log, "Uvicorn running", proc)
+        yield f"http://127.0.0.1:{port}", log
+    finally:
+        stop_process(proc)
 
 
 @contextlib.contextmanager
