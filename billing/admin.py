@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing import services
 from billing.models import Charge, RentRun
-from core.admin import ReadOnlyAdmin, ReadOnlyInline, add_service_errors
+from core.admin import NoDeleteAdmin, ReadOnlyAdmin, ReadOnlyInline, add_service_errors
 from core.exceptions import Conflict
 from housing.models import House
 from housing.periods import current_month, validate_month
@@ -123,7 +123,7 @@ class LinesInline(ReadOnlyInline):
 
 
 @admin.register(RentRun)
-class RentRunAdmin(admin.ModelAdmin):
+class RentRunAdmin(NoDeleteAdmin):
     """Runs are started through the rent service (the add page, or the houses' action) and
     only looked at afterwards: every field is read-only, progress refreshes by itself."""
 
@@ -162,14 +162,6 @@ class RentRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     @admin.display(description=_("run"), ordering="created_at")
     def short_id(self, obj: RentRun) -> str:

@@ -14,7 +14,20 @@ admin.site.site_url = "/api/docs/"
 admin.site.enable_nav_sidebar = False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class NoDeleteAdmin(admin.ModelAdmin):
+    """Records whose removal would lose history (runs, stores, ledgers): no Delete button, no
+    bulk delete, and Django answers 403 to the delete URL."""
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+class ReadOnlyAdmin(NoDeleteAdmin):
     """For records that only the services write (ledgers, logs, charges, rollups): viewable in
     the admin, never added, edited or deleted there. Django answers 403 to the add, change
     (POST) and delete URLs, shows no Save or Delete buttons, and offers no bulk delete."""
@@ -24,14 +37,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
 
 class ReadOnlyInline(admin.TabularInline):

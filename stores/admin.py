@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin import ReadOnlyAdmin, ReadOnlyInline
+from core.admin import NoDeleteAdmin, ReadOnlyAdmin, ReadOnlyInline
 from stores import services
 from stores.models import ITEM_ID_MAX_LENGTH, ReportDelivery, StockItem, StockMovement, Store
 
@@ -52,7 +52,7 @@ class StockInline(ReadOnlyInline):
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(NoDeleteAdmin):  # deleting a store would take its stock and movement log
     list_display = ["store_id", "items_count", "created_at"]
     search_fields = ["store_id"]
     actions = ["clean_stores"]
@@ -69,15 +69,6 @@ class StoreAdmin(admin.ModelAdmin):
     @admin.display(description=_("items in stock"), ordering="items_count")
     def items_count(self, obj: Store) -> int:
         return obj.items_count
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        # Deleting a store would delete its stock and movement log with it.
-        return False
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     def get_readonly_fields(self, request, obj=None):
         # The id is the public address of the store's API and websocket: fixed once created.
