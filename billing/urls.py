@@ -2,7 +2,7 @@ from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from billing import views
-from billing.contract import views as contract
+from billing.compat import views as compat
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # with and without the slash, like seed 000's paths
@@ -11,10 +11,10 @@ router.register("charges", views.ChargeViewSet, basename="charge")
 
 # Seed 000's paths answer with and without the trailing slash.
 urlpatterns = [
-    re_path(r"^payment/calculate/?$", contract.CalculateView.as_view(), name="payment-calculate"),
+    re_path(r"^payment/calculate/?$", compat.CalculateView.as_view(), name="payment-calculate"),
     re_path(
         r"^payment/progress/(?P<task_id>[^/]+)/?$",
-        contract.ProgressView.as_view(),
+        compat.ProgressView.as_view(),
         name="payment-progress",
     ),
     path("api/v1/", include(router.urls)),

@@ -2,7 +2,7 @@ from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from housing import views
-from housing.contract import views as contract
+from housing.compat import views as compat
 
 router = SimpleRouter()
 router.trailing_slash = "/?"  # with and without the slash, like seed 000's paths
@@ -14,17 +14,17 @@ router.register("tariffs", views.TariffViewSet, basename="tariff")
 
 # Seed 000's paths answer with and without the trailing slash.
 urlpatterns = [
-    re_path(r"^api/homes/?$", contract.HomeListView.as_view(), name="homes-list"),
-    re_path(r"^api/homes/details/?$", contract.HomeDetailsView.as_view(), name="homes-details"),
-    re_path(r"^api/homes/create/?$", contract.HomeCreateView.as_view(), name="homes-create"),
+    re_path(r"^api/homes/?$", compat.HomeListView.as_view(), name="homes-list"),
+    re_path(r"^api/homes/details/?$", compat.HomeDetailsView.as_view(), name="homes-details"),
+    re_path(r"^api/homes/create/?$", compat.HomeCreateView.as_view(), name="homes-create"),
     re_path(
         r"^api/water-checkers/create/?$",
-        contract.WaterCheckerCreateView.as_view(),
+        compat.WaterCheckerCreateView.as_view(),
         name="water-checkers-create",
     ),
     re_path(
         r"^api/water-checkers/details/?$",
-        contract.WaterCheckerDetailsView.as_view(),
+        compat.WaterCheckerDetailsView.as_view(),
         name="water-checkers-details",
     ),
     path("api/v1/", include(router.urls)),

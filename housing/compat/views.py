@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 from core.parsers import JSONParser
 from core.permissions import IsOperator, IsOperatorOrReadOnly
 from housing import selectors, services
-from housing.contract.serializers import (
+from housing.compat.serializers import (
     HomeAddressQuerySerializer,
     HomeInSerializer,
     HomeOutSerializer,

@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors, services
-from billing.contract.serializers import (
+from billing.compat.serializers import (
     CalculateInSerializer,
     PaymentProgressSerializer,
     TaskIdSerializer,
