@@ -14,9 +14,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from billing import services
+from billing.errors import RunActive, RunCompleted
 from billing.models import Charge, RentRun
 from core.admin import NoDeleteAdmin, ReadOnlyAdmin, ReadOnlyInline, add_service_errors
-from core.exceptions import Conflict
 from housing.models import House
 from housing.periods import current_month, validate_month
 
@@ -244,7 +244,7 @@ class RentRunAdmin(NoDeleteAdmin):
         for run in queryset.exclude(status=RentRun.Status.COMPLETED):
             try:
                 services.restart_run(run=run)
-            except Conflict as exc:
+            except (RunCompleted, RunActive) as exc:
                 self.message_user(request, f"{run}: {exc.detail}", messages.WARNING)
             else:
                 resumed += 1

@@ -3,8 +3,8 @@
 import uuid
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.http import Http404
 
+from billing.errors import NoSuchRun
 from billing.models import Charge, LineStatus, RentRun, StagedLine
 from housing.models import House
 
@@ -18,10 +18,10 @@ def get_run(*, run_id) -> RentRun:
     try:
         run_uuid = uuid.UUID(str(run_id))
     except ValueError as exc:
-        raise Http404("No such task.") from exc
+        raise NoSuchRun() from exc
     run = run_list().filter(pk=run_uuid).first()
     if run is None:
-        raise Http404("No such task.")
+        raise NoSuchRun()
     return run
 
 

@@ -14,12 +14,11 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from billing.calculation import calculate_next_batch
+from billing.errors import RunActive, RunCompleted
 from billing.models import Charge, RentRun, StagedLine
 from billing.signals import rent_run_completed
-from core.exceptions import Conflict
 from housing.models import House, Tariff
 from housing.periods import validate_month
 from housing.selectors import house_month_facts, house_month_facts_sql, month_facts
@@ -254,10 +253,7 @@ def restart_run(*, run: RentRun) -> RentRun:
     with transaction.atomic():
         run = RentRun.objects.select_for_update().get(pk=run.pk)
         if run.status == Status.COMPLETED:
-            raise Conflict(
-                _("This run is completed; start a new one with recalculate=true."),
-                code="run_completed",
-            )
+            raise RunCompleted()
         if run.status == Status.FAILED:
             StagedLine.objects.filter(run=run).delete()
             run.status = Status.PENDING
@@ -274,9 +270,7 @@ def restart_run(*, run: RentRun) -> RentRun:
                 with transaction.atomic():
                     run.save()
             except IntegrityError as exc:
-                raise Conflict(
-                    _("Another run of this house and month is in progress."), code="run_active"
-                ) from exc
+                raise RunActive() from exc
         else:
             run.heartbeat_at = timezone.now()
             run.save(update_fields=["heartbeat_at"])

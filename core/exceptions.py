@@ -1,46 +1,23 @@
-"""One error format for the whole API: {"detail": "...", "code": "..."} plus field errors."""
+"""One error format for the whole API: {"detail": "...", "code": "..."} plus field errors.
+
+`api_exception_handler` is DRF's EXCEPTION_HANDLER. It answers the domain's `core.errors.AppError`
+(status, body and headers from the error), Django's ValidationError, Http404, PermissionDenied
+and RequestDataTooBig, and DRF's own exceptions, all in that one format.
+"""
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
 
-
-class Conflict(exceptions.APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = _("The request conflicts with the current state.")
-    default_code = "conflict"
-
-
-class PaymentRequired(exceptions.APIException):
-    status_code = status.HTTP_402_PAYMENT_REQUIRED
-    default_detail = _("Not enough money.")
-    default_code = "insufficient_funds"
-
-
-class UnprocessableEntity(exceptions.APIException):
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-    default_detail = _("The request cannot be processed.")
-    default_code = "unprocessable"
-
-
-class ServiceUnavailable(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = _("A dependency is unavailable, try again later.")
-    default_code = "service_unavailable"
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "The request body is too large."
-    default_code = "payload_too_large"
+from core.errors import AppError, PayloadTooLarge
 
 
 def _first_message(errors) -> tuple[str, str]:
-    """The first (path, message, code) of a nested DRF error structure, as 'field: message'."""
+    """The first (message, code) of a nested DRF error structure; the message reads
+    'field: message' (no prefix for non_field_errors)."""
     if isinstance(errors, dict):
         for field, value in errors.items():
             message, code = _first_message(value)
@@ -72,7 +49,28 @@ def format_error(detail, default_code: str) -> dict:
     return {"detail": str(detail), "code": getattr(detail, "code", None) or default_code}
 
 
+def app_error_response(exc: AppError, context) -> Response:
+    """The answer to an application error: its body, status and headers."""
+    status_code, headers = exc.status, exc.headers()
+    if status_code == 401:
+        # As DRF does for AuthenticationFailed: 401 with the view's WWW-Authenticate, or 403
+        # where the view has no authentication scheme to name.
+        view, request = context.get("view"), context.get("request")
+        auth_header = view.get_authenticate_header(request) if view and request else None
+        if auth_header:
+            headers["WWW-Authenticate"] = auth_header
+        else:
+            status_code = 403
+    set_rollback()
+    return Response(exc.body(), status=status_code, headers=headers)
+
+
 def api_exception_handler(exc, context):
+    if isinstance(exc, AppError):
+        return app_error_response(exc, context)
+    if isinstance(exc, RequestDataTooBig):
+        # Reading the body past DATA_UPLOAD_MAX_MEMORY_SIZE (e.g. a form body in a throttle).
+        return app_error_response(PayloadTooLarge(), context)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages
@@ -81,9 +79,6 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif isinstance(exc, RequestDataTooBig):
-        # Reading the body past DATA_UPLOAD_MAX_MEMORY_SIZE (e.g. a form body in a throttle).
-        exc = PayloadTooLarge()
 
     response = exception_handler(exc, context)
     if response is None:

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from core.exceptions import UnprocessableEntity
+from core.errors import AppError, Unprocessable
 from core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -38,7 +38,7 @@ def request_fingerprint(request) -> str:
 
 def _replay(record: IdempotencyKey, fingerprint: str) -> Response:
     if record.fingerprint != fingerprint:
-        raise UnprocessableEntity(
+        raise Unprocessable(
             _("This Idempotency-Key was already used with a different request."),
             code="idempotency_key_reused",
         )
@@ -79,7 +79,7 @@ def idempotent(view_method):
                 try:
                     with transaction.atomic():
                         response = view_method(view, request, *args, **kwargs)
-                except exceptions.APIException as exc:
+                except (exceptions.APIException, AppError) as exc:
                     response = view.handle_exception(exc)
                 if response.status_code >= 500:
                     transaction.set_rollback(True)

@@ -1,11 +1,10 @@
 """Reads of the housing registry. Every list here costs a fixed number of queries."""
 
-from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import Http404
 from django.utils.translation import gettext as _
 
+from housing.errors import AmbiguousHouse, NoSuchHouse
 from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
 from housing.periods import month_start
 
@@ -27,7 +26,7 @@ def houses_with_flats() -> QuerySet[House]:
 def get_house_by_address(*, number: int, street_name: str) -> House:
     house = houses_with_flats().filter(number=number, street__name=street_name).first()
     if house is None:
-        raise Http404(
+        raise NoSuchHouse(
             _("No house %(number)s on street %(street)r.")
             % {"number": number, "street": street_name}
         )
@@ -42,19 +41,15 @@ def find_house(*, number: int, street_name: str | None = None) -> House:
     found = list(houses[:2])
     if not found:
         if street_name:
-            raise Http404(
+            raise NoSuchHouse(
                 _("No house %(number)s on street %(street)r.")
                 % {"number": number, "street": street_name}
             )
-        raise Http404(_("No house %(number)s.") % {"number": number})
+        raise NoSuchHouse(_("No house %(number)s.") % {"number": number})
     if len(found) > 1:
-        raise ValidationError(
-            {
-                "street_name": [
-                    _("Several houses have number %(number)s; give street_name.")
-                    % {"number": number}
-                ]
-            }
+        raise AmbiguousHouse(
+            _("Several houses have number %(number)s; give street_name.") % {"number": number},
+            field="street_name",
         )
     return found[0]
 

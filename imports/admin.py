@@ -10,9 +10,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from core.exceptions import Conflict
 from imports import services
-from imports.formats import FileFormatError
+from imports.errors import FileFormatError, NotDryRun
 from imports.kinds import KINDS
 from imports.models import ImportJob
 
@@ -127,7 +126,7 @@ class ImportJobAdmin(admin.ModelAdmin):
             new, _ = services.confirm_dry_run(
                 job=job, mode=request.POST.get("mode") or None, user=request.user
             )
-        except (Conflict, FileFormatError) as exc:
+        except (NotDryRun, FileFormatError) as exc:
             self.message_user(request, str(getattr(exc, "detail", exc)), messages.ERROR)
             return redirect("admin:imports_job", job_id=job.pk)
         return redirect(reverse("admin:imports_job", kwargs={"job_id": new.pk}))

@@ -22,18 +22,12 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
+from imports.errors import FileFormatError
+
 XLSX, CSV = "xlsx", "csv"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ZIP_MAGIC = b"PK\x03\x04"
 ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
-
-
-class FileFormatError(ValueError):
-    """The file cannot be read as a spreadsheet of this kind (answered with a 400)."""
-
-    def __init__(self, message: str, code: str = "invalid_file"):
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True)

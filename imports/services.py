@@ -21,8 +21,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from core.exceptions import Conflict
 from imports import formats
+from imports.errors import NotDryRun
 from imports.kinds import CREATED, KINDS, UPDATED, Row
 from imports.models import ImportFileChunk, ImportJob, ImportKey, ImportRowError
 
@@ -139,7 +139,7 @@ def confirm_dry_run(
 ) -> tuple[ImportJob, bool]:
     """Import for real the file a dry run checked."""
     if not job.dry_run:
-        raise Conflict("This job is not a dry run.", code="not_dry_run")
+        raise NotDryRun()
     with job_file(job) as path, open(path, "rb") as handle:
         return start_import(
             upload=File(handle, name=job.file_name),

@@ -15,7 +15,7 @@ from core.exceptions import error_response
 from core.openapi import OPERATOR_API_ERRORS, XLSX_CONTENT_TYPE
 from core.permissions import IsOperator
 from housing.periods import validate_month
-from imports import exports, formats, services
+from imports import exports, services
 from imports.models import ImportJob
 from imports.serializers import ConfirmSerializer, ImportCreateSerializer, ImportJobSerializer
 
@@ -66,16 +66,13 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         body.is_valid(raise_exception=True)
         if body.validated_data["file"].size > _max_bytes():
             return _too_large()
-        try:
-            job, created = services.start_import(
-                upload=body.validated_data["file"],
-                kind=body.validated_data["kind"],
-                dry_run=body.validated_data["dry_run"],
-                mode=body.validated_data["mode"],
-                user=request.user,
-            )
-        except formats.FileFormatError as exc:
-            return error_response(str(exc), exc.code, status.HTTP_400_BAD_REQUEST)
+        job, created = services.start_import(  # an unreadable file: FileFormatError, a 400
+            upload=body.validated_data["file"],
+            kind=body.validated_data["kind"],
+            dry_run=body.validated_data["dry_run"],
+            mode=body.validated_data["mode"],
+            user=request.user,
+        )
         code = status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK
         return Response(ImportJobSerializer(job).data, status=code)
 

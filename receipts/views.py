@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
@@ -8,10 +8,16 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.exceptions import Conflict, PayloadTooLarge
 from core.parsers import JSONParserAllowingNul
 from core.permissions import IsAnalyst, IsOperator
 from receipts import charts, selectors
+from receipts.errors import (
+    NoSuchPlace,
+    NoSuchUser,
+    PlaceNotAssigned,
+    ReceiptBodyTooLarge,
+    TransactionIdConflict,
+)
 from receipts.examples import SEED_RECEIPT
 from receipts.models import Channel, Place
 from receipts.permissions import CanPostReceipts
@@ -95,7 +101,7 @@ class ReceiptPostView(APIView):
                 errors={"non_field_errors": [problem]},
                 payload=None,
             )
-            raise PayloadTooLarge(problem)
+            raise ReceiptBodyTooLarge(problem)
         try:
             return request.data
         except (exceptions.ParseError, exceptions.UnsupportedMediaType) as exc:
@@ -126,7 +132,7 @@ class SingleReceiptView(ReceiptPostView):
                 result.errors["place_id"][0], code="place_not_assigned"
             )
         if result.outcome == Outcome.CONFLICT:
-            raise Conflict(result.errors, code="transaction_id_conflict")
+            raise TransactionIdConflict(fields=result.errors)
         receipt = selectors.receipt_by_id(result.receipt_id)
         code = status.HTTP_201_CREATED if result.outcome == Outcome.CREATED else status.HTTP_200_OK
         return Response(ReceiptOutSerializer(receipt).data, status=code)
@@ -302,7 +308,7 @@ def _place(place_id: str) -> Place:
     try:
         return selectors.place_by_code(place_id)
     except Place.DoesNotExist:
-        raise Http404(f"No place with place_id {place_id!r}.") from None
+        raise NoSuchPlace(f"No place with place_id {place_id!r}.") from None
 
 
 @extend_schema(
@@ -372,7 +378,7 @@ class _PointOfSaleUserMixin:
 
         user = get_user_model().objects.filter(pk=user_id).first()
         if user is None:
-            raise Http404(f"No user with id {user_id}.")
+            raise NoSuchUser(f"No user with id {user_id}.")
         return user
 
 
@@ -435,5 +441,5 @@ class PointOfSalePlaceView(_PointOfSaleUserMixin, APIView):
     )
     def delete(self, request, user_id: int, place_id: str):
         if not points_of_sale.unassign_place(user=self._user(user_id), place_code=place_id):
-            raise Http404(f"Place {place_id!r} is not assigned to this point of sale.")
+            raise PlaceNotAssigned(f"Place {place_id!r} is not assigned to this point of sale.")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -18,10 +18,10 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Greatest
-from django.http import Http404
 
 from billing.models import Charge
 from housing.models import Flat, House, MeterReading, WaterMeter
+from residents.errors import NotYours
 from residents.models import ChargePayment, FlatCode, Residency
 
 ZERO = Decimal("0.00")
@@ -45,7 +45,7 @@ def my_flats(*, user) -> QuerySet[Flat]:
 def my_flat(*, user, flat_id) -> Flat:
     flat = my_flats(user=user).filter(pk=flat_id).first()
     if flat is None:
-        raise Http404("No such flat of yours.")
+        raise NotYours("No such flat of yours.")
     return flat
 
 
@@ -86,7 +86,7 @@ def my_charges(*, user, year=None, month=None, flat=None) -> QuerySet[Charge]:
 def my_charge(*, user, charge_id) -> Charge:
     charge = my_charges(user=user).filter(pk=charge_id).first()
     if charge is None:
-        raise Http404("No such charge of yours.")
+        raise NotYours("No such charge of yours.")
     return charge
 
 

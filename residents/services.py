@@ -17,14 +17,14 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
 
+from accounts.balances.errors import NoAccountYet
 from accounts.balances.services import check_amount, pay_rent
 from accounts.models import Account
 from billing.models import Charge, RentRun
-from core.exceptions import Conflict
 from housing.models import Flat, House, MeterReading, WaterMeter
 from housing.services import meters as meter_services
+from residents.errors import NoSuchFlatCode, NotYours, OutsideWindow, ResidentConflict
 from residents.models import (
     ChargePayment,
     CollectionAccount,
@@ -70,20 +70,12 @@ def reading_window(today: date | None = None) -> Window:
     return Window(today.replace(day=min(first, days)), today.replace(day=min(last, days)))
 
 
-class OutsideWindow(Conflict):
-    default_code = "outside_reading_window"
-
-
 def _check_window(today: date) -> None:
     window = reading_window(today)
     if not window.opens <= today <= window.closes:
         raise OutsideWindow(
-            {
-                "detail": _("Readings are accepted from %(opens)s to %(closes)s.")
-                % window.as_dict(),
-                "code": "outside_reading_window",
-                "window": window.as_dict(),
-            }
+            _("Readings are accepted from %(opens)s to %(closes)s.") % window.as_dict(),
+            extra={"window": window.as_dict()},
         )
 
 
@@ -97,7 +89,7 @@ def _check_rent_not_started(house_id: int, year: int, month: int) -> None:
         .exists()
     )
     if started:
-        raise Conflict(
+        raise ResidentConflict(
             _("The rent of %(period)s is already being calculated; readings are closed.")
             % {"period": f"{year}-{month:02d}"},
             code="rent_started",
@@ -130,7 +122,7 @@ def create_flat_code(*, flat: Flat, by=None) -> FlatCode:
                 return FlatCode.objects.create(flat=flat, expires_at=expires, created_by=by)
         except IntegrityError:  # the random code was taken: draw another
             continue
-    raise Conflict(_("Could not draw a free code; try again."), code="code_exhausted")
+    raise ResidentConflict(_("Could not draw a free code; try again."), code="code_exhausted")
 
 
 @transaction.atomic
@@ -139,12 +131,12 @@ def redeem_flat_code(*, user, code: str) -> Residency:
     code = (code or "").strip().upper().replace("-", "").replace(" ", "")
     flat_code = FlatCode.objects.select_for_update().filter(code=code).first()
     if flat_code is None:
-        raise exceptions.NotFound(_("No such flat code."), code="no_such_code")
+        raise NoSuchFlatCode()
     if flat_code.used_at is not None:
-        raise Conflict(_("This flat code was already used."), code="code_used")
+        raise ResidentConflict(_("This flat code was already used."), code="code_used")
     now = timezone.now()
     if flat_code.expires_at <= now:
-        raise Conflict(_("This flat code has expired."), code="code_expired")
+        raise ResidentConflict(_("This flat code has expired."), code="code_expired")
     flat_code.used_by, flat_code.used_at = user, now
     flat_code.save(update_fields=["used_by", "used_at"])
     residency, _created = link_resident(flat=flat_code.flat, user=user, by=flat_code.created_by)
@@ -161,7 +153,7 @@ def _my_meter(user, meter_id) -> WaterMeter:
         .first()
     )
     if meter is None:
-        raise exceptions.NotFound(_("No such meter in your flats."))
+        raise NotYours(_("No such meter in your flats."))
     return meter
 
 
@@ -198,9 +190,11 @@ def correct_reading(
         .first()
     )
     if reading is None:
-        raise exceptions.NotFound(_("No such reading in your flats."))
+        raise NotYours(_("No such reading in your flats."))
     if (reading.year, reading.month) != (today.year, today.month):
-        raise Conflict(_("Only this month's readings can be changed."), code="reading_closed")
+        raise ResidentConflict(
+            _("Only this month's readings can be changed."), code="reading_closed"
+        )
     _check_window(today)
     _check_rent_not_started(reading.meter.flat.house_id, reading.year, reading.month)
     reading = meter_services.update_reading(reading=reading, value=value)
@@ -238,24 +232,24 @@ def pay_charge(*, user, charge_id: int, amount: Decimal | None = None) -> Charge
     with transaction.atomic():
         owned = Charge.objects.filter(pk=charge_id, flat__residencies__user=user)
         if not owned.exists():
-            raise exceptions.NotFound(_("No such charge in your flats."))
+            raise NotYours(_("No such charge in your flats."))
         charge = Charge.objects.select_for_update().get(pk=charge_id)
         due = charge.total - charge.paid_amount
         if due <= 0:
-            raise Conflict(_("This charge is paid."), code="charge_paid")
+            raise ResidentConflict(_("This charge is paid."), code="charge_paid")
         amount = due if amount is None else check_amount(amount)
         if amount > due:
-            raise Conflict(
+            raise ResidentConflict(
                 _("The amount due is %(due)s; %(amount)s is more.")
                 % {"due": due, "amount": amount},
                 code="overpayment",
             )
         account_id = Account.objects.filter(user=user).values_list("pk", flat=True).first()
         if account_id is None:
-            raise Conflict(_("Open an account first: POST /api/v1/accounts/."), code="no_account")
+            raise NoAccountYet()
         target = collection_account_id(charge.house_id)
         if target is None:
-            raise Conflict(
+            raise ResidentConflict(
                 _("No collection account is set for this house; ask the operator."),
                 code="no_collection_account",
             )

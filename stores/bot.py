@@ -9,11 +9,11 @@ import logging
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
-from rest_framework.exceptions import NotFound
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
 from stores import selectors, services
+from stores.errors import StoreNotFound
 from stores.telegram import MESSAGE_LIMIT, format_report
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ def stock_reply(text: str) -> str:
     if store_id:
         try:
             reports = [selectors.store_report(store=services.resolve_store(store_id=store_id))]
-        except NotFound:
+        except StoreNotFound:
             return f"Unknown store: {store_id}"
     else:
         reports = selectors.all_store_reports()

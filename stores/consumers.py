@@ -4,11 +4,11 @@ import json
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
-from rest_framework.exceptions import NotFound
 
 from core.channels_auth import accepted_subprotocol
 from stores import selectors, services
 from stores.broadcast import store_group
+from stores.errors import StoreNotFound
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_UNKNOWN_STORE = 4404
@@ -18,7 +18,7 @@ CLOSE_UNKNOWN_STORE = 4404
 def _current_report(store_id: str) -> dict | None:
     try:
         store = services.resolve_store(store_id=store_id)
-    except NotFound:
+    except StoreNotFound:
         return None
     return selectors.store_report(store=store)
 

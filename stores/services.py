@@ -20,11 +20,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.functions import Collate
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import NotFound
 
-from core.exceptions import Conflict
 from stores import sql
 from stores.broadcast import publish_report
+from stores.errors import InsufficientStock, StoreExists, StoreNotFound
 from stores.models import StockItem, StockMovement, Store
 from stores.selectors import find_store, store_report
 
@@ -43,21 +42,6 @@ class Shortage:
 
     def as_dict(self) -> dict:
         return {"item_id": self.item_id, "requested": self.requested, "available": self.available}
-
-
-class InsufficientStock(Conflict):
-    """A demand for more than is in stock; `shortages` names every line that failed."""
-
-    default_code = "insufficient_stock"
-
-    def __init__(self, shortages: list[Shortage]):
-        self.shortages = shortages
-        text = "; ".join(
-            _("item '%(item)s': requested %(requested)s, available %(available)s")
-            % {"item": s.item_id, "requested": s.requested, "available": s.available}
-            for s in shortages
-        )
-        super().__init__(_("Not enough stock: %(shortages)s.") % {"shortages": text})
 
 
 def _report_after(*, store: Store, change) -> dict:
@@ -204,7 +188,7 @@ def clean_store(*, store: Store, user=None, request_id: str | None = None) -> di
 
 
 def resolve_store(*, store_id: str) -> Store:
-    """The store of that id, for a request addressing it; raises NotFound if unknown.
+    """The store of that id, for a request addressing it; raises StoreNotFound if unknown.
 
     A store named in STORE_IDS is created here if it does not exist yet (STORE_IDS set after
     the last `migrate`), so that every configured store answers from the first request.
@@ -213,22 +197,18 @@ def resolve_store(*, store_id: str) -> Store:
     if store is None and store_id in settings.STORE_IDS:
         store = next(iter(ensure_configured_stores(store_ids=[store_id])), None)
     if store is None:
-        raise NotFound(
-            _("Store '%(store)s' does not exist.") % {"store": store_id}, code="store_not_found"
-        )
+        raise StoreNotFound(_("Store '%(store)s' does not exist.") % {"store": store_id})
     return store
 
 
 def create_store(*, store_id: str) -> Store:
-    """Create a store; raises Conflict if that id is taken."""
+    """Create a store; raises StoreExists if that id is taken."""
     _validate_store_id(store_id)
     try:
         with transaction.atomic():
             return Store.objects.create(store_id=store_id)
     except IntegrityError:
-        raise Conflict(
-            _("Store '%(store)s' already exists.") % {"store": store_id}, code="store_exists"
-        ) from None
+        raise StoreExists(_("Store '%(store)s' already exists.") % {"store": store_id}) from None
 
 
 def _validate_store_id(store_id: str) -> None:

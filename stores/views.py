@@ -68,12 +68,6 @@ def _request_id(request) -> str:
 class StockViewMixin:
     permission_classes = [CanOperateStockOrReadOnly]
 
-    def handle_exception(self, exc):
-        response = super().handle_exception(exc)
-        if isinstance(exc, services.InsufficientStock):
-            response.data["errors"] = [shortage.as_dict() for shortage in exc.shortages]
-        return response
-
 
 class StoreListView(generics.ListCreateAPIView):
     """Stores; operators add more (besides those named in STORE_IDS)."""

@@ -3,8 +3,8 @@
 A posting locks the accounts it touches, checks that the caller owns the account money leaves
 (or, for a deposit, arrives at), that a target exists, that the debited balance covers the
 amount and that the credited one stays below the largest balance; then it updates the balances
-and appends the ledger row, all or nothing. Refusals change nothing and are raised here as API
-errors (404, 402, 409).
+and appends the ledger row, all or nothing. Refusals change nothing and are raised here as the
+app's errors (accounts.balances.errors: 404, 402, 409).
 
 Concurrency: accounts are locked with SELECT ... FOR UPDATE in primary-key order, so crossing
 transfers (A->B and B->A) queue instead of deadlocking, and `lock_timeout`
@@ -32,11 +32,9 @@ from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from rest_framework import exceptions
 
+from accounts.balances.errors import AccountBusy, BalanceLimit, NoSuchAccount, NotEnoughMoney
 from accounts.models import Account, Movement
-from core.exceptions import Conflict, PaymentRequired, ServiceUnavailable
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS, round_money
 
 logger = logging.getLogger(__name__)
@@ -45,12 +43,6 @@ logger = logging.getLogger(__name__)
 MAX_BALANCE = Decimal(10 ** (MONEY_MAX_DIGITS - MONEY_DECIMAL_PLACES)) - Decimal("0.01")
 
 _LOCK_TIMEOUT_SQLSTATES = {"55P03", "40P01"}  # lock_not_available, deadlock_detected
-
-
-class AccountBusy(ServiceUnavailable):
-    default_detail = gettext_lazy("The account is busy with other operations; retry shortly.")
-    default_code = "account_busy"
-    wait = 1  # DRF's exception handler turns this into `Retry-After: 1`
 
 
 @dataclass(frozen=True)
@@ -104,17 +96,15 @@ def post(posting: Posting) -> Movement:
 
 def _raise_refusal(posting: Posting, outcome: _Outcome) -> NoReturn:
     if not outcome.own_ok:
-        raise exceptions.NotFound({posting.own_field: [_("No such account of yours.")]})
+        raise NoSuchAccount(_("No such account of yours."), field=posting.own_field)
     if not outcome.other_ok:
-        raise exceptions.NotFound({posting.other_field: [_("No such account.")]})
+        raise NoSuchAccount(_("No such account."), field=posting.other_field)
     if posting.debit_id and outcome.debit_balance < posting.amount:
-        raise PaymentRequired(
+        raise NotEnoughMoney(
             _("Not enough money: the balance is %(balance)s, %(amount)s is needed.")
             % {"balance": outcome.debit_balance, "amount": posting.amount}
         )
-    raise Conflict(
-        _("The balance may not exceed %(max)s.") % {"max": MAX_BALANCE}, code="balance_limit"
-    )
+    raise BalanceLimit(_("The balance may not exceed %(max)s.") % {"max": MAX_BALANCE})
 
 
 def _post(posting: Posting) -> _Outcome:

@@ -9,12 +9,11 @@ from django.db import connection
 from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
 
 from accounts.balances.currencies import ISO_4217_CODES
+from accounts.balances.errors import RateUnavailable, UnknownCurrency
 from accounts.models import Account, ExchangeRate, Movement, Service
 from accounts.models.ledger import BASE_CURRENCY
-from core.exceptions import ServiceUnavailable
 from core.money import round_money
 
 HISTORY_ORDERINGS = {
@@ -56,18 +55,13 @@ def latest_rate(*, currency: str) -> Rate:
     )
     if row is None:
         if code not in ISO_4217_CODES and not ExchangeRate.objects.filter(currency=code).exists():
-            raise exceptions.ValidationError(
-                {
-                    "currency": [
-                        _("Unknown currency code %(code)r (ISO 4217 expected).")
-                        % {"code": currency}
-                    ]
-                }
+            raise UnknownCurrency(
+                _("Unknown currency code %(code)r (ISO 4217 expected).") % {"code": currency},
+                field="currency",
             )
-        raise ServiceUnavailable(
+        raise RateUnavailable(
             _("No exchange rate for %(code)s yet; try again after the rates refresh.")
-            % {"code": code},
-            code="rate_unavailable",
+            % {"code": code}
         )
     return Rate(code, row[0], row[1])
 

@@ -9,12 +9,18 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
 
 from accounts.balances import rates as rates_provider
-from accounts.balances.posting import AccountBusy, Posting, post
+from accounts.balances.errors import (
+    AccountBusy,
+    InvalidAmount,
+    NoAccountYet,
+    NoSuchService,
+    SameAccount,
+    TransferToItself,
+)
+from accounts.balances.posting import Posting, post
 from accounts.models import Account, ExchangeRate, Movement, Service
-from core.exceptions import Conflict
 from core.money import round_money
 
 logger = logging.getLogger(__name__)
@@ -41,14 +47,14 @@ def open_account(*, user) -> tuple[Account, bool]:
 def check_amount(amount: Decimal) -> Decimal:
     """Refuse amounts that are not positive, have more than 2 decimals or exceed the maximum."""
     if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise exceptions.ValidationError({"amount": [_("Must be a decimal number.")]})
+        raise InvalidAmount(_("Must be a decimal number."), field="amount")
     if amount != round_money(amount):
-        raise exceptions.ValidationError({"amount": [_("At most 2 decimal places.")]})
+        raise InvalidAmount(_("At most 2 decimal places."), field="amount")
     if amount <= 0:
-        raise exceptions.ValidationError({"amount": [_("Must be greater than 0.")]})
+        raise InvalidAmount(_("Must be greater than 0."), field="amount")
     if amount > settings.BALANCE_MAX_AMOUNT:
-        raise exceptions.ValidationError(
-            {"amount": [_("Must be at most %(max)s.") % {"max": settings.BALANCE_MAX_AMOUNT}]}
+        raise InvalidAmount(
+            _("Must be at most %(max)s.") % {"max": settings.BALANCE_MAX_AMOUNT}, field="amount"
         )
     return round_money(amount)
 
@@ -87,10 +93,10 @@ def purchase(*, user, service_id: int, comment: str = "") -> Movement:
     """Buy an active service at its current price from the user's account (402 if short)."""
     service = Service.objects.filter(pk=service_id, is_active=True).first()
     if service is None:
-        raise exceptions.NotFound(_("No such service."))
+        raise NoSuchService()
     account_id = Account.objects.filter(user=user).values_list("pk", flat=True).first()
     if account_id is None:
-        raise Conflict(_("Open an account first: POST /api/v1/accounts/."), code="no_account")
+        raise NoAccountYet()
     movement = post(
         Posting(
             user_id=user.pk,
@@ -112,9 +118,7 @@ def transfer(
 ) -> Movement:
     """Move `amount` from the user's account to any other account (402 if short)."""
     if from_account_id == to_account_id:
-        raise exceptions.ValidationError(
-            {"to_account": [_("Cannot transfer to the same account.")]}
-        )
+        raise TransferToItself(field="to_account")
     return post(
         Posting(
             user_id=user.pk,
@@ -164,7 +168,7 @@ def pay_rent(
     if short). The caller (residents.services.pay_charge) holds the charge's row lock: charge
     first, then the accounts in id order, the one lock order of every rent payment."""
     if from_account_id == to_account_id:
-        raise Conflict(_("The collection account cannot pay itself."), code="same_account")
+        raise SameAccount()
     return post(
         Posting(
             user_id=user.pk,

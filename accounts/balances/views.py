@@ -4,12 +4,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from accounts.balances import selectors, services
 from accounts.balances import serializers as s
+from accounts.balances.errors import NoSuchService
 from accounts.models import Account, Movement
 from core.idempotency import idempotent
 from core.permissions import HeaderAuthForSafeMethods, IsOperatorOrReadOnly
@@ -396,5 +396,5 @@ def _service_id(pk: str) -> int:
     # The URL only lets digits through; a number beyond bigint cannot name a service.
     value = int(pk)
     if value > s.MAX_ID:
-        raise NotFound("No such service.")
+        raise NoSuchService()
     return value

@@ -15,8 +15,7 @@ def admin_login(request, extra_context=None):
         try:
             wait = check_signin_throttles(request, ADMIN_LOGIN)
         except ThrottleUnavailable as exc:
-            body = {"detail": str(exc.detail), "code": exc.default_code}
-            return JsonResponse(body, status=exc.status_code)
+            return JsonResponse(exc.body(), status=exc.status)
         if wait is not None:
             response = JsonResponse(
                 {

@@ -22,8 +22,8 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import Throttled
 
+from accounts.identity.errors import SignInThrottled
 from accounts.identity.sms import get_sms_backend
 from accounts.models import SignInCode, SignInEvent
 
@@ -84,9 +84,9 @@ def _check_not_locked(*, channel: str, destination: str, now: datetime) -> None:
         now=now,
     )
     if wait is not None:
-        raise Throttled(
-            wait=wait,
-            detail="Too many wrong codes for this phone number or address today; sign-in "
+        raise SignInThrottled(
+            retry_after=wait,
+            message="Too many wrong codes for this phone number or address today; sign-in "
             "by code is locked for it.",
             code="signin_locked",
         )
@@ -95,10 +95,10 @@ def _check_not_locked(*, channel: str, destination: str, now: datetime) -> None:
 def issue_code(*, channel: str, destination: str, now: datetime | None = None) -> IssuedCode:
     """Create a fresh code for `destination`, replacing (and so invalidating) any older one.
 
-    Raises Throttled (429, with the seconds to wait) if the last code for this destination was
-    issued less than SIGNIN_CODE_RESEND_SECONDS ago, if it got SIGNIN_CODES_PER_DAY codes or
-    SIGNIN_WRONG_CODES_PER_DAY wrong tries in the last 24 hours. The caller sends the code
-    after commit.
+    Raises SignInThrottled (429, with the seconds to wait) if the last code for this
+    destination was issued less than SIGNIN_CODE_RESEND_SECONDS ago, if it got
+    SIGNIN_CODES_PER_DAY codes or SIGNIN_WRONG_CODES_PER_DAY wrong tries in the last 24 hours.
+    The caller sends the code after commit.
     """
     now = now or timezone.now()
     code = generate_code(CODE_LENGTHS[channel])
@@ -127,18 +127,18 @@ def issue_code(*, channel: str, destination: str, now: datetime | None = None) -
             now=now,
         )
         if wait is not None:
-            raise Throttled(
-                wait=wait,
-                detail="Too many codes were sent to this phone number or address today.",
+            raise SignInThrottled(
+                retry_after=wait,
+                message="Too many codes were sent to this phone number or address today.",
                 code="too_many_codes",
             )
         if not created:
             next_allowed = row.issued_at + timedelta(seconds=settings.SIGNIN_CODE_RESEND_SECONDS)
             if now < next_allowed:
                 wait = math.ceil((next_allowed - now).total_seconds())
-                raise Throttled(
-                    wait=wait,
-                    detail="A new code was sent recently; wait before asking for another.",
+                raise SignInThrottled(
+                    retry_after=wait,
+                    message="A new code was sent recently; wait before asking for another.",
                     code="code_resend_too_soon",
                 )
             for name, value in fields.items():
@@ -163,7 +163,7 @@ def consume_code(
 
     A wrong try is counted in the database, so callers must not roll back on a rejection:
     they return or raise only after their transaction has committed. Returns None on success.
-    Raises Throttled (429) while the destination is locked by SIGNIN_WRONG_CODES_PER_DAY,
+    Raises SignInThrottled (429) while the destination is locked by SIGNIN_WRONG_CODES_PER_DAY,
     even for the right code, before anything is written.
     """
     now = now or timezone.now()

@@ -1,7 +1,6 @@
 """Sign-in flows, tokens, invite codes and profile writes. Views stay thin and call these."""
 
 import re
-from dataclasses import dataclass
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.models import update_last_login
@@ -10,27 +9,25 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
-from rest_framework.authtoken.models import Token
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.identity import codes, selectors
+from accounts.identity import codes, selectors, tokens
+from accounts.identity.errors import (
+    AccountDisabled,
+    AccountNotCreated,
+    CodeRejected,
+    IdentifierTaken,
+    InvalidCredentials,
+    InviteCodeRefused,
+    SuperuserRequired,
+    UsernameTaken,
+    WeakPassword,
+)
 from accounts.identity.tasks import send_signin_code
+from accounts.identity.tokens import JwtPair, drf_token, jwt_pair
 from accounts.models import SignInCode, User
 from core.auth import forget_user
 
 Channel = SignInCode.Channel
-JTI_CLAIM = jwt_settings.JTI_CLAIM
-USER_ID_CLAIM = jwt_settings.USER_ID_CLAIM
-
-
-@dataclass(frozen=True)
-class JwtPair:
-    access: str
-    refresh: str
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -42,14 +39,12 @@ def _enqueue_delivery(issued: codes.IssuedCode) -> None:
 
 
 def _reject(field: str, rejection: codes.CodeRejection):
-    raise exceptions.ValidationError(
-        {field: [exceptions.ErrorDetail(rejection.message, code=rejection.code)]}
-    )
+    raise CodeRejected(rejection.message, code=rejection.code, field=field)
 
 
 def _ensure_active(user: User) -> None:
     if not user.is_active:
-        raise exceptions.PermissionDenied(_("This account is disabled."), code="account_disabled")
+        raise AccountDisabled()
 
 
 def _free_username(base: str) -> str:
@@ -78,17 +73,7 @@ def _get_or_create_user(*, lookup: dict, username_base: str, defaults: dict) -> 
             # A parallel sign-in created this person, or took the same free username: look
             # again, then retry with a fresh username.
             continue
-    raise exceptions.APIException(_("Could not create the account; try again."))
-
-
-def drf_token(user: User) -> str:
-    token, _created = Token.objects.get_or_create(user=user)
-    return token.key
-
-
-def _jwt_pair(user: User) -> JwtPair:
-    refresh = RefreshToken.for_user(user)
-    return JwtPair(access=str(refresh.access_token), refresh=str(refresh))
+    raise AccountNotCreated()
 
 
 # --- phone + SMS code (seed 001) ------------------------------------------------------------
@@ -97,7 +82,7 @@ def _jwt_pair(user: User) -> JwtPair:
 def request_phone_code(*, phone: str) -> codes.IssuedCode:
     """Issue a 4-digit code for an E.164 `phone` and send it by SMS after commit.
 
-    Raises Throttled (429) when asked again within SIGNIN_CODE_RESEND_SECONDS.
+    Raises SignInThrottled (429) when asked again within SIGNIN_CODE_RESEND_SECONDS.
     """
     with transaction.atomic():
         issued = codes.issue_code(channel=Channel.SMS, destination=phone)
@@ -108,7 +93,7 @@ def request_phone_code(*, phone: str) -> codes.IssuedCode:
 def sign_in_by_phone(*, phone: str, code: str) -> tuple[User, str]:
     """Check the SMS code and return (user, DRF token key); the first sign-in creates the user.
 
-    A wrong code is counted even though this raises ValidationError (400).
+    A wrong code is counted even though this raises CodeRejected (400).
     """
     with transaction.atomic():
         rejection = codes.consume_code(channel=Channel.SMS, destination=phone, code=code)
@@ -153,48 +138,26 @@ def sign_in_by_email(*, email: str, code: str) -> tuple[User, JwtPair]:
         _reject("confirmation_code", rejection)
     _ensure_active(user)
     update_last_login(None, user)
-    return user, _jwt_pair(user)
-
-
-def _invalid_token(message: str) -> exceptions.AuthenticationFailed:
-    # simplejwt's InvalidToken nests a dict as its detail; answer the flat project format.
-    return exceptions.AuthenticationFailed(message, code="token_not_valid")
+    return user, jwt_pair(user)
 
 
 def refresh_jwt(*, refresh: str) -> JwtPair:
     """A new access JWT and a new refresh JWT; the given refresh JWT is blacklisted.
 
     The refresh token's row is locked, so two parallel refreshes with one token cannot both
-    succeed (a replayed token yields nothing). Raises AuthenticationFailed (401,
-    `token_not_valid`) for an expired, malformed or blacklisted refresh token, or one of a
-    deleted or disabled user.
+    succeed (a replayed token yields nothing). Raises InvalidToken (401, `token_not_valid`)
+    for an expired, malformed or blacklisted refresh token, or one of a deleted or disabled
+    user.
     """
-    try:
-        token = RefreshToken(refresh)  # signature, expiry, type and blacklist checks
-    except TokenError as exc:
-        raise _invalid_token(str(exc.args[0])) from exc
-    with transaction.atomic():
-        outstanding = (
-            OutstandingToken.objects.select_for_update().filter(jti=token[JTI_CLAIM]).first()
-        )
-        if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
-            raise _invalid_token("Token is blacklisted")
-        user = User.objects.filter(pk=token.get(USER_ID_CLAIM)).first()
-        if user is None or not user.is_active:
-            raise _invalid_token("No active account found for the given token.")
-        BlacklistedToken.objects.create(token=outstanding)
-        return _jwt_pair(user)
+    return tokens.rotate_refresh_token(refresh)
 
 
 def revoke_jwt(*, refresh: str) -> None:
     """Blacklist a refresh token so that it can no longer be refreshed.
 
-    Raises AuthenticationFailed (401, `token_not_valid`) for a bad or already revoked token.
+    Raises InvalidToken (401, `token_not_valid`) for a bad or already revoked token.
     """
-    try:
-        RefreshToken(refresh).blacklist()
-    except TokenError as exc:
-        raise _invalid_token(str(exc.args[0])) from exc
+    tokens.blacklist_refresh_token(refresh)
 
 
 # --- username + password -> DRF token (seed 003) --------------------------------------------
@@ -206,59 +169,44 @@ def register_with_password(*, username: str, password: str) -> tuple[User, str]:
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
-        errors = [
-            exceptions.ErrorDetail(message, code=error.code or "invalid")
-            for error, message in zip(exc.error_list, exc.messages, strict=True)
-        ]
-        raise exceptions.ValidationError({"password1": errors}) from exc
+        raise WeakPassword(
+            fields={"password1": exc.messages}, code=exc.error_list[0].code or "invalid"
+        ) from exc
     user.set_password(password)
     try:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:
-        raise exceptions.ValidationError(
-            {"username": [exceptions.ErrorDetail(_("This username is taken."), code="unique")]}
-        ) from exc
+        raise UsernameTaken(field="username") from exc
     update_last_login(None, user)
     return user, drf_token(user)
 
 
 def sign_in_with_password(*, username: str, password: str, request=None) -> tuple[User, str]:
-    """(user, DRF token key) for valid credentials; ValidationError (400) otherwise."""
+    """(user, DRF token key) for valid credentials; InvalidCredentials (400) otherwise."""
     user = authenticate(request, username=username, password=password)
     if user is None:
-        raise exceptions.ValidationError(
-            {
-                "non_field_errors": [
-                    exceptions.ErrorDetail(
-                        _("Unable to sign in with the given username and password."),
-                        code="invalid_credentials",
-                    )
-                ]
-            }
-        )
+        raise InvalidCredentials(field="non_field_errors")
     update_last_login(None, user)
     return user, drf_token(user)
 
 
 def sign_out_token(*, user: User) -> None:
     """Delete the user's DRF token: every client using it is signed out."""
-    Token.objects.filter(user=user).delete()
+    tokens.delete_drf_token(user)
 
 
 # --- invite codes and profile ---------------------------------------------------------------
 
 
-def _invite_error(message: str, code: str):
-    return exceptions.ValidationError(
-        {"foreign_invite_code": [exceptions.ErrorDetail(message, code=code)]}
-    )
+def _invite_error(message: str, code: str) -> InviteCodeRefused:
+    return InviteCodeRefused(message, code=code, field="foreign_invite_code")
 
 
 def activate_invite_code(*, user: User, code: str) -> User:
     """Record that `user` entered another user's invite code. Allowed once per user, ever.
 
-    Refused with ValidationError (400) when the code is unknown, is the user's own, or the
+    Refused with InviteCodeRefused (400) when the code is unknown, is the user's own, or the
     user already activated a code; a refusal changes nothing.
     """
     code = code.strip().upper()
@@ -298,7 +246,7 @@ SIGN_IN_IDENTIFIERS = ("username", "email", "phone", "password")
 
 def update_user_as_operator(*, actor: User, user: User, **fields) -> User:
     """An operator's change to a user (ADMIN_FIELDS). Changing another user's sign-in
-    identifiers takes a superuser: PermissionDenied (403) otherwise, and nothing changes."""
+    identifiers takes a superuser: SuperuserRequired (403) otherwise, and nothing changes."""
     if actor.pk != user.pk and not actor.is_superuser:
         changed = [
             name
@@ -306,9 +254,8 @@ def update_user_as_operator(*, actor: User, user: User, **fields) -> User:
             if name in fields and fields[name] != getattr(user, name)
         ]
         if changed:
-            raise exceptions.PermissionDenied(
-                f"Only a superuser may change another user's {', '.join(changed)}.",
-                code="superuser_required",
+            raise SuperuserRequired(
+                f"Only a superuser may change another user's {', '.join(changed)}."
             )
     return update_user(user=user, allowed=ADMIN_FIELDS, **fields)
 
@@ -325,13 +272,5 @@ def update_user(*, user: User, allowed: tuple[str, ...] = ME_FIELDS, **fields) -
             with transaction.atomic():
                 user.save(update_fields=list(fields))
         except IntegrityError as exc:
-            raise exceptions.ValidationError(
-                {
-                    "non_field_errors": [
-                        exceptions.ErrorDetail(
-                            _("This username or e-mail is taken."), code="unique"
-                        )
-                    ]
-                }
-            ) from exc
+            raise IdentifierTaken(field="non_field_errors") from exc
     return user

@@ -20,15 +20,10 @@ from redis.exceptions import RedisError
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from accounts.identity.errors import ThrottleUnavailable
 from accounts.identity.phones import normalize_phone
-from core.exceptions import ServiceUnavailable
 
 logger = logging.getLogger(__name__)
-
-
-class ThrottleUnavailable(ServiceUnavailable):
-    default_detail = "Sign-in is unavailable for a moment (its rate limits cannot be checked)."
-    default_code = "throttle_unavailable"
 
 
 class _SignInThrottle(SimpleRateThrottle):

@@ -1,6 +1,5 @@
 """Seed 000's payment endpoints. Thin: parse, call billing services/selectors, render."""
 
-from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -14,6 +13,7 @@ from billing.compat.serializers import (
 )
 from core.idempotency import idempotent
 from core.permissions import IsOperator
+from housing.errors import NoSuchHouse
 from housing.selectors import get_house_by_address
 
 TAGS = ["Rent"]
@@ -53,7 +53,7 @@ class CalculateView(APIView):
             house = get_house_by_address(
                 number=data["home_number"], street_name=data["street_name"]
             )
-        except Http404 as exc:
+        except NoSuchHouse as exc:
             raise serializers.ValidationError({"home_number": [str(exc)]}) from exc
         run, _ = services.start_rent_run(
             house=house,

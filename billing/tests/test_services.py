@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from billing import selectors, services
+from billing.errors import RunCompleted
 from billing.models import Charge, LineStatus, RentRun, StagedLine
 from billing.tests.factories import RentRunFactory
-from core.exceptions import Conflict
 from housing import selectors as housing_selectors
 from housing import services as housing_services
 from housing.models import MeterReading, Tariff
@@ -344,7 +344,7 @@ def test_failed_run_can_be_restarted_once_the_tariff_exists():
 
     run.refresh_from_db()
     assert (run.status, run.result, run.error) == (RentRun.Status.COMPLETED, D("20.00"), "")
-    with pytest.raises(Conflict):
+    with pytest.raises(RunCompleted):
         services.restart_run(run=run)
 
 

@@ -27,6 +27,25 @@ class CrashView(APIView):
         raise RuntimeError("boom")
 
 
+# What RaiseView raises: a callable set by the test (see core/tests/test_errors.py).
+TO_RAISE = None
+
+
+class RaiseView(APIView):
+    """Raises whatever the test put in TO_RAISE; authenticates like the API (401 + header)."""
+
+    permission_classes = []
+
+    def get(self, request):
+        raise TO_RAISE()
+
+
+class RaiseWithoutAuthView(RaiseView):
+    """The same without an authentication scheme: DRF answers 401s as 403 here."""
+
+    authentication_classes = []
+
+
 class PrivateView(APIView):
     def get(self, request):
         return Response({"user": request.user.username})
@@ -36,5 +55,7 @@ urlpatterns = [
     path("api/test/private/", PrivateView.as_view()),
     path("api/test/echo/", EchoView.as_view()),
     path("api/test/crash/", CrashView.as_view()),
+    path("api/test/raise/", RaiseView.as_view()),
+    path("api/test/raise-without-auth/", RaiseWithoutAuthView.as_view()),
     path("", include("config.urls")),
 ]

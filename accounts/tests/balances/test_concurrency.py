@@ -10,9 +10,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts.balances import services
+from accounts.balances.errors import NotEnoughMoney
 from accounts.balances.selectors import ledger_discrepancies
 from accounts.models import Account, Movement
-from core.exceptions import PaymentRequired
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,7 +71,7 @@ def test_two_hundred_random_parallel_transfers_keep_the_sum_and_never_deadlock(f
                 amount=amount,
             )
             return "ok"
-        except PaymentRequired:
+        except NotEnoughMoney:
             return "short"
 
     outcomes = run_in_threads(16, lambda i: [move(j) for j in range(i, 200, 16)])

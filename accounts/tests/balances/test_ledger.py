@@ -6,14 +6,13 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, InternalError, connection, transaction
-from rest_framework.exceptions import ValidationError
 
 from accounts.balances import demo, services
+from accounts.balances.errors import InvalidAmount, NotEnoughMoney
 from accounts.balances.tasks import verify_ledger
 from accounts.demo import seed as seed_users
 from accounts.models import Account, ExchangeRate, Movement, Service
 from accounts.tests.balances.helpers import ledger_snapshot
-from core.exceptions import PaymentRequired
 
 pytestmark = pytest.mark.django_db
 
@@ -70,10 +69,10 @@ def test_verify_ledger_reports_a_tampered_balance(funded_account):
 def test_services_refuse_directly_too(funded_account):
     account = funded_account("5.00")
     before = ledger_snapshot()
-    with pytest.raises(PaymentRequired):
+    with pytest.raises(NotEnoughMoney):
         services.withdraw(user=account.user, account_id=account.pk, amount=Decimal("5.01"))
     for amount in [Decimal("0"), Decimal("-1"), Decimal("0.001"), Decimal("NaN"), 5]:
-        with pytest.raises(ValidationError):
+        with pytest.raises(InvalidAmount):
             services.deposit(user=account.user, account_id=account.pk, amount=amount)
     assert ledger_snapshot() == before
 

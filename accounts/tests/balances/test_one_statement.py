@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 
 from accounts.balances import services
+from accounts.balances.errors import NotEnoughMoney
 from accounts.models import Movement
-from core.exceptions import PaymentRequired
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +44,7 @@ def test_a_transfer_is_one_call_outside_any_transaction(funded_account, statemen
 
 def test_a_refused_posting_writes_nothing(funded_account):
     source, target = funded_account("1.00"), funded_account("0.00")
-    with pytest.raises(PaymentRequired):
+    with pytest.raises(NotEnoughMoney):
         services.transfer(
             user=source.user,
             from_account_id=source.pk,

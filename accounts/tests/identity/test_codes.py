@@ -4,9 +4,9 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from rest_framework.exceptions import Throttled
 
 from accounts.identity import codes
+from accounts.identity.errors import SignInThrottled
 from accounts.models import SignInCode
 
 PHONE = "+79991234567"
@@ -30,11 +30,11 @@ class TestIssue:
         settings.SIGNIN_CODE_RESEND_SECONDS = 60
         codes.issue_code(channel="sms", destination=PHONE, now=now)
 
-        with pytest.raises(Throttled) as refused:
+        with pytest.raises(SignInThrottled) as refused:
             codes.issue_code(channel="sms", destination=PHONE, now=now + timedelta(seconds=45))
         codes.issue_code(channel="sms", destination=PHONE, now=now + timedelta(seconds=60))
 
-        assert refused.value.wait == 15
+        assert refused.value.retry_after == 15
         assert SignInCode.objects.get().issued_at == now + timedelta(seconds=60)
 
     def test_channels_do_not_share_a_row(self, now):

@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 from django.db import IntegrityError, transaction
 from django.test import Client, override_settings
 from django.utils import timezone
-from rest_framework.exceptions import Throttled
 
 from accounts.identity import codes
+from accounts.identity.errors import SignInThrottled
 from accounts.models import SignInCode, SignInEvent, User
 from accounts.tests.identity.factories import OperatorFactory, UserFactory, client_for
 
@@ -115,15 +115,15 @@ class TestDailyCapsService:
                 )
             clock += timedelta(seconds=61)
 
-        with pytest.raises(Throttled) as new_code:
+        with pytest.raises(SignInThrottled) as new_code:
             codes.issue_code(channel="sms", destination=PHONE, now=clock)
-        with pytest.raises(Throttled) as right_code:
+        with pytest.raises(SignInThrottled) as right_code:
             codes.consume_code(channel="sms", destination=PHONE, code=issued.code, now=clock)
 
-        assert new_code.value.get_codes() == "signin_locked"
-        assert right_code.value.get_codes() == "signin_locked"
+        assert new_code.value.code == "signin_locked"
+        assert right_code.value.code == "signin_locked"
         # Locked until the first wrong try is 24 hours old.
-        assert right_code.value.wait == pytest.approx(86400 - 122, abs=1)
+        assert right_code.value.retry_after == pytest.approx(86400 - 122, abs=1)
         assert SignInEvent.objects.filter(kind="wrong_code").count() == 10
 
     def test_the_lock_ends_when_the_window_passes(self, now, settings):
@@ -134,7 +134,7 @@ class TestDailyCapsService:
                 channel="email", destination="a@example.com", code=_wrong(issued.code), now=now
             )
 
-        with pytest.raises(Throttled):
+        with pytest.raises(SignInThrottled):
             codes.issue_code(
                 channel="email", destination="a@example.com", now=now + timedelta(hours=23)
             )
@@ -156,12 +156,12 @@ class TestDailyCapsService:
         for n in range(3):
             codes.issue_code(channel="sms", destination=PHONE, now=now + timedelta(minutes=n))
 
-        with pytest.raises(Throttled) as refused:
+        with pytest.raises(SignInThrottled) as refused:
             codes.issue_code(channel="sms", destination=PHONE, now=now + timedelta(minutes=3))
         codes.issue_code(channel="sms", destination=PHONE, now=now + timedelta(days=1, seconds=1))
 
-        assert refused.value.get_codes() == "too_many_codes"
-        assert refused.value.wait == pytest.approx(86400 - 180, abs=1)
+        assert refused.value.code == "too_many_codes"
+        assert refused.value.retry_after == pytest.approx(86400 - 180, abs=1)
 
     def test_other_destinations_are_not_affected(self, now, settings):
         settings.SIGNIN_CODES_PER_DAY = 1
