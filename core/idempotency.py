@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from core.errors import AppError, Unprocessable
+from core.errors import Unprocessable
 from core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -50,8 +50,10 @@ def _replay(record: IdempotencyKey, fingerprint: str) -> Response:
 def idempotent(view_method):
     """Decorate a DRF view method so that a retry with the same key replays the first answer.
 
-    Answers with status < 500 are stored (a refused debit is replayed as refused); a 5xx
-    answer rolls the key back so that the client may retry.
+    Answers with status < 500 are stored (a refused debit is replayed as refused), whatever
+    raised them: a DRF exception, an application error or Django's ValidationError all go
+    through the view's exception handling here. A 5xx answer, or an exception nothing turns
+    into an answer, rolls the key back so that the client may retry.
     """
 
     @functools.wraps(view_method)
@@ -79,7 +81,8 @@ def idempotent(view_method):
                 try:
                     with transaction.atomic():
                         response = view_method(view, request, *args, **kwargs)
-                except (exceptions.APIException, AppError) as exc:
+                except Exception as exc:
+                    # The answer the client would get; re-raises what nothing answers (a 500).
                     response = view.handle_exception(exc)
                 if response.status_code >= 500:
                     transaction.set_rollback(True)

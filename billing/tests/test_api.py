@@ -288,3 +288,32 @@ def test_xlsx_statement_holds_no_formula_even_for_a_formula_like_street(house, o
     sheet = load_workbook(io.BytesIO(response.content)).active
     cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
     assert cells and all(cell.data_type in ("s", "n") for cell in cells)
+
+
+def test_rent_run_refused_by_django_validation_is_stored_under_its_idempotency_key(
+    house, operator, operator_client
+):
+    """A future month is refused by housing.periods (Django's ValidationError, not a DRF
+    exception): the 400 is an answer below 500, so the key keeps it and a retry replays it."""
+    from core.models import IdempotencyKey
+
+    future = timezone.localdate() + timedelta(days=62)
+    body = {"house": house.pk, "year": future.year, "month": future.month}
+    first = operator_client.post(
+        "/api/v1/rent-runs/", body, format="json", HTTP_IDEMPOTENCY_KEY="future-run"
+    )
+    assert first.status_code == 400, first.content
+    assert first.json()["code"] == "invalid"
+    assert first.json()["detail"].startswith("month: ")
+    assert "Idempotent-Replayed" not in first
+
+    key = IdempotencyKey.objects.get(user=operator, key="future-run")
+    assert (key.response_status, key.response_body) == (400, first.json())
+
+    retry = operator_client.post(
+        "/api/v1/rent-runs/", body, format="json", HTTP_IDEMPOTENCY_KEY="future-run"
+    )
+    assert retry.status_code == 400
+    assert retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert not RentRun.objects.exists()
