@@ -9,7 +9,8 @@ types, and how to use each sign-in scheme in Swagger UI's Authorize dialog.
 import re
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import serializers
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -35,6 +36,24 @@ ERROR_SCHEMA = {
     "required": ["detail", "code"],
     "additionalProperties": True,
 }
+
+
+# Every error's body in the schema: the `ApiError` component (finish_schema replaces it with
+# ERROR_SCHEMA). Errors with more keys (stores' `errors`, residents' `window`) subclass it. No
+# docstring: drf-spectacular would copy it into the subclasses' descriptions.
+class ApiErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+
+
+def api_error(
+    description: str, serializer=ApiErrorSerializer, example: dict | None = None
+) -> OpenApiResponse:
+    """An operation's error response: the error body, described for that operation (without
+    an `example`, finish_schema adds the standard one of its status)."""
+    examples = [OpenApiExample("Error", value=example)] if example else None
+    return OpenApiResponse(serializer, description=description, examples=examples)
+
 
 # status: (description, example body)
 STANDARD_ERRORS = {
@@ -453,6 +472,18 @@ def _error_response(status: int, description: str | None = None) -> dict:
     }
 
 
+def _add_standard_example(response: dict, status: int) -> None:
+    """A declared `ApiError` body without an example gets its status's standard one."""
+    media = response.get("content", {}).get("application/json", {})
+    ref = media.get("schema", {}).get("$ref", "")
+    if (
+        ref.endswith(f"/{ERROR_COMPONENT}")
+        and "examples" not in media
+        and status in STANDARD_ERRORS
+    ):
+        media["examples"] = {"Error": {"value": STANDARD_ERRORS[status][1]}}
+
+
 def _views(generator) -> dict:
     views = {}
     for path, _regex, method, callback in generator.endpoints or []:
@@ -533,6 +564,8 @@ def finish_schema(result, generator, request, public):
                     responses[key] = _error_response(status)
                 elif "content" not in existing and status in STANDARD_ERRORS:
                     responses[key] = _error_response(status, existing.get("description"))
+                else:
+                    _add_standard_example(existing, status)
 
     for (method, path), rules in BUSINESS_RULES.items():
         operation = result.get("paths", {}).get(path, {}).get(method.lower())

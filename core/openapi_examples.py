@@ -276,8 +276,6 @@ EXAMPLES = {
         "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJ0b2tlbl90eXBlIjoicmVmcmVzaCJ9.c2lnbg"
     },
     "SignedOut": {"detail": "Signed out."},
-    "IdentityError": {"detail": "Wrong code: 4 attempts left.", "code": "invalid_code"},
-    "Error": {"detail": "No house 12 on street 'Садовая улица'.", "code": "not_found"},
     # --- users and roles
     "Invitee": {"phone": "+79990000002"},
     "Profile": {
@@ -393,10 +391,6 @@ EXAMPLES = {
         "counterpart_account": None,
         "comment": "банкомат",
         "created_at": CREATED,
-    },
-    "MoneyError": {
-        "detail": "Not enough money: the balance is 502.50, 100000.00 is needed.",
-        "code": "insufficient_funds",
     },
     # --- receipts and analytics
     "ReceiptItemInRequest": RECEIPT["items"][0],

@@ -7,15 +7,11 @@ from rest_framework import serializers
 from accounts.balances.serializers import amount_field
 from accounts.models import Account, User
 from billing.models import Charge
+from core.openapi import ApiErrorSerializer
 from housing.fields import quantity_field
 from housing.models import Flat, MeterReading, WaterMeter
 from housing.serializers import MonthSerializer
 from residents.models import ChargePayment, FlatCode, Residency
-
-
-class ResidentErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
 
 
 class ReadingWindowSerializer(serializers.Serializer):
@@ -23,7 +19,7 @@ class ReadingWindowSerializer(serializers.Serializer):
     closes = serializers.DateField()
 
 
-class ReadingWindowErrorSerializer(ResidentErrorSerializer):
+class ReadingWindowErrorSerializer(ApiErrorSerializer):
     # Only with `outside_reading_window`; `rent_started` and `reading_closed` have no window.
     window = ReadingWindowSerializer(required=False)
 

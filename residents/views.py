@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from billing.models import Charge
 from billing.statements import house_statement_xlsx
 from core.idempotency import idempotent
-from core.openapi import XLSX_CONTENT_TYPE
+from core.openapi import XLSX_CONTENT_TYPE, api_error
 from core.permissions import IsOperator
 from housing.models import Flat, House
 from residents import selectors, services
@@ -24,17 +24,13 @@ from residents.statements import debtors_xlsx
 TAG = ["residents"]
 
 
-def _error(description: str, serializer=s.ResidentErrorSerializer) -> OpenApiResponse:
-    return OpenApiResponse(serializer, description=description)
-
-
-ERR_400 = _error("Bad input: {detail, code, <field>: [...]}; nothing changed.")
-ERR_401 = _error("Not signed in.")
-ERR_403 = _error("Not an operator (staff).")
-ERR_404 = _error("Not one of your flats / meters / readings / charges (or no such object).")
+ERR_400 = api_error("Bad input: {detail, code, <field>: [...]}; nothing changed.")
+ERR_401 = api_error("Not signed in.")
+ERR_403 = api_error("Not an operator (staff).")
+ERR_404 = api_error("Not one of your flats / meters / readings / charges (or no such object).")
 RESIDENT_ERRORS = {400: ERR_400, 401: ERR_401, 404: ERR_404}
 OPERATOR_ERRORS = {400: ERR_400, 401: ERR_401, 403: ERR_403, 404: ERR_404}
-READING_409 = _error(
+READING_409 = api_error(
     "Outside the reading window (`code` outside_reading_window, with `window` {opens, closes}), "
     "or the month's rent run has started (`rent_started`), or not this month's reading "
     "(`reading_closed`).",
@@ -107,7 +103,9 @@ class RedeemFlatCodeView(APIView):
         responses={
             201: s.MyFlatSerializer,
             **RESIDENT_ERRORS,
-            409: _error("The code was used already (`code_used`) or has expired (`code_expired`)."),
+            409: api_error(
+                "The code was used already (`code_used`) or has expired (`code_expired`)."
+            ),
         },
     )
     def post(self, request):
@@ -218,13 +216,13 @@ class PayChargeView(APIView):
         responses={
             201: s.ChargePaymentSerializer,
             **RESIDENT_ERRORS,
-            402: _error("Not enough money on my balance; nothing changed."),
-            409: _error(
+            402: api_error("Not enough money on my balance; nothing changed."),
+            409: api_error(
                 "Already paid (`charge_paid`), more than due (`overpayment`), no account "
                 "opened (`no_account`) or no collection account set (`no_collection_account`)."
             ),
-            422: _error("The Idempotency-Key was used with a different request."),
-            503: _error("The accounts stayed locked too long; retry (Retry-After)."),
+            422: api_error("The Idempotency-Key was used with a different request."),
+            503: api_error("The accounts stayed locked too long; retry (Retry-After)."),
         },
     )
     @idempotent

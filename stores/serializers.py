@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from core.lean_serializers import FlatInputSerializer
+from core.openapi import ApiErrorSerializer
 from core.permissions import is_operator
 from stores.models import ITEM_ID_MAX_LENGTH, STORE_ID_PATTERN, StockMovement, Store
 
@@ -99,12 +100,5 @@ class ShortageSerializer(serializers.Serializer):
     available = serializers.IntegerField()
 
 
-class InsufficientStockErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
+class InsufficientStockErrorSerializer(ApiErrorSerializer):
     errors = ShortageSerializer(many=True, help_text="Every line that could not be served.")
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()

@@ -10,13 +10,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.idempotency import idempotent
-from core.openapi import XLSX_CONTENT_TYPE
+from core.openapi import XLSX_CONTENT_TYPE, api_error
 from core.permissions import IsOperatorOrReadOnly
 from stores import selectors, services, xlsx
 from stores.models import StockMovement
 from stores.permissions import CanOperateStockOrReadOnly
 from stores.serializers import (
-    ErrorSerializer,
     GroupOperationInputSerializer,
     InsufficientStockErrorSerializer,
     OperationInputSerializer,
@@ -43,11 +42,11 @@ REQUEST_ID_PARAMETER = OpenApiParameter(
     description="Stored on the movement rows (generated when absent).",
 )
 COMMON_ERRORS = {
-    400: OpenApiResponse(ErrorSerializer, description="Invalid body."),
-    401: OpenApiResponse(ErrorSerializer, description="Not signed in."),
-    403: OpenApiResponse(ErrorSerializer, description="No stock permission."),
-    404: OpenApiResponse(ErrorSerializer, description="Unknown store."),
-    422: OpenApiResponse(ErrorSerializer, description="Idempotency-Key reused with another body."),
+    400: api_error("Invalid body."),
+    401: api_error("Not signed in."),
+    403: api_error("No stock permission."),
+    404: api_error("Unknown store."),
+    422: api_error("Idempotency-Key reused with another body."),
 }
 SHORTAGE = {
     409: OpenApiResponse(
@@ -95,7 +94,7 @@ class StoreListView(generics.ListCreateAPIView):
         request=StoreInputSerializer,
         responses={
             201: StoreSerializer,
-            409: OpenApiResponse(ErrorSerializer, description="Store exists."),
+            409: api_error("Store exists."),
             **COMMON_ERRORS,
         },
     )

@@ -57,11 +57,6 @@ def comment_field() -> serializers.CharField:
     )
 
 
-class MoneyErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField()
-
-
 # --- accounts -------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from accounts.balances import serializers as s
 from accounts.balances.errors import NoSuchService
 from accounts.models import Account, Movement
 from core.idempotency import idempotent
+from core.openapi import api_error
 from core.permissions import HeaderAuthForSafeMethods, IsOperatorOrReadOnly
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -34,16 +35,18 @@ CURRENCY = OpenApiParameter(
 )
 
 
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(s.MoneyErrorSerializer, description=description)
-
-
-ERR_400 = _error("Bad input (amount not > 0, more than 2 decimals, over the maximum, ...).")
-ERR_402 = _error("Not enough money; nothing changed.")
-ERR_404 = _error("No such account of yours (or no such target account / service).")
-ERR_409 = _error("Conflict: the balance would exceed its maximum, or no account opened yet.")
-ERR_422 = _error("The Idempotency-Key was already used with a different request.")
-ERR_503 = _error("The account stayed locked by other operations too long; retry (Retry-After).")
+ERR_400 = api_error("Bad input (amount not > 0, more than 2 decimals, over the maximum, ...).")
+ERR_402 = api_error(
+    "Not enough money; nothing changed.",
+    example={
+        "detail": "Not enough money: the balance is 502.50, 100000.00 is needed.",
+        "code": "insufficient_funds",
+    },
+)
+ERR_404 = api_error("No such account of yours (or no such target account / service).")
+ERR_409 = api_error("Conflict: the balance would exceed its maximum, or no account opened yet.")
+ERR_422 = api_error("The Idempotency-Key was already used with a different request.")
+ERR_503 = api_error("The account stayed locked by other operations too long; retry (Retry-After).")
 WRITE_ERRORS = {400: ERR_400, 402: ERR_402, 404: ERR_404, 409: ERR_409, 422: ERR_422, 503: ERR_503}
 
 
@@ -73,8 +76,8 @@ class AccountListView(generics.ListAPIView):
         parameters=[CURRENCY],
         responses={
             200: s.AccountSerializer(many=True),
-            400: _error("Unknown currency code."),
-            503: _error("No exchange rate is stored for this currency yet."),
+            400: api_error("Unknown currency code."),
+            503: api_error("No exchange rate is stored for this currency yet."),
         },
     )
     def get(self, request, *args, **kwargs):
@@ -117,9 +120,9 @@ class AccountDetailView(generics.RetrieveAPIView):
         parameters=[CURRENCY],
         responses={
             200: s.AccountSerializer,
-            400: _error("Unknown currency code."),
-            404: _error("No such account of yours."),
-            503: _error("No exchange rate is stored for this currency yet."),
+            400: api_error("Unknown currency code."),
+            404: api_error("No such account of yours."),
+            503: api_error("No exchange rate is stored for this currency yet."),
         },
     )
     def get(self, request, *args, **kwargs):
@@ -268,7 +271,7 @@ class ServiceViewSet(
         responses={
             201: s.PurchaseSerializer,
             **WRITE_ERRORS,
-            403: _error("Signed in by session cookie alone: send a Token or Bearer header."),
+            403: api_error("Signed in by session cookie alone: send a Token or Bearer header."),
         },
     )
     @action(detail=True, methods=["get", "post"])
@@ -378,8 +381,8 @@ class HistoryView(generics.ListAPIView):
         parameters=[s.HistoryQuerySerializer],
         responses={
             200: s.HistoryEntrySerializer(many=True),
-            400: _error("Unknown ordering, type or currency code."),
-            503: _error("No exchange rate is stored for this currency yet."),
+            400: api_error("Unknown ordering, type or currency code."),
+            503: api_error("No exchange rate is stored for this currency yet."),
         },
     )
     def get(self, request, *args, **kwargs):

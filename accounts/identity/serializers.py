@@ -12,13 +12,6 @@ from accounts.identity.phones import normalize_phone
 from accounts.models import User
 
 
-class IdentityErrorSerializer(serializers.Serializer):
-    """Every error: a message, a machine code, and per-field messages for bad input."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()
-
-
 class SignedOutSerializer(serializers.Serializer):
     detail = serializers.CharField()
 

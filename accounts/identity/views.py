@@ -2,7 +2,7 @@
 
 from django.contrib.auth import logout as session_logout
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.filters import SearchFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -17,7 +17,6 @@ from accounts.identity.serializers import (
     EmailAddressSerializer,
     EmailCodeSentSerializer,
     EmailTokenSerializer,
-    IdentityErrorSerializer,
     InviteActivationSerializer,
     JwtPairSerializer,
     JwtRefreshSerializer,
@@ -31,19 +30,18 @@ from accounts.identity.serializers import (
     SignedOutSerializer,
 )
 from accounts.identity.throttles import SIGNIN_THROTTLES
+from core.openapi import api_error
 from core.permissions import IsOperator
 
-
-def _error(description: str) -> OpenApiResponse:
-    return OpenApiResponse(IdentityErrorSerializer, description=description)
-
-
-BAD_INPUT = _error("Bad input; `code` and the field messages say what is wrong.")
-UNAUTHENTICATED = _error("Not signed in (see the WWW-Authenticate header).")
-FORBIDDEN = _error("Signed in, but this role may not do it.")
-THROTTLED = _error("Too many requests; retry after the `Retry-After` header's seconds.")
-DISABLED = _error("The account is disabled.")
-UNAVAILABLE = _error("The rate limits cannot be checked (Redis away): `throttle_unavailable`.")
+BAD_INPUT = api_error(
+    "Bad input; `code` and the field messages say what is wrong.",
+    example={"detail": "Wrong code: 4 attempts left.", "code": "invalid_code"},
+)
+UNAUTHENTICATED = api_error("Not signed in (see the WWW-Authenticate header).")
+FORBIDDEN = api_error("Signed in, but this role may not do it.")
+THROTTLED = api_error("Too many requests; retry after the `Retry-After` header's seconds.")
+DISABLED = api_error("The account is disabled.")
+UNAVAILABLE = api_error("The rate limits cannot be checked (Redis away): `throttle_unavailable`.")
 
 
 class SignInView(APIView):
@@ -302,7 +300,12 @@ class UserViewSet(
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
-        responses={200: AdminUserSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: _error("")}
+        responses={
+            200: AdminUserSerializer,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: api_error(""),
+        }
     )
     def retrieve(self, request, *args, **kwargs):
         return super().retrieve(request, *args, **kwargs)
@@ -313,7 +316,7 @@ class UserViewSet(
             400: BAD_INPUT,
             401: UNAUTHENTICATED,
             403: FORBIDDEN,
-            404: _error("No such user."),
+            404: api_error("No such user."),
         }
     )
     def partial_update(self, request, *args, **kwargs):
