@@ -14,15 +14,17 @@ Field validation that a model would also refuse may raise Django's `ValidationEr
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 NON_FIELD_ERRORS = "non_field_errors"
 
 
-def first_message(errors) -> str:
+def first_message(errors: object) -> str:
     """The first message of a nested field-error structure, as 'field: message'."""
     if isinstance(errors, Mapping):
         for field, value in errors.items():
@@ -46,19 +48,19 @@ class AppError(Exception):
 
     status: int = 400
     default_code: str = "error"
-    default_message = _("The request cannot be processed.")
+    default_message: str | Promise = _("The request cannot be processed.")
     default_retry_after: int | None = None
 
     def __init__(
         self,
-        message=None,
+        message: str | Promise | None = None,
         *,
         code: str | None = None,
         field: str | None = None,
-        fields: Mapping | None = None,
-        extra: Mapping | None = None,
+        fields: Mapping[str, Sequence[str]] | None = None,
+        extra: Mapping[str, Any] | None = None,
         retry_after: int | None = None,
-    ):
+    ) -> None:
         if field is not None:
             fields = {field: [str(self.default_message if message is None else message)]}
         self.fields = dict(fields or {})
@@ -71,7 +73,7 @@ class AppError(Exception):
         self.retry_after = self.default_retry_after if retry_after is None else retry_after
         super().__init__(self.detail)
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         return {"detail": self.detail, "code": self.code, **self.fields, **self.extra}
 
     def headers(self) -> dict[str, str]:
@@ -144,7 +146,14 @@ class RateLimited(AppError):
     default_code = "throttled"
     default_message = _("Request was throttled.")
 
-    def __init__(self, message=None, *, retry_after: float, code: str | None = None, **kwargs):
+    def __init__(
+        self,
+        message: str | Promise | None = None,
+        *,
+        retry_after: float,
+        code: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         wait = math.ceil(retry_after)
         text = str(self.default_message if message is None else message)
         text = " ".join((text, gettext(_WAIT_ONE if wait == 1 else _WAIT_MANY).format(wait=wait)))

@@ -5,6 +5,9 @@
 and RequestDataTooBig, and DRF's own exceptions, all in that one format.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -49,7 +52,7 @@ def format_error(detail, default_code: str) -> dict:
     return {"detail": str(detail), "code": getattr(detail, "code", None) or default_code}
 
 
-def app_error_response(exc: AppError, context) -> Response:
+def app_error_response(exc: AppError, context: Mapping[str, Any]) -> Response:
     """The answer to an application error: its body, status and headers."""
     status_code, headers = exc.status, exc.headers()
     if status_code == 401:
