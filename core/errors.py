@@ -1,7 +1,7 @@
 """Application errors: what the domain refuses, and the HTTP status the API answers it with.
 
 Services, selectors and domain modules raise these (each app's own from its `errors.py`) and
-never import rest_framework. The API's exception handler (`core.exceptions`) is the one place
+never import DRF. The API's exception handler (`core.exceptions`) is the one place
 that turns them into a response: `{"detail": ..., "code": ..., **fields, **extra}` with
 `status`, plus `Retry-After` when `retry_after` is set.
 
