@@ -2,7 +2,7 @@
 
 from django.contrib.auth import logout as session_logout
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.filters import SearchFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -271,6 +271,21 @@ class MeView(APIView):
         return Response(MeSerializer(user).data)
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: AdminUserSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN}),
+    retrieve=extend_schema(
+        responses={200: AdminUserSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: _error("")}
+    ),
+    partial_update=extend_schema(
+        responses={
+            200: AdminUserSerializer,
+            400: BAD_INPUT,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: _error("No such user."),
+        }
+    ),
+)
 @extend_schema(tags=["users (operators)"])
 class UserViewSet(
     mixins.ListModelMixin,
@@ -296,28 +311,6 @@ class UserViewSet(
         services.update_user_as_operator(
             actor=self.request.user, user=serializer.instance, **serializer.validated_data
         )
-
-    @extend_schema(responses={200: AdminUserSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN})
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(
-        responses={200: AdminUserSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: _error("")}
-    )
-    def retrieve(self, request, *args, **kwargs):
-        return super().retrieve(request, *args, **kwargs)
-
-    @extend_schema(
-        responses={
-            200: AdminUserSerializer,
-            400: BAD_INPUT,
-            401: UNAUTHENTICATED,
-            403: FORBIDDEN,
-            404: _error("No such user."),
-        }
-    )
-    def partial_update(self, request, *args, **kwargs):
-        return super().partial_update(request, *args, **kwargs)
 
 
 # --- username + password -> DRF token (seed 003) --------------------------------------------
