@@ -5,11 +5,11 @@ from billing import views
 from billing.compat import views as compat
 
 router = SimpleRouter()
-router.trailing_slash = "/?"  # with and without the slash, like seed 000's paths
+router.trailing_slash = "/?"
 router.register("rent-runs", views.RentRunViewSet, basename="rent-run")
 router.register("charges", views.ChargeViewSet, basename="charge")
 
-# Seed 000's paths answer with and without the trailing slash.
+# The compatible endpoints answer with and without the trailing slash.
 urlpatterns = [
     re_path(r"^payment/calculate/?$", compat.CalculateView.as_view(), name="payment-calculate"),
     re_path(

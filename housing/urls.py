@@ -5,14 +5,14 @@ from housing import views
 from housing.compat import views as compat
 
 router = SimpleRouter()
-router.trailing_slash = "/?"  # with and without the slash, like seed 000's paths
+router.trailing_slash = "/?"
 router.register("houses", views.HouseViewSet, basename="house")
 router.register("flats", views.FlatViewSet, basename="flat")
 router.register("meters", views.MeterViewSet, basename="meter")
 router.register("readings", views.ReadingViewSet, basename="reading")
 router.register("tariffs", views.TariffViewSet, basename="tariff")
 
-# Seed 000's paths answer with and without the trailing slash.
+# The compatible endpoints answer with and without the trailing slash.
 urlpatterns = [
     re_path(r"^api/homes/?$", compat.HomeListView.as_view(), name="homes-list"),
     re_path(r"^api/homes/details/?$", compat.HomeDetailsView.as_view(), name="homes-details"),

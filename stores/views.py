@@ -1,4 +1,4 @@
-"""HTTP endpoints of seed 004: paths and bodies exactly as the seed documents them."""
+"""The stores HTTP endpoints: paths and bodies as the stores API specifies them."""
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _

@@ -91,7 +91,7 @@ def _jwt_pair(user: User) -> JwtPair:
     return JwtPair(access=str(refresh.access_token), refresh=str(refresh))
 
 
-# --- phone + SMS code (seed 001) ------------------------------------------------------------
+# --- phone + SMS code -----------------------------------------------------------------------
 
 
 def request_phone_code(*, phone: str) -> codes.IssuedCode:
@@ -123,7 +123,7 @@ def sign_in_by_phone(*, phone: str, code: str) -> tuple[User, str]:
     return user, drf_token(user)
 
 
-# --- e-mail + confirmation code -> JWT (seed 002) -------------------------------------------
+# --- e-mail + confirmation code -> JWT ------------------------------------------------------
 
 
 def normalize_email(email: str) -> str:
@@ -197,7 +197,7 @@ def revoke_jwt(*, refresh: str) -> None:
         raise _invalid_token(str(exc.args[0])) from exc
 
 
-# --- username + password -> DRF token (seed 003) --------------------------------------------
+# --- username + password -> DRF token -------------------------------------------------------
 
 
 def register_with_password(*, username: str, password: str) -> tuple[User, str]:

@@ -14,18 +14,18 @@ def _path(route: str, view, name: str):
 
 
 urlpatterns = [
-    # seed 001: phone + SMS code, invite codes
+    # phone + SMS code, invite codes
     _path("api/login", views.PhoneLoginView, "phone-login"),
     _path("api/verify", views.PhoneVerifyView, "phone-verify"),
     _path("api/profile", views.ProfileView, "profile"),
-    # seed 002: e-mail + code -> JWT
+    # e-mail + code -> JWT
     _path("api/v1/auth/email", views.EmailCodeView, "email-code"),
     _path("api/v1/auth/token", views.EmailTokenView, "email-token"),
     _path("api/v1/auth/token/refresh", views.JwtRefreshView, "jwt-refresh"),
     _path("api/v1/auth/logout", views.JwtLogoutView, "jwt-logout"),
     _path("api/v1/users/me", views.MeView, "me"),
     re_path("", include(router.urls)),
-    # seed 003: username + password -> DRF token
+    # username + password -> DRF token
     _path("auth/registration", views.RegistrationView, "registration"),
     _path("auth/login", views.PasswordLoginView, "password-login"),
     _path("auth/logout", views.PasswordLogoutView, "password-logout"),

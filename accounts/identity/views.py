@@ -56,7 +56,7 @@ class SignInView(APIView):
     throttle_account_field: str
 
 
-# --- phone + SMS code (seed 001) ------------------------------------------------------------
+# --- phone + SMS code -----------------------------------------------------------------------
 
 
 class PhoneLoginView(SignInView):
@@ -149,7 +149,7 @@ class ProfileView(APIView):
         return Response(ProfileSerializer(user).data)
 
 
-# --- e-mail + code -> JWT (seed 002) --------------------------------------------------------
+# --- e-mail + code -> JWT -------------------------------------------------------------------
 
 
 class EmailCodeView(SignInView):
@@ -313,7 +313,7 @@ class UserViewSet(
         )
 
 
-# --- username + password -> DRF token (seed 003) --------------------------------------------
+# --- username + password -> DRF token -------------------------------------------------------
 
 
 class RegistrationView(SignInView):

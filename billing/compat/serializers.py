@@ -1,4 +1,4 @@
-"""Seed 000 payment shapes. Money is a JSON number here, as the seed shows it."""
+"""The compatible payment shapes. Money is a JSON number here, as the original API sends it."""
 
 from rest_framework import serializers
 

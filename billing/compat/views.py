@@ -1,4 +1,4 @@
-"""Seed 000's payment endpoints. Thin: parse, call billing services/selectors, render."""
+"""The compatible payment endpoints. Thin: parse, call billing services/selectors, render."""
 
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -62,7 +62,7 @@ class CalculateView(APIView):
             recalculate=data["recalculate"],
             user=request.user,
         )
-        # Seed 000 documents only 201; the resource API answers 200 for an existing run.
+        # The original API documents only 201; the resource API answers 200 for an existing run.
         return Response(TaskIdSerializer(run).data, status=status.HTTP_201_CREATED)
 
 

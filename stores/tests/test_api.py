@@ -22,7 +22,7 @@ def stock(store) -> dict[str, int]:
 
 @pytest.mark.django_db
 class TestReport:
-    def test_report_has_the_seed_shape_sorted_without_empty_items(self, reader_client, store):
+    def test_report_has_the_specified_shape_sorted_without_empty_items(self, reader_client, store):
         StockItemFactory(store=store, item_id="b", quantity=2)
         StockItemFactory(store=store, item_id="a", quantity=1)
         StockItemFactory(store=store, item_id="c", quantity=0)

@@ -1,4 +1,4 @@
-"""Seed 003: username + password -> DRF token; createsuperuser; no default accounts."""
+"""Username + password -> DRF token; createsuperuser; no default accounts."""
 
 import pytest
 from django.core.management import call_command

@@ -1,4 +1,4 @@
-"""Seed 001: GET/PATCH /api/profile/ and the invite-code rules."""
+"""GET/PATCH /api/profile/ and the invite-code rules."""
 
 import pytest
 
