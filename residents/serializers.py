@@ -7,6 +7,7 @@ from rest_framework import serializers
 from accounts.balances.serializers import amount_field
 from accounts.models import Account, User
 from billing.models import Charge
+from core.serializer_fields import money_serializer_field
 from housing.fields import quantity_field
 from housing.models import Flat, MeterReading, WaterMeter
 from housing.serializers import MonthSerializer
@@ -81,7 +82,7 @@ class MyChargeSerializer(serializers.ModelSerializer):
     water = serializers.DecimalField(source="water_cost", max_digits=14, decimal_places=2)
     upkeep = serializers.DecimalField(source="upkeep_cost", max_digits=14, decimal_places=2)
     paid = serializers.DecimalField(source="paid_amount", max_digits=14, decimal_places=2)
-    due = serializers.DecimalField(max_digits=14, decimal_places=2)
+    due = money_serializer_field()
     payment_state = serializers.CharField(help_text="paid | partly_paid | unpaid")
     # Plain text: the same choices as billing's charges, without a second enum in the schema.
     status = serializers.CharField(help_text="ok | needs_reading | no_meter")
@@ -187,9 +188,9 @@ class DebtorSerializer(serializers.Serializer):
     charge = serializers.IntegerField(source="pk")
     flat = serializers.IntegerField(source="flat_id")
     flat_number = serializers.IntegerField(source="flat.number")
-    total = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total = money_serializer_field()
     paid = serializers.DecimalField(source="paid_amount", max_digits=14, decimal_places=2)
-    due = serializers.DecimalField(max_digits=14, decimal_places=2)
+    due = money_serializer_field()
     payment_state = serializers.CharField()
     residents = serializers.SerializerMethodField()
 
@@ -205,9 +206,9 @@ class HousePaymentsSerializer(serializers.Serializer):
     paid = serializers.IntegerField(help_text="Charges paid in full.")
     partly_paid = serializers.IntegerField()
     unpaid = serializers.IntegerField()
-    total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    paid_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    debt = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total = money_serializer_field()
+    paid_amount = money_serializer_field()
+    debt = money_serializer_field()
     debtors = DebtorSerializer(many=True)
 
 

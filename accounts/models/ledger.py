@@ -11,15 +11,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from core.money import money_field
 
 BASE_CURRENCY = "RUB"
-
-
-def _money_field(**kwargs) -> models.DecimalField:
-    return models.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
-    )
 
 
 class Account(models.Model):
@@ -34,7 +28,7 @@ class Account(models.Model):
     currency = models.CharField(
         max_length=3, default=BASE_CURRENCY, editable=False, verbose_name=_("currency")
     )
-    balance = _money_field(
+    balance = money_field(
         default=Decimal("0.00"),
         editable=False,
         help_text=_("Cached sum of the account's movements, updated in the same transaction."),
@@ -63,7 +57,7 @@ class Service(models.Model):
 
     name = models.CharField(max_length=200, verbose_name=_("name"))
     description = models.TextField(blank=True, verbose_name=_("description"))
-    price = _money_field(verbose_name=_("price"))
+    price = money_field(verbose_name=_("price"))
     is_active = models.BooleanField(
         default=True,
         help_text=_("Archived services are hidden and cannot be bought."),
@@ -113,7 +107,7 @@ class Movement(models.Model):
         related_name="credits",
         verbose_name=_("credit account"),
     )
-    amount = _money_field(verbose_name=_("amount"))
+    amount = money_field(verbose_name=_("amount"))
     service = models.ForeignKey(
         Service,
         null=True,
