@@ -262,10 +262,8 @@ def test_form_encoded_body_is_a_415_and_journalled(pos_client, read_journal):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_posts_of_one_receipt_store_it_once(pos):
+def test_parallel_posts_of_one_receipt_store_it_once(pos, client_for):
     from django.db import connection
-
-    from receipts.tests.conftest import client_for
 
     barrier = threading.Barrier(6)
     statuses = []

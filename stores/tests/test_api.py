@@ -7,7 +7,6 @@ from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from stores.models import StockItem, StockMovement, Store
-from stores.tests.conftest import client_for
 from stores.tests.factories import (
     OperatorFactory,
     StockItemFactory,
@@ -183,7 +182,7 @@ class TestSingleOperation:
         assert response.status_code == 403
         assert stock(store) == {"apple": 2}
 
-    def test_storekeeper_may_write(self, store):
+    def test_storekeeper_may_write(self, store, client_for):
         client = client_for(StorekeeperFactory())
         response = client.post(
             "/stores/abc111", {"operation": "supply", "item_id": "apple", "quantity": 1}
