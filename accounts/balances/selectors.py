@@ -13,7 +13,7 @@ from rest_framework import exceptions
 
 from accounts.balances.currencies import ISO_4217_CODES
 from accounts.models import Account, ExchangeRate, Movement, Service
-from accounts.models.ledger import BASE_CURRENCY
+from accounts.models.balances import BASE_CURRENCY
 from core.exceptions import ServiceUnavailable
 from core.money import round_money
 

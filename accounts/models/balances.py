@@ -1,4 +1,5 @@
-"""The money ledger: accounts with a cached balance, append-only movements, services, rates.
+"""Balances' models, the money ledger: accounts with a cached balance, append-only movements,
+services, rates (their code is in accounts/balances/, their admin in accounts/admin/balances.py).
 
 Every change of a balance is one `Movement` row written in the same transaction as the balance
 update, so `Account.balance` always equals the sum of its movements (`verify_ledger` checks it).
