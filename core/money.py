@@ -2,6 +2,7 @@
 for amounts (the matching serializer field is core.serializer_fields.money_serializer_field)."""
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db import models
 
@@ -15,7 +16,7 @@ def round_money(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(KOPECK, rounding=ROUND_HALF_UP)
 
 
-def money_field(**kwargs) -> models.DecimalField:
+def money_field(**kwargs: Any) -> models.DecimalField:
     """A model (or ORM expression output) field for an amount in roubles and kopecks."""
     return models.DecimalField(
         max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
