@@ -79,9 +79,9 @@ class ResidentReadingUpdateSerializer(serializers.Serializer):
 
 class MyChargeSerializer(serializers.ModelSerializer):
     flat_number = serializers.IntegerField(source="flat.number")
-    water = serializers.DecimalField(source="water_cost", max_digits=14, decimal_places=2)
-    upkeep = serializers.DecimalField(source="upkeep_cost", max_digits=14, decimal_places=2)
-    paid = serializers.DecimalField(source="paid_amount", max_digits=14, decimal_places=2)
+    water = money_serializer_field(source="water_cost")
+    upkeep = money_serializer_field(source="upkeep_cost")
+    paid = money_serializer_field(source="paid_amount")
     due = money_serializer_field()
     payment_state = serializers.CharField(help_text="paid | partly_paid | unpaid")
     # Plain text: the same choices as billing's charges, without a second enum in the schema.
@@ -189,7 +189,7 @@ class DebtorSerializer(serializers.Serializer):
     flat = serializers.IntegerField(source="flat_id")
     flat_number = serializers.IntegerField(source="flat.number")
     total = money_serializer_field()
-    paid = serializers.DecimalField(source="paid_amount", max_digits=14, decimal_places=2)
+    paid = money_serializer_field(source="paid_amount")
     due = money_serializer_field()
     payment_state = serializers.CharField()
     residents = serializers.SerializerMethodField()
