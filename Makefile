@@ -8,7 +8,7 @@ ARGS ?=
 TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/housing_commerce)
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test install install-dev newman lint format schema bench clean lock check-lock
+.PHONY: run test install install-dev newman lint format clean lock check-lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -13,6 +13,15 @@ def api_client() -> APIClient:
     return APIClient()
 
 
+@pytest.fixture
+def client_for(db):
+    """`client_for(user)`: an API client signed in as `user` with the user's DRF token (made if
+    missing), so that requests go through the real authentication."""
+    from core.testing import token_client
+
+    return token_client
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_cached_logins_from_earlier_runs():
     # A new test database numbers users from 1 again: an earlier run's cached lookups of

@@ -8,14 +8,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from core.money import money_field
 from housing.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS, Flat, House
-
-
-def _money(**kwargs) -> models.DecimalField:
-    return models.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
-    )
 
 
 def _quantity(**kwargs) -> models.DecimalField:
@@ -61,9 +55,9 @@ class RentRun(models.Model):
     # processed in id order; last_flat_id is the cursor.
     max_flat_id = models.BigIntegerField(default=0, verbose_name=_("last flat id of the work list"))
     last_flat_id = models.BigIntegerField(default=0, verbose_name=_("cursor (last flat id)"))
-    water_tariff = _money(null=True, blank=True, verbose_name=_("water tariff"))
-    upkeep_tariff = _money(null=True, blank=True, verbose_name=_("upkeep tariff"))
-    result = _money(
+    water_tariff = money_field(null=True, blank=True, verbose_name=_("water tariff"))
+    upkeep_tariff = money_field(null=True, blank=True, verbose_name=_("upkeep tariff"))
+    result = money_field(
         null=True,
         blank=True,
         help_text=_("Sum of the lines, once completed."),
@@ -160,11 +154,11 @@ class ChargeFields(models.Model):
     status = models.CharField(max_length=16, choices=LineStatus.choices, verbose_name=_("status"))
     area = _quantity(verbose_name=_("area"))
     water_consumption = _quantity(verbose_name=_("water consumption"))
-    water_tariff = _money(verbose_name=_("water tariff"))
-    upkeep_tariff = _money(verbose_name=_("upkeep tariff"))
-    water_cost = _money(verbose_name=_("water cost"))
-    upkeep_cost = _money(verbose_name=_("upkeep cost"))
-    total = _money(verbose_name=_("total"))
+    water_tariff = money_field(verbose_name=_("water tariff"))
+    upkeep_tariff = money_field(verbose_name=_("upkeep tariff"))
+    water_cost = money_field(verbose_name=_("water cost"))
+    upkeep_cost = money_field(verbose_name=_("upkeep cost"))
+    total = money_field(verbose_name=_("total"))
 
     class Meta:
         abstract = True
@@ -177,7 +171,7 @@ class Charge(ChargeFields):
     a recalculation updates the lines in place and keeps it. A database default, because the
     rent run writes charges in plain SQL."""
 
-    paid_amount = _money(
+    paid_amount = money_field(
         db_default=Decimal("0.00"),
         help_text=_("Paid by residents from their balances."),
         verbose_name=_("paid"),

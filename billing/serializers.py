@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from billing.models import Charge, RentRun
+from core.serializer_fields import money_serializer_field
 from housing.models import House
 from housing.serializers import MonthSerializer
 
@@ -87,7 +88,7 @@ class HouseMonthChargesSerializer(serializers.Serializer):
     month = serializers.IntegerField()
     flats = serializers.IntegerField()
     needs_reading = serializers.IntegerField()
-    water_cost = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
-    upkeep_cost = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
-    total = serializers.DecimalField(max_digits=14, decimal_places=2, allow_null=True)
+    water_cost = money_serializer_field(allow_null=True)
+    upkeep_cost = money_serializer_field(allow_null=True)
+    total = money_serializer_field(allow_null=True)
     lines = ChargeSerializer(many=True)

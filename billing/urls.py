@@ -1,31 +1,27 @@
-from django.urls import include, path, re_path
-from rest_framework.routers import SimpleRouter
+from django.urls import include, path
 
 from billing import views
 from billing.compat import views as compat
+from core.routers import OptionalSlashRouter, optional_slash
 
-router = SimpleRouter()
-router.trailing_slash = "/?"  # with and without the slash, like seed 000's paths
+router = OptionalSlashRouter()
 router.register("rent-runs", views.RentRunViewSet, basename="rent-run")
 router.register("charges", views.ChargeViewSet, basename="charge")
 
-# Seed 000's paths answer with and without the trailing slash.
 urlpatterns = [
-    re_path(r"^payment/calculate/?$", compat.CalculateView.as_view(), name="payment-calculate"),
-    re_path(
-        r"^payment/progress/(?P<task_id>[^/]+)/?$",
-        compat.ProgressView.as_view(),
-        name="payment-progress",
+    *optional_slash("payment/calculate/", compat.CalculateView, "payment-calculate"),
+    *optional_slash(
+        r"^payment/progress/(?P<task_id>[^/]+)/", compat.ProgressView, "payment-progress"
     ),
     path("api/v1/", include(router.urls)),
-    re_path(
-        r"^api/v1/houses/(?P<house_id>[0-9]+)/charges/?$",
-        views.HouseMonthChargesView.as_view(),
-        name="house-month-charges",
+    *optional_slash(
+        r"^api/v1/houses/(?P<house_id>[0-9]+)/charges/",
+        views.HouseMonthChargesView,
+        "house-month-charges",
     ),
-    re_path(
-        r"^api/v1/houses/(?P<house_id>[0-9]+)/statement/?$",
-        views.HouseStatementView.as_view(),
-        name="house-statement",
+    *optional_slash(
+        r"^api/v1/houses/(?P<house_id>[0-9]+)/statement/",
+        views.HouseStatementView,
+        "house-statement",
     ),
 ]

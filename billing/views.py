@@ -1,4 +1,5 @@
-"""The resource API's billing endpoints (/api/v1/...), over the same services as seed 000's.
+"""The resource API's billing endpoints (/api/v1/...), over the same services as the compatible
+endpoints.
 
 Money data is for operators: every endpoint here, reads included, answers 403 to others.
 """

@@ -23,9 +23,7 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
     task_routes={"receipts.*": {"queue": "receipts"}},
 )
-app.autodiscover_tasks()
-# accounts keeps identity and balances in subpackages, each with its own tasks module.
-app.autodiscover_tasks(["accounts.identity", "accounts.balances"])
+app.autodiscover_tasks()  # each app's tasks module (accounts/tasks.py imports its parts)
 
 # Request ids follow a request into its tasks; task counts and durations go to /metrics; worker
 # and beat log through the project's LOGGING (plain or JSON) instead of Celery's own set-up.

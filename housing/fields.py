@@ -7,8 +7,8 @@ from rest_framework import serializers
 
 
 class RoundedDecimalField(serializers.DecimalField):
-    """A decimal that accepts any precision (the seeds send floats such as 90.3072359239811)
-    and rounds it half-up to the field's decimal places instead of refusing it."""
+    """A decimal that accepts any precision (clients of the original API send floats such as
+    90.3072359239811) and rounds it half-up to the field's decimal places instead of refusing it."""
 
     rounds = True  # the OpenAPI pattern allows any number of decimal places
 

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from core.money import money_field
 
 # Areas and meter readings: 3 decimal places (litres for m3, 0.001 m2 for areas).
 QUANTITY_MAX_DIGITS = 12
@@ -176,9 +176,7 @@ class Tariff(models.Model):
         UPKEEP = "upkeep", _("Upkeep of common property, per m2")
 
     kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
-    price = models.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, verbose_name=_("price")
-    )
+    price = money_field(verbose_name=_("price"))
     valid_from = models.DateField(verbose_name=_("valid from"))
     house = models.ForeignKey(
         House,

@@ -79,7 +79,7 @@ def readings_matching(
     year: int | None = None,
     month: int | None = None,
 ) -> QuerySet[MeterReading]:
-    """Readings filtered the way seed 000's `water-checkers/details` filters them."""
+    """Readings filtered the way the compatible `water-checkers/details` filters them."""
     readings = reading_list()
     if house is not None:
         readings = readings.filter(meter__flat__house=house)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
+from core.serializer_fields import money_serializer_field
 from housing.fields import quantity_field
 from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
 from housing.periods import MAX_YEAR, MIN_YEAR
@@ -181,7 +182,7 @@ class TariffSerializer(serializers.ModelSerializer):
     house = serializers.PrimaryKeyRelatedField(
         queryset=House.objects.all(), required=False, allow_null=True
     )
-    price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal(0))
+    price = money_serializer_field(min_value=Decimal(0))
 
     class Meta:
         model = Tariff
@@ -192,7 +193,5 @@ class TariffSerializer(serializers.ModelSerializer):
 
 
 class TariffUpdateSerializer(serializers.Serializer):
-    price = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal(0), required=False
-    )
+    price = money_serializer_field(min_value=Decimal(0), required=False)
     valid_from = serializers.DateField(required=False)

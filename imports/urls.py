@@ -1,10 +1,9 @@
 from django.urls import include, path, re_path
-from rest_framework.routers import SimpleRouter
 
+from core.routers import OptionalSlashRouter
 from imports import views
 
-router = SimpleRouter()
-router.trailing_slash = "/?"
+router = OptionalSlashRouter()
 router.register("imports", views.ImportJobViewSet, basename="import")
 
 urlpatterns = [

@@ -1,6 +1,6 @@
-"""The receipt of seed 003's example, shared by the OpenAPI docs, tests and benches."""
+"""The example receipt of the receipts API, shared by the OpenAPI docs, tests and benches."""
 
-SEED_RECEIPT = {
+EXAMPLE_RECEIPT = {
     "transaction_id": "unique_transaction_id",
     "timestamp": "2024-02-07T12:34:56",
     "items": [

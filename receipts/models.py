@@ -11,13 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
-
-
-def money_field(**kwargs) -> models.DecimalField:
-    return models.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
-    )
+from core.money import money_field
 
 
 def without_nul(value):

@@ -8,24 +8,17 @@ from datetime import UTC, datetime
 
 from rest_framework import serializers
 
-from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from core.serializer_fields import money_serializer_field
 from receipts.models import Place
 from receipts.services.ingestion import MAX_BULK
-
-
-def money(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(
-        max_digits=MONEY_MAX_DIGITS,
-        decimal_places=MONEY_DECIMAL_PLACES,
-        coerce_to_string=True,
-        **kwargs,
-    )
 
 
 class ReceiptItemInSerializer(serializers.Serializer):
     product_id = serializers.CharField(max_length=100)
     quantity = serializers.IntegerField(min_value=1)
-    price = money(min_value=0, help_text="Unit price; a JSON number or a decimal string.")
+    price = money_serializer_field(
+        min_value=0, help_text="Unit price; a JSON number or a decimal string."
+    )
     category = serializers.CharField(max_length=100)
 
 
@@ -35,12 +28,14 @@ class ReceiptInSerializer(serializers.Serializer):
         help_text="ISO 8601; without an offset it is read in the server's time zone."
     )
     items = ReceiptItemInSerializer(many=True, min_length=1)
-    total_amount = money(
+    total_amount = money_serializer_field(
         min_value=0,
         help_text="Sum of quantity x price over the items (within 0.01); tips not included.",
     )
-    nds_amount = money(min_value=0, help_text="VAT (НДС) included in the total.")
-    tips_amount = money(min_value=0, required=False, help_text="Tips on top; 0 if absent.")
+    nds_amount = money_serializer_field(min_value=0, help_text="VAT (НДС) included in the total.")
+    tips_amount = money_serializer_field(
+        min_value=0, required=False, help_text="Tips on top; 0 if absent."
+    )
     payment_method = serializers.CharField(max_length=32)
     place_id = serializers.CharField(max_length=64)
     place_name = serializers.CharField(max_length=255)
@@ -59,9 +54,9 @@ class ReceiptOutSerializer(serializers.Serializer):
     transaction_id = serializers.CharField()
     timestamp = serializers.DateTimeField(help_text="In the server's time zone.")
     items = ReceiptItemOutSerializer(many=True)
-    total_amount = money()
-    nds_amount = money()
-    tips_amount = money()
+    total_amount = money_serializer_field()
+    nds_amount = money_serializer_field()
+    tips_amount = money_serializer_field()
     payment_method = serializers.CharField()
     place_id = serializers.CharField()
     place_name = serializers.CharField()
@@ -102,30 +97,34 @@ class PlaceSerializer(serializers.ModelSerializer):
 
 
 class TaxesSerializer(serializers.Serializer):
-    total_nds = money()
-    total_tips = money()
+    total_nds = money_serializer_field()
+    total_tips = money_serializer_field()
 
 
 class CategoryAnalyticsSerializer(serializers.Serializer):
-    total_spent = money()
-    average_receipt = money(help_text="Spend in the category per receipt that holds it.")
+    total_spent = money_serializer_field()
+    average_receipt = money_serializer_field(
+        help_text="Spend in the category per receipt that holds it."
+    )
 
 
 class HourlySerializer(serializers.Serializer):
     hour = serializers.DateTimeField(help_text="Start of the hour, in the server's time zone.")
     total_purchases = serializers.IntegerField()
-    total_amount = money()
-    average_receipt = money()
-    total_nds = money()
-    total_tips = money()
+    total_amount = money_serializer_field()
+    average_receipt = money_serializer_field()
+    total_nds = money_serializer_field()
+    total_tips = money_serializer_field()
 
 
 class PlaceAnalyticsSerializer(serializers.Serializer):
     place_id = serializers.CharField()
     place_name = serializers.CharField()
     total_purchases = serializers.IntegerField()
-    total_amount = money(help_text="Sum of total_amount (tips not included).")
-    average_receipt = money(help_text="total_amount / total_purchases, rounded half-up.")
+    total_amount = money_serializer_field(help_text="Sum of total_amount (tips not included).")
+    average_receipt = money_serializer_field(
+        help_text="total_amount / total_purchases, rounded half-up."
+    )
     taxes_amount = TaxesSerializer()
     category_analytics = serializers.DictField(
         child=CategoryAnalyticsSerializer(), help_text="Keyed by category name."

@@ -1,29 +1,23 @@
 from django.urls import path
 
+from core.routers import optional_slash
 from receipts import views
 
-
-def both(route: str, view, name: str) -> list:
-    """The route with its trailing slash (in the schema) and without it (an alias)."""
-    return [
-        path(route, view.as_view(), name=name),
-        path(route.rstrip("/"), view.as_view(schema=None)),
-    ]
-
-
 urlpatterns = [
-    *both("api/checks/", views.ChecksView, "receipts-checks"),
-    *both("api/checks/bulk/", views.BulkChecksView, "receipts-checks-bulk"),
-    *both("api/add_checks/", views.AddChecksView, "receipts-add-checks"),
-    *both("api/places/", views.PlaceListView, "receipts-places"),
-    *both("api/analytics/", views.AnalyticsListView, "receipts-analytics"),
-    *both("api/analytics/<str:place_id>/", views.PlaceAnalyticsView, "receipts-place-analytics"),
-    *both(
+    *optional_slash("api/checks/", views.ChecksView, "receipts-checks"),
+    *optional_slash("api/checks/bulk/", views.BulkChecksView, "receipts-checks-bulk"),
+    *optional_slash("api/add_checks/", views.AddChecksView, "receipts-add-checks"),
+    *optional_slash("api/places/", views.PlaceListView, "receipts-places"),
+    *optional_slash("api/analytics/", views.AnalyticsListView, "receipts-analytics"),
+    *optional_slash(
+        "api/analytics/<str:place_id>/", views.PlaceAnalyticsView, "receipts-place-analytics"
+    ),
+    *optional_slash(
         "api/points-of-sale/<int:user_id>/places/",
         views.PointOfSalePlacesView,
         "receipts-pos-places",
     ),
-    *both(
+    *optional_slash(
         "api/points-of-sale/<int:user_id>/places/<str:place_id>/",
         views.PointOfSalePlaceView,
         "receipts-pos-place",

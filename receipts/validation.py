@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from core.money import KOPECK, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 
-# The seed's example: total_amount is the sum of the items (2 x 10.99 + 5.49 = 27.47); tips
+# The API's example receipt: total_amount is the sum of the items (2 x 10.99 + 5.49 = 27.47); tips
 # come on top and are not part of it.
 TOTAL_TOLERANCE = Decimal("0.01")
 MAX_ITEMS = 1000

@@ -18,7 +18,7 @@ from receipts.errors import (
     ReceiptBodyTooLarge,
     TransactionIdConflict,
 )
-from receipts.examples import SEED_RECEIPT
+from receipts.examples import EXAMPLE_RECEIPT
 from receipts.models import Channel, Place
 from receipts.permissions import CanPostReceipts
 from receipts.serializers import (
@@ -161,7 +161,7 @@ RECEIPT_RESPONSES = {
     "slash.",
     request=ReceiptInSerializer,
     responses=RECEIPT_RESPONSES,
-    examples=[OpenApiExample("A receipt from a shop", value=SEED_RECEIPT, request_only=True)],
+    examples=[OpenApiExample("A receipt from a shop", value=EXAMPLE_RECEIPT, request_only=True)],
 )
 class ChecksView(SingleReceiptView):
     channel = Channel.CHECKS
@@ -176,7 +176,7 @@ class ChecksView(SingleReceiptView):
     "served without the trailing slash.",
     request=ReceiptInSerializer,
     responses=RECEIPT_RESPONSES,
-    examples=[OpenApiExample("A receipt from a shop", value=SEED_RECEIPT, request_only=True)],
+    examples=[OpenApiExample("A receipt from a shop", value=EXAMPLE_RECEIPT, request_only=True)],
 )
 class AddChecksView(SingleReceiptView):
     channel = Channel.ADD_CHECKS

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from billing.models import Charge
-from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from core.money import money_field
 
 # Upper-case letters and digits without look-alikes (0/O, 1/I): read aloud or typed on a phone.
 FLAT_CODE_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "01IO")
@@ -175,9 +175,7 @@ class ChargePayment(models.Model):
         related_name="+",
         verbose_name=_("movement"),
     )
-    amount = models.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, verbose_name=_("amount")
-    )
+    amount = money_field(verbose_name=_("amount"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("paid"))
 
     class Meta:
@@ -227,9 +225,7 @@ class Notification(models.Model):
     version = models.CharField(max_length=40, blank=True, verbose_name=_("version"))
     channel = models.CharField(max_length=5, choices=Channel.choices, verbose_name=_("channel"))
     address = models.CharField(max_length=254, verbose_name=_("address"))
-    amount = models.DecimalField(
-        max_digits=MONEY_MAX_DIGITS,
-        decimal_places=MONEY_DECIMAL_PLACES,
+    amount = money_field(
         null=True,
         blank=True,
         verbose_name=_("amount"),

@@ -6,7 +6,6 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    DecimalField,
     Exists,
     F,
     OuterRef,
@@ -20,12 +19,13 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 
 from billing.models import Charge
+from core.money import money_field
 from housing.models import Flat, House, MeterReading, WaterMeter
 from residents.errors import NotYours
 from residents.models import ChargePayment, FlatCode, Residency
 
 ZERO = Decimal("0.00")
-MONEY = DecimalField(max_digits=14, decimal_places=2)
+MONEY = money_field()
 
 
 def my_flats(*, user) -> QuerySet[Flat]:

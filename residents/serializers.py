@@ -8,6 +8,7 @@ from accounts.balances.serializers import amount_field
 from accounts.models import Account, User
 from billing.models import Charge
 from core.openapi import ApiErrorSerializer
+from core.serializer_fields import money_serializer_field
 from housing.fields import quantity_field
 from housing.models import Flat, MeterReading, WaterMeter
 from housing.serializers import MonthSerializer
@@ -74,10 +75,10 @@ class ResidentReadingUpdateSerializer(serializers.Serializer):
 
 class MyChargeSerializer(serializers.ModelSerializer):
     flat_number = serializers.IntegerField(source="flat.number")
-    water = serializers.DecimalField(source="water_cost", max_digits=14, decimal_places=2)
-    upkeep = serializers.DecimalField(source="upkeep_cost", max_digits=14, decimal_places=2)
-    paid = serializers.DecimalField(source="paid_amount", max_digits=14, decimal_places=2)
-    due = serializers.DecimalField(max_digits=14, decimal_places=2)
+    water = money_serializer_field(source="water_cost")
+    upkeep = money_serializer_field(source="upkeep_cost")
+    paid = money_serializer_field(source="paid_amount")
+    due = money_serializer_field()
     payment_state = serializers.CharField(help_text="paid | partly_paid | unpaid")
     # Plain text: the same choices as billing's charges, without a second enum in the schema.
     status = serializers.CharField(help_text="ok | needs_reading | no_meter")
@@ -183,9 +184,9 @@ class DebtorSerializer(serializers.Serializer):
     charge = serializers.IntegerField(source="pk")
     flat = serializers.IntegerField(source="flat_id")
     flat_number = serializers.IntegerField(source="flat.number")
-    total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    paid = serializers.DecimalField(source="paid_amount", max_digits=14, decimal_places=2)
-    due = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total = money_serializer_field()
+    paid = money_serializer_field(source="paid_amount")
+    due = money_serializer_field()
     payment_state = serializers.CharField()
     residents = serializers.SerializerMethodField()
 
@@ -201,9 +202,9 @@ class HousePaymentsSerializer(serializers.Serializer):
     paid = serializers.IntegerField(help_text="Charges paid in full.")
     partly_paid = serializers.IntegerField()
     unpaid = serializers.IntegerField()
-    total = serializers.DecimalField(max_digits=14, decimal_places=2)
-    paid_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
-    debt = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total = money_serializer_field()
+    paid_amount = money_serializer_field()
+    debt = money_serializer_field()
     debtors = DebtorSerializer(many=True)
 
 

@@ -4,7 +4,12 @@
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
@@ -55,20 +60,19 @@ def _valid(serializer_class, data):
 # --- residents -------------------------------------------------------------------------------
 
 
-class MyFlatListView(generics.ListAPIView):
-    permission_classes = [IsAuthenticated]
-    serializer_class = s.MyFlatSerializer
-    pagination_class = None
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=TAG,
         summary="My flats with their meters and last readings",
         description="The flats I live in (linked by an operator or by a redeemed flat code); "
         "each meter with its newest reading and who submitted it.",
         responses={200: s.MyFlatSerializer(many=True), 401: ERR_401},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    ),
+)
+class MyFlatListView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.MyFlatSerializer
+    pagination_class = None
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
@@ -166,20 +170,19 @@ class MyReadingDetailView(APIView):
         return Response(s.ResidentReadingSerializer(reading).data)
 
 
-class MyChargeListView(generics.ListAPIView):
-    permission_classes = [IsAuthenticated]
-    serializer_class = s.MyChargeSerializer
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=TAG,
         summary="My flats' charges, month by month",
         description="Lines water, upkeep, total, with what is paid and still due. Filters: "
         "`year`, `month`, `flat`.",
         parameters=[s.ChargesQuerySerializer],
         responses={200: s.MyChargeSerializer(many=True), 400: ERR_400, 401: ERR_401},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    ),
+)
+class MyChargeListView(generics.ListAPIView):
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.MyChargeSerializer
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
@@ -261,6 +264,9 @@ class MyStatementView(APIView):
 # --- operators -------------------------------------------------------------------------------
 
 
+@extend_schema_view(
+    list=extend_schema(tags=TAG, summary="Residencies: who lives in which flat (operator)"),
+)
 class ResidencyViewSet(
     mixins.ListModelMixin,
     mixins.CreateModelMixin,
@@ -273,10 +279,6 @@ class ResidencyViewSet(
 
     def get_queryset(self):
         return selectors.residencies()
-
-    @extend_schema(tags=TAG, summary="Residencies: who lives in which flat (operator)")
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         tags=TAG,
@@ -302,6 +304,9 @@ class ResidencyViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+@extend_schema_view(
+    list=extend_schema(tags=TAG, summary="Flat codes handed out (operator)"),
+)
 class FlatCodeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     permission_classes = [IsOperator]
     serializer_class = s.FlatCodeSerializer
@@ -309,10 +314,6 @@ class FlatCodeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
 
     def get_queryset(self):
         return selectors.flat_codes()
-
-    @extend_schema(tags=TAG, summary="Flat codes handed out (operator)")
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         tags=TAG,

@@ -1,11 +1,7 @@
-from django.urls import re_path
-
 from core.channels_auth import TokenAuthMiddlewareStack
+from core.routers import optional_slash
 from stores.consumers import StoreStockConsumer
 
-websocket_urlpatterns = [
-    re_path(
-        r"^ws/stores/(?P<store_id>[^/]+)/?$",
-        TokenAuthMiddlewareStack(StoreStockConsumer.as_asgi()),
-    ),
-]
+websocket_urlpatterns = optional_slash(
+    r"^ws/stores/(?P<store_id>[^/]+)", TokenAuthMiddlewareStack(StoreStockConsumer.as_asgi())
+)

@@ -25,7 +25,7 @@ def stock_lines(*, store: Store) -> list[dict]:
 
 
 def store_report(*, store: Store) -> dict:
-    """`{"store": {"store_id", "report": [...]}}`, the seed's response shape."""
+    """`{"store": {"store_id", "report": [...]}}`, the response shape the stores API specifies."""
     return {"store": {"store_id": store.store_id, "report": stock_lines(store=store)}}
 
 

@@ -1,24 +1,17 @@
-from django.urls import path
-
+from core.routers import optional_slash
 from stores import views
 
-
-def both(route: str, view, name: str) -> list:
-    """The seed's path (in the OpenAPI schema) and its trailing-slash twin (same view)."""
-    return [
-        path(route, view.as_view(), name=name),
-        path(route + "/", view.as_view(schema=None), name=f"{name}-slash"),
-    ]
+# The stores API is specified without the trailing slash: that form is the one in the schema.
 
 
 urlpatterns = [
-    *both("stores", views.StoreListView, "store-list"),
-    *both("stores/<str:store_id>", views.StoreStockView, "store-stock"),
-    *both("stores/<str:store_id>/group_op", views.GroupOperationView, "store-group-op"),
-    *both("stores/<str:store_id>/clean", views.CleanView, "store-clean"),
-    *both("stores/<str:store_id>/xlsx_report", views.XlsxReportView, "store-xlsx"),
-    *both("stores/<str:store_id>/movements", views.MovementListView, "store-movements"),
-    *both(
+    *optional_slash("stores", views.StoreListView, "store-list"),
+    *optional_slash("stores/<str:store_id>", views.StoreStockView, "store-stock"),
+    *optional_slash("stores/<str:store_id>/group_op", views.GroupOperationView, "store-group-op"),
+    *optional_slash("stores/<str:store_id>/clean", views.CleanView, "store-clean"),
+    *optional_slash("stores/<str:store_id>/xlsx_report", views.XlsxReportView, "store-xlsx"),
+    *optional_slash("stores/<str:store_id>/movements", views.MovementListView, "store-movements"),
+    *optional_slash(
         "stores/<str:store_id>/items/<str:item_id>/movements",
         views.ItemMovementListView,
         "store-item-movements",

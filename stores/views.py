@@ -1,9 +1,14 @@
-"""HTTP endpoints of seed 004: paths and bodies exactly as the seed documents them."""
+"""The stores HTTP endpoints: paths and bodies as the stores API specifies them."""
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, renderers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -68,6 +73,14 @@ class StockViewMixin:
     permission_classes = [CanOperateStockOrReadOnly]
 
 
+@extend_schema_view(
+    get=extend_schema(
+        tags=[TAG],
+        summary="List stores",
+        operation_id="stores_list",
+        description="All stores, by store_id.",
+    ),
+)
 class StoreListView(generics.ListCreateAPIView):
     """Stores; operators add more (besides those named in STORE_IDS)."""
 
@@ -76,15 +89,6 @@ class StoreListView(generics.ListCreateAPIView):
 
     def get_queryset(self):
         return selectors.list_stores()
-
-    @extend_schema(
-        tags=[TAG],
-        summary="List stores",
-        operation_id="stores_list",
-        description="All stores, by store_id.",
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=[TAG],
@@ -234,8 +238,9 @@ class XlsxReportView(APIView):
         return response
 
 
-class MovementListView(generics.ListAPIView):
-    """The stock movement log of a store or of one of its items."""
+class _MovementLogView(generics.ListAPIView):
+    """The stock movement log of a store or of one of its items (each subclass has its own
+    schema, so that the item's page does not inherit the store page's `item_id` filter)."""
 
     serializer_class = StockMovementSerializer
 
@@ -246,7 +251,9 @@ class MovementListView(generics.ListAPIView):
         item_id = self.kwargs.get("item_id") or self.request.query_params.get("item_id")
         return selectors.movements(store=store, item_id=item_id)
 
-    @extend_schema(
+
+@extend_schema_view(
+    get=extend_schema(
         tags=[TAG],
         summary="Stock movements",
         operation_id="stores_movements",
@@ -259,20 +266,20 @@ class MovementListView(generics.ListAPIView):
             OpenApiParameter("item_id", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False)
         ],
         responses={200: StockMovementSerializer(many=True), **COMMON_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    ),
+)
+class MovementListView(_MovementLogView):
+    """The stock movement log of a store (`?item_id=` narrows it to one item)."""
 
 
-class ItemMovementListView(MovementListView):
-    """The stock movement log of one item."""
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=[TAG],
         summary="Stock movements of one item",
         operation_id="stores_item_movements",
         description="The history of one item of a store, newest first.",
         responses={200: StockMovementSerializer(many=True), **COMMON_ERRORS},
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    ),
+)
+class ItemMovementListView(_MovementLogView):
+    """The stock movement log of one item."""

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from accounts.balances.currencies import ISO_4217_CODES
 from accounts.balances.errors import RateUnavailable, UnknownCurrency
 from accounts.models import Account, ExchangeRate, Movement, Service
-from accounts.models.ledger import BASE_CURRENCY
+from accounts.models.balances import BASE_CURRENCY
 from core.money import round_money
 
 HISTORY_ORDERINGS = {

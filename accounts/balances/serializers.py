@@ -11,6 +11,7 @@ from accounts.balances.selectors import HISTORY_ORDERINGS, Rate, RateHistory, co
 from accounts.models import Account, Movement, Service
 from core.lean_serializers import FlatInputSerializer
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from core.serializer_fields import money_serializer_field
 
 MAX_ID = 2**63 - 1  # bigint: larger ids are bad input, not a database error
 COMMENT_MAX_LENGTH = Movement._meta.get_field("comment").max_length
@@ -184,9 +185,7 @@ class TransferSerializer(serializers.Serializer):
     id = serializers.IntegerField(label="ID", read_only=True)
     from_account = serializers.IntegerField(source="debit_account_id", read_only=True)
     to_account = serializers.IntegerField(source="credit_account_id", read_only=True)
-    amount = serializers.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, read_only=True
-    )
+    amount = money_serializer_field(read_only=True)
     comment = serializers.CharField(read_only=True)
     created_at = serializers.DateTimeField(read_only=True)
 

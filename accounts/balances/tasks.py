@@ -1,4 +1,4 @@
-"""Periodic jobs of the ledger (scheduled in config/celery.py)."""
+"""Periodic jobs of the ledger (scheduled in CELERY_BEAT_SCHEDULE, config/settings.py)."""
 
 import logging
 

@@ -1,7 +1,12 @@
 """HTTP layer of the balances API: parse, call a service or selector, serialize."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
@@ -59,17 +64,8 @@ def _converting_context(view) -> dict:
     return {"rate": selectors.latest_rate(currency=currency)}
 
 
-class AccountListView(generics.ListAPIView):
-    queryset = Account.objects.none()  # schema generation only
-    serializer_class = s.AccountSerializer
-
-    def get_queryset(self):
-        return selectors.accounts_of(user=self.request.user)
-
-    def get_serializer_context(self) -> dict:
-        return {**super().get_serializer_context(), **_converting_context(self)}
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         tags=["balances"],
         summary="My accounts",
         description="My rouble account(s). With `?currency=USD` balances are converted.",
@@ -79,9 +75,17 @@ class AccountListView(generics.ListAPIView):
             400: api_error("Unknown currency code."),
             503: api_error("No exchange rate is stored for this currency yet."),
         },
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+    ),
+)
+class AccountListView(generics.ListAPIView):
+    queryset = Account.objects.none()  # schema generation only
+    serializer_class = s.AccountSerializer
+
+    def get_queryset(self):
+        return selectors.accounts_of(user=self.request.user)
+
+    def get_serializer_context(self) -> dict:
+        return {**super().get_serializer_context(), **_converting_context(self)}
 
     @extend_schema(
         tags=["balances"],
@@ -104,6 +108,19 @@ class AccountListView(generics.ListAPIView):
         )
 
 
+@extend_schema_view(
+    get=extend_schema(
+        tags=["balances"],
+        summary="One of my accounts",
+        parameters=[CURRENCY],
+        responses={
+            200: s.AccountSerializer,
+            400: api_error("Unknown currency code."),
+            404: api_error("No such account of yours."),
+            503: api_error("No exchange rate is stored for this currency yet."),
+        },
+    ),
+)
 class AccountDetailView(generics.RetrieveAPIView):
     queryset = Account.objects.none()  # schema generation only
     serializer_class = s.AccountSerializer
@@ -114,31 +131,16 @@ class AccountDetailView(generics.RetrieveAPIView):
     def get_serializer_context(self) -> dict:
         return {**super().get_serializer_context(), **_converting_context(self)}
 
-    @extend_schema(
-        tags=["balances"],
-        summary="One of my accounts",
-        parameters=[CURRENCY],
-        responses={
-            200: s.AccountSerializer,
-            400: api_error("Unknown currency code."),
-            404: api_error("No such account of yours."),
-            503: api_error("No exchange rate is stored for this currency yet."),
-        },
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
-
+@extend_schema_view(
+    get=extend_schema(tags=["balances"], summary="My deposits", description="Newest first."),
+)
 class DepositListCreateView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.DepositSerializer
 
     def get_queryset(self):
         return selectors.deposits_of(user=self.request.user)
-
-    @extend_schema(tags=["balances"], summary="My deposits", description="Newest first.")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=["balances"],
@@ -160,16 +162,15 @@ class DepositListCreateView(generics.ListAPIView):
         return Response(s.DepositSerializer(movement).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    get=extend_schema(tags=["balances"], summary="My withdrawals", description="Newest first."),
+)
 class WithdrawalListCreateView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.WithdrawalSerializer
 
     def get_queryset(self):
         return selectors.withdrawals_of(user=self.request.user)
-
-    @extend_schema(tags=["balances"], summary="My withdrawals", description="Newest first.")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=["balances"],
@@ -192,6 +193,20 @@ class WithdrawalListCreateView(generics.ListAPIView):
         return Response(s.WithdrawalSerializer(movement).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    list=extend_schema(tags=["balances"], summary="Service catalogue"),
+    retrieve=extend_schema(
+        tags=["balances"], summary="One service", responses={200: s.ServiceSerializer}
+    ),
+    create=extend_schema(tags=["balances"], summary="Add a service (operators)"),
+    update=extend_schema(tags=["balances"], summary="Change a service (operators)"),
+    partial_update=extend_schema(tags=["balances"], summary="Change a service partly (operators)"),
+    destroy=extend_schema(
+        tags=["balances"],
+        summary="Archive a service (operators)",
+        description="Hides it from the catalogue; past purchases keep pointing at it.",
+    ),
+)
 class ServiceViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -216,34 +231,6 @@ class ServiceViewSet(
 
     def perform_destroy(self, instance) -> None:
         services.archive_service(service=instance)
-
-    @extend_schema(tags=["balances"], summary="Service catalogue")
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
-
-    @extend_schema(tags=["balances"], summary="One service", responses={200: s.ServiceSerializer})
-    def retrieve(self, request, *args, **kwargs):
-        return super().retrieve(request, *args, **kwargs)
-
-    @extend_schema(tags=["balances"], summary="Add a service (operators)")
-    def create(self, request, *args, **kwargs):
-        return super().create(request, *args, **kwargs)
-
-    @extend_schema(tags=["balances"], summary="Change a service (operators)")
-    def update(self, request, *args, **kwargs):
-        return super().update(request, *args, **kwargs)
-
-    @extend_schema(tags=["balances"], summary="Change a service partly (operators)")
-    def partial_update(self, request, *args, **kwargs):
-        return super().partial_update(request, *args, **kwargs)
-
-    @extend_schema(
-        tags=["balances"],
-        summary="Archive a service (operators)",
-        description="Hides it from the catalogue; past purchases keep pointing at it.",
-    )
-    def destroy(self, request, *args, **kwargs):
-        return super().destroy(request, *args, **kwargs)
 
     @extend_schema(
         methods=["POST"],
@@ -285,6 +272,9 @@ class ServiceViewSet(
         return Response(s.PurchaseSerializer(movement).data, status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    get=extend_schema(tags=["balances"], summary="My purchases", description="Newest first."),
+)
 class PurchaseListView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.PurchaseSerializer
@@ -292,23 +282,18 @@ class PurchaseListView(generics.ListAPIView):
     def get_queryset(self):
         return selectors.purchases_of(user=self.request.user)
 
-    @extend_schema(tags=["balances"], summary="My purchases", description="Newest first.")
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
-
+@extend_schema_view(
+    get=extend_schema(
+        tags=["balances"], summary="Transfers from my account", description="Newest first."
+    ),
+)
 class TransferListCreateView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.TransferSerializer
 
     def get_queryset(self):
         return selectors.outgoing_transfers_of(user=self.request.user)
-
-    @extend_schema(
-        tags=["balances"], summary="Transfers from my account", description="Newest first."
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         tags=["balances"],
@@ -333,6 +318,11 @@ class TransferListCreateView(generics.ListAPIView):
         return Response(s.transfer_data(movement), status=status.HTTP_201_CREATED)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        tags=["balances"], summary="Transfers to my account", description="Newest first."
+    ),
+)
 class IncomingTransferListView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.TransferSerializer
@@ -340,13 +330,24 @@ class IncomingTransferListView(generics.ListAPIView):
     def get_queryset(self):
         return selectors.incoming_transfers_of(user=self.request.user)
 
-    @extend_schema(
-        tags=["balances"], summary="Transfers to my account", description="Newest first."
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
-
+@extend_schema_view(
+    get=extend_schema(
+        tags=["balances"],
+        summary="History of all my movements",
+        description="Deposits, withdrawals, purchases and transfers in and out, newest first "
+        "by default. `amount` is always positive (roubles); `direction` says in or out, and "
+        "`ordering=amount` sorts by that amount. Orderings are stable (ties broken by id), so "
+        "pages never overlap. With `?currency=USD` each entry adds `converted`: the amount at "
+        "the rate of the movement's day.",
+        parameters=[s.HistoryQuerySerializer],
+        responses={
+            200: s.HistoryEntrySerializer(many=True),
+            400: api_error("Unknown ordering, type or currency code."),
+            503: api_error("No exchange rate is stored for this currency yet."),
+        },
+    ),
+)
 class HistoryView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.HistoryEntrySerializer
@@ -369,24 +370,6 @@ class HistoryView(generics.ListAPIView):
         if currency:
             context["rates"] = selectors.rate_history(currency=currency)
         return context
-
-    @extend_schema(
-        tags=["balances"],
-        summary="History of all my movements",
-        description="Deposits, withdrawals, purchases and transfers in and out, newest first "
-        "by default. `amount` is always positive (roubles); `direction` says in or out, and "
-        "`ordering=amount` sorts by that amount. Orderings are stable (ties broken by id), so "
-        "pages never overlap. With `?currency=USD` each entry adds `converted`: the amount at "
-        "the rate of the movement's day.",
-        parameters=[s.HistoryQuerySerializer],
-        responses={
-            200: s.HistoryEntrySerializer(many=True),
-            400: api_error("Unknown ordering, type or currency code."),
-            503: api_error("No exchange rate is stored for this currency yet."),
-        },
-    )
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
 
 
 def _valid(serializer_class, request, data=None) -> dict:

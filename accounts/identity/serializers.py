@@ -43,7 +43,7 @@ def _code_field_schema(length: int) -> dict:
 
 
 class _CodeField(serializers.Field):
-    """A one-time code given as a JSON number (seed 001 types it `int`) or a string."""
+    """A one-time code given as a JSON number (the phone sign-in types it `int`) or a string."""
 
     length: int
     default_error_messages = {"invalid": gettext_lazy("Enter the {length}-digit code.")}
@@ -70,7 +70,7 @@ class EmailCodeField(_CodeField):
     length = CODE_LENGTHS[Channel.EMAIL]
 
 
-# --- phone (seed 001) -----------------------------------------------------------------------
+# --- phone ----------------------------------------------------------------------------------
 
 
 class PhoneLoginSerializer(serializers.Serializer):
@@ -120,7 +120,7 @@ class InviteActivationSerializer(serializers.Serializer):
     )
 
 
-# --- e-mail -> JWT (seed 002) ---------------------------------------------------------------
+# --- e-mail -> JWT --------------------------------------------------------------------------
 
 
 class EmailAddressSerializer(serializers.Serializer):
@@ -202,7 +202,7 @@ class AdminUserSerializer(_UsernameUniqueIgnoringCase, serializers.ModelSerializ
         )
 
 
-# --- username + password (seed 003) ---------------------------------------------------------
+# --- username + password --------------------------------------------------------------------
 
 
 class RegistrationSerializer(serializers.Serializer):

@@ -76,7 +76,7 @@ def _get_or_create_user(*, lookup: dict, username_base: str, defaults: dict) -> 
     raise AccountNotCreated()
 
 
-# --- phone + SMS code (seed 001) ------------------------------------------------------------
+# --- phone + SMS code -----------------------------------------------------------------------
 
 
 def request_phone_code(*, phone: str) -> codes.IssuedCode:
@@ -108,7 +108,7 @@ def sign_in_by_phone(*, phone: str, code: str) -> tuple[User, str]:
     return user, drf_token(user)
 
 
-# --- e-mail + confirmation code -> JWT (seed 002) -------------------------------------------
+# --- e-mail + confirmation code -> JWT ------------------------------------------------------
 
 
 def normalize_email(email: str) -> str:
@@ -160,7 +160,7 @@ def revoke_jwt(*, refresh: str) -> None:
     tokens.blacklist_refresh_token(refresh)
 
 
-# --- username + password -> DRF token (seed 003) --------------------------------------------
+# --- username + password -> DRF token -------------------------------------------------------
 
 
 def register_with_password(*, username: str, password: str) -> tuple[User, str]:

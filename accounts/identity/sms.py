@@ -25,7 +25,7 @@ class BaseSmsBackend:
 
 
 class _SimulatedDelayMixin:
-    """Local backends imitate a gateway's 1-2 s latency (seed 001), off the request path."""
+    """Local backends imitate a gateway's 1-2 s latency, off the request path."""
 
     def _simulate_latency(self) -> None:
         delay = settings.SMS_SEND_DELAY_SECONDS

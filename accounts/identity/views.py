@@ -2,7 +2,7 @@
 
 from django.contrib.auth import logout as session_logout
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.filters import SearchFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -54,7 +54,7 @@ class SignInView(APIView):
     throttle_account_field: str
 
 
-# --- phone + SMS code (seed 001) ------------------------------------------------------------
+# --- phone + SMS code -----------------------------------------------------------------------
 
 
 class PhoneLoginView(SignInView):
@@ -147,7 +147,7 @@ class ProfileView(APIView):
         return Response(ProfileSerializer(user).data)
 
 
-# --- e-mail + code -> JWT (seed 002) --------------------------------------------------------
+# --- e-mail + code -> JWT -------------------------------------------------------------------
 
 
 class EmailCodeView(SignInView):
@@ -269,6 +269,26 @@ class MeView(APIView):
         return Response(MeSerializer(user).data)
 
 
+@extend_schema_view(
+    list=extend_schema(responses={200: AdminUserSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN}),
+    retrieve=extend_schema(
+        responses={
+            200: AdminUserSerializer,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: api_error(""),
+        }
+    ),
+    partial_update=extend_schema(
+        responses={
+            200: AdminUserSerializer,
+            400: BAD_INPUT,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: api_error("No such user."),
+        }
+    ),
+)
 @extend_schema(tags=["users (operators)"])
 class UserViewSet(
     mixins.ListModelMixin,
@@ -295,35 +315,8 @@ class UserViewSet(
             actor=self.request.user, user=serializer.instance, **serializer.validated_data
         )
 
-    @extend_schema(responses={200: AdminUserSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN})
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
 
-    @extend_schema(
-        responses={
-            200: AdminUserSerializer,
-            401: UNAUTHENTICATED,
-            403: FORBIDDEN,
-            404: api_error(""),
-        }
-    )
-    def retrieve(self, request, *args, **kwargs):
-        return super().retrieve(request, *args, **kwargs)
-
-    @extend_schema(
-        responses={
-            200: AdminUserSerializer,
-            400: BAD_INPUT,
-            401: UNAUTHENTICATED,
-            403: FORBIDDEN,
-            404: api_error("No such user."),
-        }
-    )
-    def partial_update(self, request, *args, **kwargs):
-        return super().partial_update(request, *args, **kwargs)
-
-
-# --- username + password -> DRF token (seed 003) --------------------------------------------
+# --- username + password -> DRF token -------------------------------------------------------
 
 
 class RegistrationView(SignInView):

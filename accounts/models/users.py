@@ -39,7 +39,8 @@ class User(AbstractUser):
     """One user model for every sign-in flow; `username` stays the login field.
 
     Phone and e-mail are optional but unique when set. Roles: staff/superuser = operator,
-    `is_analyst` = may read receipts analytics (seed 003's "Аналитик" checkbox).
+    `is_analyst` = may read receipts analytics (the original receipts service's "Аналитик"
+    checkbox).
     Every user has an invite code (given on first save, never changed afterwards) and may
     activate one foreign code, once ever.
     """

@@ -1,14 +1,14 @@
-"""Seed 000 payment shapes. Money is a JSON number here, as the seed shows it."""
+"""The compatible payment shapes. Money is a JSON number here, as the original API sends it."""
 
 from rest_framework import serializers
 
+from core.serializer_fields import money_serializer_field
 from housing.periods import MAX_YEAR, MIN_YEAR
 
 
 def _number(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(
-        max_digits=14, decimal_places=kwargs.pop("places", 2), coerce_to_string=False, **kwargs
-    )
+    """Money as a JSON number, as the original API sends it."""
+    return money_serializer_field(coerce_to_string=False, **kwargs)
 
 
 class CalculateInSerializer(serializers.Serializer):
@@ -44,7 +44,9 @@ class PaymentCounterSerializer(serializers.Serializer):
 
 class PaymentLineSerializer(serializers.Serializer):
     flat_number = serializers.IntegerField(source="flat.number")
-    water_consumption = _number(places=3)
+    water_consumption = serializers.DecimalField(
+        max_digits=14, decimal_places=3, coerce_to_string=False
+    )
     water_cost = _number()
     maintenance_cost = _number(source="upkeep_cost")
     total_cost = _number(source="total")

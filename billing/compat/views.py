@@ -1,4 +1,4 @@
-"""Seed 000's payment endpoints. Thin: parse, call billing services/selectors, render."""
+"""The compatible payment endpoints. Thin: parse, call billing services/selectors, render."""
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -26,16 +26,16 @@ class CalculateView(APIView):
         tags=TAGS,
         operation_id="payment_calculate",
         summary="Start calculating a house's rent for a month (operator)",
-        description="Creates a run (its id is `task_id`) that a Celery worker computes in "
-        "batches, saving progress. Always 201, as the compatible endpoint documents it: "
-        "when a run of that house and month is already in progress, or completed (unless "
-        "`recalculate: true`, "
-        "which replaces the charges atomically when done), its id is returned instead of a "
-        "new one (POST /api/v1/rent-runs/ tells the two apart: 201 new, 200 existing). "
-        "Unknown house "
-        "or street, a missing field, month 13 or a future month: 400. A month without tariffs "
-        "makes the run FAILED with the reason in `error`. An `Idempotency-Key` header makes "
-        "a retry replay the first answer.",
+        description=(
+            "Creates a run (its id is `task_id`) that a Celery worker computes in batches, "
+            "saving progress. Always 201, as the compatible endpoint documents it: when a run "
+            "of that house and month is already in progress, or completed (unless "
+            "`recalculate: true`, which replaces the charges atomically when done), its id is "
+            "returned instead of a new one (POST /api/v1/rent-runs/ tells the two apart: 201 "
+            "new, 200 existing). Unknown house or street, a missing field, month 13 or a "
+            "future month: 400. A month without tariffs makes the run FAILED with the reason "
+            "in `error`. An `Idempotency-Key` header makes a retry replay the first answer."
+        ),
         request=CalculateInSerializer,
         responses={
             201: TaskIdSerializer,
@@ -62,7 +62,7 @@ class CalculateView(APIView):
             recalculate=data["recalculate"],
             user=request.user,
         )
-        # Seed 000 documents only 201; the resource API answers 200 for an existing run.
+        # The original API documents only 201; the resource API answers 200 for an existing run.
         return Response(TaskIdSerializer(run).data, status=status.HTTP_201_CREATED)
 
 

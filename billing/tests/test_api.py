@@ -1,4 +1,4 @@
-"""Seed 000's payment endpoints and the resource API's runs, charges and statement."""
+"""The compatible payment endpoints and the resource API's runs, charges and statement."""
 
 import io
 import uuid
@@ -42,7 +42,7 @@ def test_calculate_answers_201_with_task_id_of_a_pending_run(path, house, operat
     assert list(response.json()) == ["task_id"]
 
 
-def test_progress_of_a_completed_run_has_the_seed_shape_and_lines(house, operator_client):
+def test_progress_of_a_completed_run_has_the_compatible_shape_and_lines(house, operator_client):
     task_id = calculate(operator_client, house).json()["task_id"]
     services.execute_run(run_id=task_id)
 

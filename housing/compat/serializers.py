@@ -1,5 +1,6 @@
-"""Seed 000 shapes: houses as {house_number, street: {street_name}, flats: [...]}, readings as
-{home, flat, year, month, water_amount}. Numbers are JSON numbers, as the seed shows them."""
+"""The compatible endpoints' shapes: houses as {house_number, street: {street_name},
+flats: [...]}, readings as {home, flat, year, month, water_amount}. Numbers are JSON numbers, as
+the original API sends them."""
 
 from decimal import Decimal
 

@@ -1,4 +1,4 @@
-"""Seed 000's housing endpoints. Thin: parse, call housing services/selectors, render."""
+"""The compatible housing endpoints. Thin: parse, call housing services/selectors, render."""
 
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema

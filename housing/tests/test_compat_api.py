@@ -1,4 +1,4 @@
-"""Seed 000's housing endpoints, with the seed's own examples."""
+"""The compatible housing endpoints, with the original API's own examples."""
 
 from decimal import Decimal
 
@@ -19,7 +19,7 @@ from housing.tests.factories import (
 pytestmark = pytest.mark.django_db
 D = Decimal
 
-SEED_HOUSE = {
+EXAMPLE_HOUSE = {
     "house_number": 1,
     "street": {"street_name": "Первая улица"},
     "flats": [
@@ -38,14 +38,14 @@ def snapshot() -> tuple:
     )
 
 
-def seed_house(client) -> dict:
-    response = client.post("/api/homes/create/", SEED_HOUSE, format="json")
+def create_example_house(client) -> dict:
+    response = client.post("/api/homes/create/", EXAMPLE_HOUSE, format="json")
     assert response.status_code == 201, response.content
     return response.json()
 
 
 def test_create_home_answers_the_seed_shape_with_meters_installed(operator_client):
-    body = seed_house(operator_client)
+    body = create_example_house(operator_client)
 
     assert body == {
         "house_number": 1,
@@ -63,7 +63,7 @@ def test_create_home_answers_the_seed_shape_with_meters_installed(operator_clien
 def test_homes_list_is_a_plain_array_with_and_without_trailing_slash(
     path, operator_client, resident_client
 ):
-    seed_house(operator_client)
+    create_example_house(operator_client)
 
     response = resident_client.get(path)
 
@@ -113,7 +113,7 @@ def test_homes_list_query_count_does_not_grow_with_houses_or_flats(resident_clie
 
 @pytest.mark.parametrize("path", ["/api/homes/details/", "/api/homes/details"])
 def test_home_details_by_number_and_street(path, operator_client, resident_client):
-    seed_house(operator_client)
+    create_example_house(operator_client)
     response = resident_client.get(path, {"home_number": 1, "street_name": "Первая улица"})
     assert response.status_code == 200
     assert response.json()["flats"][1]["water_checkers_count"] == 3
@@ -129,7 +129,7 @@ def test_home_details_without_both_parameters_is_400(params, resident_client):
 
 
 def test_home_details_of_unknown_house_is_404(operator_client, resident_client):
-    seed_house(operator_client)
+    create_example_house(operator_client)
     for params in [
         {"home_number": 2, "street_name": "Первая улица"},
         {"home_number": 1, "street_name": "Нет"},
@@ -140,7 +140,7 @@ def test_home_details_of_unknown_house_is_404(operator_client, resident_client):
 
 
 def test_put_renames_the_street_adds_and_resizes_flats(operator_client):
-    seed_house(operator_client)
+    create_example_house(operator_client)
     other = HouseFactory(street=Street.objects.get(name="Первая улица"), number=2)
 
     response = operator_client.put(
@@ -180,7 +180,7 @@ def test_put_renames_the_street_adds_and_resizes_flats(operator_client):
     ],
 )
 def test_put_with_bad_input_is_400_and_changes_nothing(body, operator_client):
-    seed_house(operator_client)
+    create_example_house(operator_client)
     before = snapshot()
     response = operator_client.put(
         "/api/homes/details/?home_number=1&street_name=Первая улица", body, format="json"
@@ -191,7 +191,7 @@ def test_put_with_bad_input_is_400_and_changes_nothing(body, operator_client):
 
 
 def test_put_onto_an_existing_address_is_400_and_changes_nothing(operator_client):
-    seed_house(operator_client)
+    create_example_house(operator_client)
     HouseFactory(street=StreetFactory(name="Вторая"), number=1)
     before = snapshot()
     response = operator_client.put(
@@ -204,17 +204,19 @@ def test_put_onto_an_existing_address_is_400_and_changes_nothing(operator_client
 
 
 def test_put_and_delete_need_an_operator(operator_client, resident_client):
-    seed_house(operator_client)
+    create_example_house(operator_client)
     before = snapshot()
     url = "/api/homes/details/?home_number=1&street_name=Первая улица"
     assert resident_client.put(url, {"house_number": 5}, format="json").status_code == 403
     assert resident_client.delete(url).status_code == 403
-    assert resident_client.post("/api/homes/create/", SEED_HOUSE, format="json").status_code == 403
+    assert (
+        resident_client.post("/api/homes/create/", EXAMPLE_HOUSE, format="json").status_code == 403
+    )
     assert snapshot() == before
 
 
 def test_delete_home_is_204_then_404(operator_client):
-    seed_house(operator_client)
+    create_example_house(operator_client)
     url = "/api/homes/details?home_number=1&street_name=Первая улица"
     assert operator_client.delete(url).status_code == 204
     assert not House.objects.exists() and not Flat.objects.exists()
@@ -246,9 +248,9 @@ def test_create_home_with_bad_input_is_400_and_stores_nothing(body, operator_cli
 
 
 def test_create_existing_home_is_400(operator_client):
-    seed_house(operator_client)
+    create_example_house(operator_client)
     before = snapshot()
-    response = operator_client.post("/api/homes/create/", SEED_HOUSE, format="json")
+    response = operator_client.post("/api/homes/create/", EXAMPLE_HOUSE, format="json")
     assert response.status_code == 400
     assert "house_number" in response.json()
     assert snapshot() == before
@@ -259,7 +261,7 @@ def test_create_existing_home_is_400(operator_client):
 
 @pytest.fixture
 def seeded(operator_client):
-    seed_house(operator_client)
+    create_example_house(operator_client)
     house = House.objects.get()
     FlatFactory(house=house, number=2)  # a flat without meters
     single = FlatFactory(house=house, number=3)
@@ -413,12 +415,12 @@ HUGE = [1e135, "1e135", -3e120, "-3e120", 1e30, "999999999.9996", "1" + "0" * 40
 
 @pytest.mark.parametrize("value", HUGE)
 def test_numbers_too_large_for_a_field_are_a_400_not_a_500(value, operator_client):
-    seed_house(operator_client)
+    create_example_house(operator_client)
     flat = Flat.objects.get(number=1)
     meter = WaterMeter.objects.filter(flat=flat).first()
     before = snapshot()
     requests = [
-        ("/api/homes/create/", {**SEED_HOUSE, "house_number": 2,
+        ("/api/homes/create/", {**EXAMPLE_HOUSE, "house_number": 2,
                                 "flats": [{"flat_number": 1, "flat_size": value}]}, "flats"),
         ("/api/v1/flats/", {"house": flat.house_id, "number": 77, "area": value}, "area"),
         ("/api/v1/meters/", {"flat": flat.pk, "initial_value": value}, "initial_value"),

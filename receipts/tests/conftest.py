@@ -2,7 +2,6 @@ import json
 
 import pytest
 
-from core.testing import token_client
 from receipts.tests.factories import AnalystFactory, PosUserFactory, UserFactory
 
 
@@ -23,24 +22,21 @@ def read_journal(journal_path):
     return read
 
 
-client_for = token_client  # an API client signed in with the user's DRF token
-
-
 @pytest.fixture
 def pos(db):
     return PosUserFactory()
 
 
 @pytest.fixture
-def pos_client(pos):
+def pos_client(pos, client_for):
     return client_for(pos)
 
 
 @pytest.fixture
-def analyst_client(db):
+def analyst_client(db, client_for):
     return client_for(AnalystFactory())
 
 
 @pytest.fixture
-def user_client(db):
+def user_client(db, client_for):
     return client_for(UserFactory())

@@ -6,13 +6,13 @@ from django.contrib.auth.models import Permission
 
 from accounts.tests.factories import AnalystFactory, TokenUserFactory
 from accounts.tests.factories import TokenUserFactory as UserFactory
-from receipts.examples import SEED_RECEIPT
+from receipts.examples import EXAMPLE_RECEIPT
 from receipts.models import PointOfSalePlace
 
 __all__ = ["AnalystFactory", "PosUserFactory", "UserFactory", "receipt_payload"]
 
 
-# The places a test point of sale is assigned unless told otherwise (the seed example's first).
+# The places a test point of sale is assigned unless told otherwise (the example receipt's first).
 POS_PLACES = ("011", "012", "021")
 
 
@@ -36,8 +36,8 @@ class PosUserFactory(TokenUserFactory):
 
 
 def receipt_payload(transaction_id: str = "tx-1", *, items=None, **overrides) -> dict:
-    """A valid receipt like the seed's example; `items` as (quantity, price, category) tuples."""
-    body = copy.deepcopy(SEED_RECEIPT)
+    """A valid receipt like the API's example; `items` as (quantity, price, category) tuples."""
+    body = copy.deepcopy(EXAMPLE_RECEIPT)
     body["transaction_id"] = transaction_id
     if items is not None:
         body["items"] = [

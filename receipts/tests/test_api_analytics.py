@@ -10,7 +10,6 @@ from rest_framework.test import APIClient
 
 from receipts.services.consumption import consume_events
 from receipts.services.rollups import rebuild_rollups, rollup_recent_hours
-from receipts.tests.conftest import client_for
 from receipts.tests.factories import UserFactory, receipt_payload
 
 pytestmark = pytest.mark.django_db
@@ -237,7 +236,7 @@ def test_analytics_are_refused_to_other_users_with_403(user_client, counted, pat
 
 
 @pytest.mark.parametrize("path", ANALYST_ONLY)
-def test_analytics_are_open_to_superusers(counted, path):
+def test_analytics_are_open_to_superusers(counted, path, client_for):
     client = client_for(UserFactory(is_superuser=True, is_staff=True))
 
     assert client.get(path).status_code == 200
@@ -272,7 +271,7 @@ def test_posting_needs_the_post_receipts_permission(
     ]
 
 
-def test_superuser_may_post_receipts():
+def test_superuser_may_post_receipts(client_for):
     client = client_for(UserFactory(is_superuser=True))
 
     assert client.post("/api/checks/", receipt_payload(), format="json").status_code == 201

@@ -79,12 +79,10 @@ def test_bulk_judges_a_repeated_id_against_the_stored_receipt(pos_client):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_bulks_sharing_ids_store_each_once(pos):
+def test_parallel_bulks_sharing_ids_store_each_once(pos, client_for):
     import threading
 
     from django.db import connection
-
-    from receipts.tests.conftest import client_for
 
     ids = [f"t{n:03d}" for n in range(200)]
     orders = [ids, ids[::-1], ids[50:] + ids[:50], ids[::-1]]

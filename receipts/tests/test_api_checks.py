@@ -4,7 +4,7 @@ import threading
 import pytest
 
 from receipts.models import DeadLetter, Purchase, Receipt
-from receipts.tests.factories import SEED_RECEIPT, receipt_payload
+from receipts.tests.factories import EXAMPLE_RECEIPT, receipt_payload
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,7 @@ INVALID = [
 def test_invalid_receipt_is_refused_with_the_field_and_nothing_is_stored(
     pos_client, read_journal, case, mutate, field
 ):
-    body = copy.deepcopy(SEED_RECEIPT)
+    body = copy.deepcopy(EXAMPLE_RECEIPT)
     mutate(body)
 
     response = pos_client.post("/api/checks/", body, format="json")
@@ -117,10 +117,10 @@ def test_item_errors_point_at_the_item(pos_client):
     ]
 
 
-def test_seed_example_is_accepted_with_201_and_the_stored_receipt(
+def test_example_receipt_is_accepted_with_201_and_the_stored_receipt(
     pos_client, pos, django_capture_on_commit_callbacks
 ):
-    body = {**SEED_RECEIPT, "loyalty_card": "ignored"}
+    body = {**EXAMPLE_RECEIPT, "loyalty_card": "ignored"}
 
     with django_capture_on_commit_callbacks() as callbacks:
         response = pos_client.post("/api/checks/", body, format="json")
@@ -210,7 +210,7 @@ def test_body_that_is_not_json_is_a_400_and_journalled(pos_client, read_journal)
 
 
 def test_body_that_is_a_list_is_a_400(pos_client):
-    response = pos_client.post("/api/checks/", [SEED_RECEIPT], format="json")
+    response = pos_client.post("/api/checks/", [EXAMPLE_RECEIPT], format="json")
 
     assert response.status_code == 400
     assert "non_field_errors" in response.json()
@@ -262,10 +262,8 @@ def test_form_encoded_body_is_a_415_and_journalled(pos_client, read_journal):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_parallel_posts_of_one_receipt_store_it_once(pos):
+def test_parallel_posts_of_one_receipt_store_it_once(pos, client_for):
     from django.db import connection
-
-    from receipts.tests.conftest import client_for
 
     barrier = threading.Barrier(6)
     statuses = []

@@ -6,12 +6,11 @@ from rest_framework.authtoken.models import Token
 from accounts import demo as accounts_demo
 from receipts import demo
 from receipts.models import Purchase, Receipt
-from receipts.tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
 
-def test_demo_seed_is_idempotent_and_gives_the_analyst_something_to_read():
+def test_demo_seed_is_idempotent_and_gives_the_analyst_something_to_read(client_for):
     accounts_demo.seed(stdout=io.StringIO())
     notes = demo.seed(stdout=io.StringIO())
     receipts, purchases = Receipt.objects.count(), Purchase.objects.count()

@@ -23,7 +23,6 @@ from core.testing import (
     wait_until,
 )
 from receipts.models import DeadLetter, PlaceHour, Purchase, Receipt
-from receipts.tests.conftest import client_for
 from receipts.tests.factories import PosUserFactory, receipt_payload
 from receipts.transports.kafka_transport import (
     ReceiptStreamConsumer,
@@ -124,7 +123,11 @@ def test_a_consumer_that_dies_before_committing_is_replaced_and_nothing_counts_t
 
 @pytest.mark.django_db(transaction=True)
 def test_posted_receipts_reach_the_consume_receipts_command_through_kafka(
-    broker, topic, settings, journal_path
+    broker,
+    topic,
+    settings,
+    journal_path,
+    client_for,
 ):
     client = client_for(PosUserFactory())
     response = client.post("/api/checks/", receipt_payload("e1"), format="json")
@@ -167,7 +170,7 @@ def test_consume_receipts_creates_a_missing_topic_once(broker):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_broker_outage_does_not_fail_the_post_and_the_receipt_is_kept(settings):
+def test_a_broker_outage_does_not_fail_the_post_and_the_receipt_is_kept(settings, client_for):
     settings.RECEIPTS_TRANSPORT = "kafka"
     settings.KAFKA_BOOTSTRAP_SERVERS = f"127.0.0.1:{free_port()}"  # nobody listens there
     client = client_for(PosUserFactory())

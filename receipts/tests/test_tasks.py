@@ -9,7 +9,6 @@ from core.testing import celery_worker, wait_until
 from receipts.models import PlaceHour, Purchase
 from receipts.services.consumption import hour_of
 from receipts.tasks import process_receipt_events, rollup_recent_hours
-from receipts.tests.conftest import client_for
 from receipts.tests.factories import PosUserFactory, receipt_payload
 from receipts.validation import validate_receipt
 
@@ -25,7 +24,7 @@ def empty_receipts_queue():
         conn.default_channel.queue_purge("receipts")
 
 
-def test_posted_receipts_are_counted_by_the_worker_once_each(journal_path):
+def test_posted_receipts_are_counted_by_the_worker_once_each(journal_path, client_for):
     client = client_for(PosUserFactory())
     now = timezone.now()
     with celery_worker(queues="receipts", RECEIPTS_JOURNAL_PATH=str(journal_path)):

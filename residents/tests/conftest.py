@@ -14,9 +14,3 @@ def operator_client(operator) -> APIClient:
     client = APIClient()
     client.force_authenticate(operator)
     return client
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user)
-    return client

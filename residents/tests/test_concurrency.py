@@ -9,7 +9,6 @@ from accounts.models import Movement
 from accounts.tests.balances.test_concurrency import run_in_threads
 from billing.models import Charge
 from residents.models import ChargePayment, Residency
-from residents.tests.conftest import client_for
 from residents.tests.factories import (
     PAST,
     charge_of,
@@ -22,13 +21,19 @@ from residents.tests.factories import (
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def pay(user, charge_id, amount=None):
-    body = {} if amount is None else {"amount": amount}
-    answer = client_for(user).post(f"/api/v1/me/charges/{charge_id}/pay/", body, format="json")
-    return answer.status_code
+@pytest.fixture
+def pay(client_for):
+    """`pay(user, charge_id, amount=None)` in a client of its own; returns the status code."""
+
+    def pay(user, charge_id, amount=None):
+        body = {} if amount is None else {"amount": amount}
+        answer = client_for(user).post(f"/api/v1/me/charges/{charge_id}/pay/", body, format="json")
+        return answer.status_code
+
+    return pay
 
 
-def test_parallel_payments_of_one_charge_pay_it_once():
+def test_parallel_payments_of_one_charge_pay_it_once(pay):
     house, [user, _other] = house_with_residents(flats=2)
     run_rent(house, *PAST)
     collection = collector(house)
@@ -48,7 +53,7 @@ def test_parallel_payments_of_one_charge_pay_it_once():
     assert ledger_discrepancies() == []
 
 
-def test_parallel_part_payments_never_exceed_the_total():
+def test_parallel_part_payments_never_exceed_the_total(pay):
     house, [user, _other] = house_with_residents(flats=2)
     run_rent(house, *PAST)
     collector(house)
@@ -65,7 +70,7 @@ def test_parallel_part_payments_never_exceed_the_total():
     assert ledger_discrepancies() == []
 
 
-def test_parallel_payments_of_two_charges_from_one_account_leave_the_ledger_exact():
+def test_parallel_payments_of_two_charges_from_one_account_leave_the_ledger_exact(pay):
     house, [user, other] = house_with_residents(flats=2)
     Residency.objects.create(user=user, flat=house.flats.get(number=2))  # pays for both flats
     run_rent(house, *PAST)

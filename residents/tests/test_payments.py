@@ -14,7 +14,6 @@ from accounts.models import Movement
 from accounts.tests.balances.helpers import ledger_snapshot
 from billing.models import Charge
 from residents.models import ChargePayment, CollectionAccount
-from residents.tests.conftest import client_for
 from residents.tests.factories import (
     PAST,
     charge_of,
@@ -35,11 +34,17 @@ def billed():
     return house, users, collector(house)
 
 
-def pay(user, charge, **body):
-    return client_for(user).post(f"/api/v1/me/charges/{charge.pk}/pay/", body, format="json")
+@pytest.fixture
+def pay(client_for):
+    """`pay(user, charge, **body)`: the user pays the charge through the API."""
+
+    def pay(user, charge, **body):
+        return client_for(user).post(f"/api/v1/me/charges/{charge.pk}/pay/", body, format="json")
+
+    return pay
 
 
-def test_resident_reads_own_charges_month_by_month(billed):
+def test_resident_reads_own_charges_month_by_month(billed, client_for):
     house, [user, other], _collector = billed
     body = client_for(user).get("/api/v1/me/charges/?year=2024&month=1").json()
     [line] = body["results"]
@@ -50,7 +55,7 @@ def test_resident_reads_own_charges_month_by_month(billed):
     assert client_for(user).get(f"/api/v1/me/charges/{charge_of(other).pk}/").status_code == 404
 
 
-def test_resident_statement_has_only_their_flat(billed):
+def test_resident_statement_has_only_their_flat(billed, client_for):
     house, [user, other], _collector = billed
     flat = charge_of(user).flat
     answer = client_for(user).get(f"/api/v1/me/flats/{flat.pk}/statement/?year=2024&month=1")
@@ -67,7 +72,7 @@ def test_resident_statement_has_only_their_flat(billed):
     )
 
 
-def test_full_payment_moves_money_and_marks_the_charge_paid(billed, operator_client):
+def test_full_payment_moves_money_and_marks_the_charge_paid(billed, operator_client, pay):
     house, [user, _other], collection = billed
     charge = charge_of(user)
     account = funded_account(user, "10000")
@@ -86,7 +91,7 @@ def test_full_payment_moves_money_and_marks_the_charge_paid(billed, operator_cli
     assert again.status_code == 409 and again.json()["code"] == "charge_paid"
 
 
-def test_part_payments_then_the_rest(billed):
+def test_part_payments_then_the_rest(billed, pay):
     house, [user, _other], _collection = billed
     charge = charge_of(user)
     funded_account(user, "10000")
@@ -103,7 +108,7 @@ def test_part_payments_then_the_rest(billed):
 @pytest.mark.parametrize(
     ("amount", "status"), [("0", 400), ("-5", 400), ("1.001", 400), ("abc", 400)]
 )
-def test_bad_amounts_are_400_and_change_nothing(billed, amount, status):
+def test_bad_amounts_are_400_and_change_nothing(billed, amount, status, pay):
     house, [user, _other], _collection = billed
     funded_account(user, "10000")
     before = ledger_snapshot()
@@ -111,7 +116,7 @@ def test_bad_amounts_are_400_and_change_nothing(billed, amount, status):
     assert ledger_snapshot() == before
 
 
-def test_not_enough_money_is_402_and_changes_nothing(billed):
+def test_not_enough_money_is_402_and_changes_nothing(billed, pay):
     house, [user, _other], _collection = billed
     charge = charge_of(user)
     funded_account(user, "1.00")
@@ -123,7 +128,7 @@ def test_not_enough_money_is_402_and_changes_nothing(billed):
     assert charge.paid_amount == 0
 
 
-def test_no_account_and_no_collection_account_are_409(billed):
+def test_no_account_and_no_collection_account_are_409(billed, pay):
     house, [user, _other], _collection = billed
     charge = charge_of(user)
     answer = pay(user, charge)
@@ -134,7 +139,7 @@ def test_no_account_and_no_collection_account_are_409(billed):
     assert answer.status_code == 409 and answer.json()["code"] == "no_collection_account"
 
 
-def test_global_collection_account_from_settings(billed):
+def test_global_collection_account_from_settings(billed, pay):
     house, [user, _other], collection = billed
     CollectionAccount.objects.all().delete()
     funded_account(user, "10000")
@@ -144,7 +149,7 @@ def test_global_collection_account_from_settings(billed):
     assert collection.balance == charge_of(user).total
 
 
-def test_another_residents_charge_is_404(billed):
+def test_another_residents_charge_is_404(billed, pay):
     house, [user, other], _collection = billed
     funded_account(user, "10000")
     before = ledger_snapshot()
@@ -152,7 +157,7 @@ def test_another_residents_charge_is_404(billed):
     assert ledger_snapshot() == before
 
 
-def test_idempotency_key_pays_once(billed):
+def test_idempotency_key_pays_once(billed, client_for):
     house, [user, _other], _collection = billed
     charge = charge_of(user)
     funded_account(user, "10000")
@@ -165,7 +170,7 @@ def test_idempotency_key_pays_once(billed):
     assert Movement.objects.filter(kind=Movement.Kind.RENT).count() == 1
 
 
-def test_a_recalculation_keeps_the_charge_and_what_was_paid(billed):
+def test_a_recalculation_keeps_the_charge_and_what_was_paid(billed, pay):
     house, [user, _other], _collection = billed
     charge = charge_of(user)
     funded_account(user, "10000")
@@ -177,7 +182,7 @@ def test_a_recalculation_keeps_the_charge_and_what_was_paid(billed):
     assert again.total != charge.total
 
 
-def test_operator_sees_payments_debtors_and_xlsx(billed, operator_client):
+def test_operator_sees_payments_debtors_and_xlsx(billed, operator_client, client_for, pay):
     house, [user, other], _collection = billed
     funded_account(user, "10000")
     pay(user, charge_of(user))

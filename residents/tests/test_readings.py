@@ -10,7 +10,6 @@ from django.utils import timezone
 from billing.models import RentRun
 from housing.models import MeterReading
 from residents.models import ReadingSubmission
-from residents.tests.conftest import client_for
 from residents.tests.factories import (
     house_with_residents,
     meter_of,
@@ -33,7 +32,7 @@ def in_window():
         yield
 
 
-def test_resident_submits_and_corrects_this_months_reading(in_window):
+def test_resident_submits_and_corrects_this_months_reading(in_window, client_for):
     house, [user, _other] = house_with_residents()
     meter = meter_of(user)
     client = client_for(user)
@@ -47,7 +46,7 @@ def test_resident_submits_and_corrects_this_months_reading(in_window):
     assert flats[0]["meters"][0]["last_reading"]["value"] == "121.000"
 
 
-def test_outside_the_window_is_409_with_the_window():
+def test_outside_the_window_is_409_with_the_window(client_for):
     house, [user, _other] = house_with_residents()
     with override_settings(READINGS_WINDOW_DAYS=window_without_today()):
         answer = client_for(user).post(
@@ -69,7 +68,7 @@ def test_default_window_is_the_15th_to_the_25th():
     assert (window.opens, window.closes) == (date(2026, 2, 15), date(2026, 2, 25))
 
 
-def test_falling_value_and_second_reading_follow_the_operators_rules(in_window):
+def test_falling_value_and_second_reading_follow_the_operators_rules(in_window, client_for):
     house, [user, _other] = house_with_residents()
     meter = meter_of(user)
     client = client_for(user)
@@ -84,7 +83,7 @@ def test_falling_value_and_second_reading_follow_the_operators_rules(in_window):
     assert bad.status_code == 400
 
 
-def test_closed_once_the_months_rent_run_started(in_window):
+def test_closed_once_the_months_rent_run_started(in_window, client_for):
     house, [user, _other] = house_with_residents()
     meter = meter_of(user)
     client = client_for(user)
@@ -96,7 +95,7 @@ def test_closed_once_the_months_rent_run_started(in_window):
     assert MeterReading.objects.get(pk=posted["id"]).value == Decimal("50")
 
 
-def test_a_failed_run_does_not_close_the_month(in_window):
+def test_a_failed_run_does_not_close_the_month(in_window, client_for):
     house, [user, _other] = house_with_residents()
     year, month = this_month()
     RentRun.objects.create(house=house, year=year, month=month, status=RentRun.Status.FAILED)
@@ -106,14 +105,14 @@ def test_a_failed_run_does_not_close_the_month(in_window):
     assert answer.status_code == 201
 
 
-def test_only_this_months_reading_can_be_corrected(in_window):
+def test_only_this_months_reading_can_be_corrected(in_window, client_for):
     house, [user, _other] = house_with_residents()
     old = MeterReading.objects.get(meter=meter_of(user), year=2024, month=1)
     answer = client_for(user).patch(f"/api/v1/me/readings/{old.pk}/", {"value": "3"})
     assert answer.status_code == 409 and answer.json()["code"] == "reading_closed"
 
 
-def test_another_residents_meter_and_reading_are_404(in_window):
+def test_another_residents_meter_and_reading_are_404(in_window, client_for):
     house, [user, other] = house_with_residents()
     theirs = reading(meter_of(other), *this_month(), "70")
     client = client_for(user)
@@ -128,7 +127,9 @@ def test_another_residents_meter_and_reading_are_404(in_window):
     assert theirs.pk not in [r["id"] for r in client.get("/api/v1/me/readings/").json()]
 
 
-def test_operators_see_who_submitted_and_which_flats_have_none(in_window, operator_client):
+def test_operators_see_who_submitted_and_which_flats_have_none(
+    in_window, operator_client, client_for
+):
     house, [user, other, _third] = house_with_residents(flats=3)
     client_for(user).post("/api/v1/me/readings/", {"meter": meter_of(user).pk, "value": "50"})
     reading(meter_of(other), *this_month(), "60")  # entered by an operator

@@ -9,12 +9,11 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from housing.tests.factories import FlatFactory
 from residents.models import FlatCode, Residency
-from residents.tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
 
-def test_operator_links_lists_and_unlinks_a_resident(operator_client):
+def test_operator_links_lists_and_unlinks_a_resident(operator_client, client_for):
     user, flat = UserFactory(), FlatFactory()
     created = operator_client.post("/api/v1/residencies/", {"user": user.pk, "flat": flat.pk})
     assert created.status_code == 201, created.content
@@ -29,7 +28,7 @@ def test_operator_links_lists_and_unlinks_a_resident(operator_client):
     assert client_for(user).get(f"/api/v1/me/flats/{flat.pk}/").status_code == 404
 
 
-def test_residents_cannot_use_the_operator_endpoints():
+def test_residents_cannot_use_the_operator_endpoints(client_for):
     user, flat = UserFactory(), FlatFactory()
     client = client_for(user)
     assert (
@@ -39,7 +38,7 @@ def test_residents_cannot_use_the_operator_endpoints():
     assert not Residency.objects.exists()
 
 
-def test_a_flat_code_makes_its_redeemer_a_resident_once(operator_client):
+def test_a_flat_code_makes_its_redeemer_a_resident_once(operator_client, client_for):
     flat = FlatFactory()
     code = operator_client.post("/api/v1/flat-codes/", {"flat": flat.pk}).json()["code"]
     first, second = UserFactory(), UserFactory()
@@ -51,7 +50,7 @@ def test_a_flat_code_makes_its_redeemer_a_resident_once(operator_client):
     assert list(Residency.objects.values_list("user_id", flat=True)) == [first.pk]
 
 
-def test_unknown_and_expired_codes_are_refused(operator_client):
+def test_unknown_and_expired_codes_are_refused(operator_client, client_for):
     flat = FlatFactory()
     user = UserFactory()
     unknown = client_for(user).post("/api/v1/me/flats/redeem/", {"code": "NOPE2345"})
@@ -69,7 +68,7 @@ def test_anonymous_users_get_401():
     assert APIClient().post("/api/v1/me/flats/redeem/", {"code": "X"}).status_code == 401
 
 
-def test_another_residents_flat_is_a_404():
+def test_another_residents_flat_is_a_404(client_for):
     mine, theirs = FlatFactory(), FlatFactory()
     user = UserFactory()
     Residency.objects.create(user=user, flat=mine)

@@ -1,10 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from core.testing import token_client
 from stores.tests.factories import OperatorFactory, StoreFactory, UserFactory
-
-client_for = token_client  # an API client signed in with the user's DRF token
 
 
 @pytest.fixture
@@ -13,12 +10,12 @@ def operator(db):
 
 
 @pytest.fixture
-def operator_client(operator) -> APIClient:
+def operator_client(operator, client_for) -> APIClient:
     return client_for(operator)
 
 
 @pytest.fixture
-def reader_client(db) -> APIClient:
+def reader_client(db, client_for) -> APIClient:
     return client_for(UserFactory())
 
 

@@ -7,7 +7,6 @@ from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from stores.models import StockItem, StockMovement, Store
-from stores.tests.conftest import client_for
 from stores.tests.factories import (
     OperatorFactory,
     StockItemFactory,
@@ -22,7 +21,7 @@ def stock(store) -> dict[str, int]:
 
 @pytest.mark.django_db
 class TestReport:
-    def test_report_has_the_seed_shape_sorted_without_empty_items(self, reader_client, store):
+    def test_report_has_the_specified_shape_sorted_without_empty_items(self, reader_client, store):
         StockItemFactory(store=store, item_id="b", quantity=2)
         StockItemFactory(store=store, item_id="a", quantity=1)
         StockItemFactory(store=store, item_id="c", quantity=0)
@@ -183,7 +182,7 @@ class TestSingleOperation:
         assert response.status_code == 403
         assert stock(store) == {"apple": 2}
 
-    def test_storekeeper_may_write(self, store):
+    def test_storekeeper_may_write(self, store, client_for):
         client = client_for(StorekeeperFactory())
         response = client.post(
             "/stores/abc111", {"operation": "supply", "item_id": "apple", "quantity": 1}

@@ -10,7 +10,6 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from config.asgi import application
 from stores import services
 from stores.models import Store
-from stores.tests.conftest import client_for
 from stores.tests.factories import OperatorFactory, StockItemFactory, StoreFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -136,7 +135,7 @@ def test_foreign_origin_is_refused_but_own_origin_allowed(store, token):
     asyncio.run(scenario())
 
 
-def test_every_subscriber_gets_exactly_one_message_per_committed_change(store, token):
+def test_every_subscriber_gets_exactly_one_message_per_committed_change(store, token, client_for):
     operator = client_for(OperatorFactory())
 
     def post(path, body=None):
@@ -208,7 +207,7 @@ def test_rolled_back_service_call_sends_nothing(store, token):
     asyncio.run(scenario())
 
 
-def test_idempotent_write_announces_once_and_its_replay_announces_nothing(store, token):
+def test_idempotent_write_announces_once_and_its_replay_announces_nothing(store, token, client_for):
     operator = client_for(OperatorFactory())
 
     def post():
@@ -234,7 +233,9 @@ def test_idempotent_write_announces_once_and_its_replay_announces_nothing(store,
 
 
 @pytest.mark.slow
-def test_subscriber_idle_longer_than_redis_socket_timeout_still_gets_changes(store, token):
+def test_subscriber_idle_longer_than_redis_socket_timeout_still_gets_changes(
+    store, token, client_for
+):
     # redis-py 8 broke blocking reads of the Channels Redis layer: an idle socket died after
     # 5 s. Wait past that, then check the subscriber is still alive and served.
     operator = client_for(OperatorFactory())

@@ -1,7 +1,6 @@
 from decimal import Decimal
 
 import pytest
-from rest_framework.test import APIClient
 
 from accounts.balances import services
 from accounts.models import Account
@@ -18,15 +17,5 @@ def funded_account():
             services.deposit(user=account.user, account_id=account.pk, amount=Decimal(amount))
         account.refresh_from_db()
         return account
-
-    return make
-
-
-@pytest.fixture
-def client_for():
-    def make(user) -> APIClient:
-        client = APIClient()
-        client.force_authenticate(user)
-        return client
 
     return make

@@ -1,4 +1,4 @@
-"""Seed 002's flows through the HTTP API, and every refusal leaving the money untouched."""
+"""The balances flows through the HTTP API, and every refusal leaving the money untouched."""
 
 from decimal import Decimal
 

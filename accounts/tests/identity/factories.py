@@ -3,15 +3,13 @@ from django.contrib.auth.hashers import make_password
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
-from accounts.tests.factories import AnalystFactory, UserFactory
-from core.testing import token_client
+from accounts.tests.factories import AnalystFactory, OperatorFactory, UserFactory
 
 __all__ = [
     "AnalystFactory",
     "OperatorFactory",
     "PhoneUserFactory",
     "UserFactory",
-    "client_for",
     "token_for",
 ]
 
@@ -24,12 +22,5 @@ class PhoneUserFactory(UserFactory):
     password = factory.LazyFunction(lambda: make_password(None))
 
 
-class OperatorFactory(UserFactory):
-    is_staff = True
-
-
 def token_for(user: User) -> str:
     return Token.objects.get_or_create(user=user)[0].key
-
-
-client_for = token_client  # an API client signed in with the user's DRF token

@@ -1,4 +1,4 @@
-"""Seed 002: e-mail + confirmation code -> JWT, refresh, logout, /api/v1/users/me/."""
+"""E-mail + confirmation code -> JWT, refresh, logout, /api/v1/users/me/."""
 
 import re
 

@@ -1,11 +1,11 @@
-"""Seed 003: username + password -> DRF token; createsuperuser; no default accounts."""
+"""Username + password -> DRF token; createsuperuser; no default accounts."""
 
 import pytest
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
-from accounts.tests.identity.factories import UserFactory, client_for
+from accounts.tests.identity.factories import UserFactory
 
 STRONG = "correct-horse-battery-staple"
 
@@ -142,7 +142,7 @@ class TestPasswordLogin:
 
 @pytest.mark.django_db
 class TestLogout:
-    def test_deletes_the_token_so_it_no_longer_works(self):
+    def test_deletes_the_token_so_it_no_longer_works(self, client_for):
         user = UserFactory()
         client = client_for(user)
 

@@ -1,4 +1,4 @@
-"""Seed 001: phone + SMS code sign-in, the code rules, and the security tests around them."""
+"""Phone + SMS code sign-in, the code rules, and the security tests around them."""
 
 import re
 from datetime import timedelta
@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from rest_framework.authtoken.models import Token
 
+from accounts.identity import codes
 from accounts.models import SignInCode, User
 from accounts.tests.identity.factories import PhoneUserFactory
 
@@ -264,16 +265,21 @@ class TestCodeSecurity:
         assert not User.objects.exists()
         assert _code_row().used_at is None
 
-    def test_code_of_another_phone_fails(self, api_client, send_phone_code):
+    def test_code_of_another_phone_fails(self, api_client, send_phone_code, monkeypatch):
+        # Two different codes, so that a success could only mean a code crossed phones.
+        issued = iter(["4821", "7390"])
+        monkeypatch.setattr(codes, "generate_code", lambda length: next(issued))
         code = send_phone_code(PHONE)
-        send_phone_code("+79990001122")
+        other_phone_code = send_phone_code("+79990001122")
+        assert (code, other_phone_code) == ("4821", "7390")
 
         response = api_client.post("/api/verify/", {"phone": "+79990001122", "token": code})
         mine = api_client.post("/api/verify/", {"phone": PHONE, "token": code})
 
-        # The other phone's own code may coincide with ours; only then is this a success.
-        other_code = _code_row("+79990001122")
-        assert response.status_code == 400 or other_code.used_at is not None
+        assert response.status_code == 400
+        assert response.data["code"] == "code_invalid"
+        assert _code_row("+79990001122").used_at is None
+        assert not User.objects.filter(phone="+79990001122").exists()
         assert mine.status_code == 200
 
     def test_codes_are_stored_only_as_a_keyed_hash(self, send_phone_code):

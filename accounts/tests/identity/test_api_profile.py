@@ -1,9 +1,9 @@
-"""Seed 001: GET/PATCH /api/profile/ and the invite-code rules."""
+"""GET/PATCH /api/profile/ and the invite-code rules."""
 
 import pytest
 
 from accounts.models import User
-from accounts.tests.identity.factories import PhoneUserFactory, client_for
+from accounts.tests.identity.factories import PhoneUserFactory
 
 
 def _snapshot(*users: User) -> list[tuple]:
@@ -17,7 +17,7 @@ def _snapshot(*users: User) -> list[tuple]:
 
 @pytest.mark.django_db
 class TestProfile:
-    def test_shows_phone_codes_and_who_activated_mine(self):
+    def test_shows_phone_codes_and_who_activated_mine(self, client_for):
         alice = PhoneUserFactory()
         bob, carol = PhoneUserFactory(), PhoneUserFactory()
         for invitee in (bob, carol):
@@ -33,7 +33,9 @@ class TestProfile:
             "activated_your_code": [{"phone": bob.phone}, {"phone": carol.phone}],
         }
 
-    def test_query_count_does_not_grow_with_invitees(self, django_assert_max_num_queries):
+    def test_query_count_does_not_grow_with_invitees(
+        self, django_assert_max_num_queries, client_for
+    ):
         alice = PhoneUserFactory()
         PhoneUserFactory.create_batch(20, invited_by=alice, foreign_invite_code=alice.invite_code)
         client = client_for(alice)
@@ -59,7 +61,7 @@ class TestProfile:
 
 @pytest.mark.django_db
 class TestActivateInviteCode:
-    def test_activates_another_users_code(self):
+    def test_activates_another_users_code(self, client_for):
         alice, bob = PhoneUserFactory(), PhoneUserFactory()
 
         response = client_for(bob).patch(
@@ -72,7 +74,7 @@ class TestActivateInviteCode:
         assert bob.invited_by == alice
         assert bob.invite_activated_at is not None
 
-    def test_unknown_code_is_refused_and_nothing_changes(self):
+    def test_unknown_code_is_refused_and_nothing_changes(self, client_for):
         bob = PhoneUserFactory()
         before = _snapshot(bob)
 
@@ -82,7 +84,7 @@ class TestActivateInviteCode:
         assert response.data["code"] == "invite_code_not_found"
         assert _snapshot(bob) == before
 
-    def test_own_code_is_refused_and_nothing_changes(self):
+    def test_own_code_is_refused_and_nothing_changes(self, client_for):
         bob = PhoneUserFactory()
         before = _snapshot(bob)
 
@@ -92,7 +94,7 @@ class TestActivateInviteCode:
         assert response.data["code"] == "own_invite_code"
         assert _snapshot(bob) == before
 
-    def test_second_activation_is_refused_even_with_the_same_code(self):
+    def test_second_activation_is_refused_even_with_the_same_code(self, client_for):
         alice, carol, bob = PhoneUserFactory(), PhoneUserFactory(), PhoneUserFactory()
         client = client_for(bob)
         client.patch("/api/profile/", {"foreign_invite_code": alice.invite_code})
@@ -105,7 +107,7 @@ class TestActivateInviteCode:
         assert other.data["code"] == same.data["code"] == "invite_code_already_activated"
         assert _snapshot(bob, alice, carol) == before
 
-    def test_activation_survives_the_inviter_being_deleted(self):
+    def test_activation_survives_the_inviter_being_deleted(self, client_for):
         alice, bob = PhoneUserFactory(), PhoneUserFactory()
         client = client_for(bob)
         client.patch("/api/profile/", {"foreign_invite_code": alice.invite_code})
@@ -118,7 +120,7 @@ class TestActivateInviteCode:
         assert response.data["code"] == "invite_code_already_activated"
 
     @pytest.mark.parametrize("body", [{}, {"foreign_invite_code": None}])
-    def test_empty_patch_changes_nothing(self, body):
+    def test_empty_patch_changes_nothing(self, body, client_for):
         bob = PhoneUserFactory()
         before = _snapshot(bob)
 
@@ -128,7 +130,7 @@ class TestActivateInviteCode:
         assert response.data["foreign_invite_code"] is None
         assert _snapshot(bob) == before
 
-    def test_users_token_changes_only_their_own_profile(self):
+    def test_users_token_changes_only_their_own_profile(self, client_for):
         alice, bob, carol = PhoneUserFactory(), PhoneUserFactory(), PhoneUserFactory()
         before = _snapshot(alice)
 

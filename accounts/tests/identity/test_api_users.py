@@ -9,7 +9,6 @@ from accounts.tests.identity.factories import (
     OperatorFactory,
     PhoneUserFactory,
     UserFactory,
-    client_for,
 )
 from core.permissions import is_analyst, is_operator
 
@@ -21,11 +20,11 @@ class TestRoles:
         [
             (UserFactory, {}, "user"),
             (AnalystFactory, {}, "analyst"),
-            (OperatorFactory, {}, "admin"),
+            (OperatorFactory, {"is_superuser": False}, "admin"),
             (UserFactory, {"is_superuser": True}, "admin"),
         ],
     )
-    def test_me_shows_the_role(self, factory, extra, role):
+    def test_me_shows_the_role(self, factory, extra, role, client_for):
         user = factory(**extra)
 
         response = client_for(user).get("/api/v1/users/me/")
@@ -40,7 +39,7 @@ class TestRoles:
 
 @pytest.mark.django_db
 class TestUsersList:
-    def test_operator_gets_a_paginated_list(self):
+    def test_operator_gets_a_paginated_list(self, client_for):
         operator = OperatorFactory()
         UserFactory.create_batch(3)
 
@@ -51,7 +50,7 @@ class TestUsersList:
         assert len(response.data["results"]) == 2
         assert response.data["next"]
 
-    def test_search_by_phone(self):
+    def test_search_by_phone(self, client_for):
         operator = OperatorFactory()
         bob = PhoneUserFactory(phone="+79995554433")
         PhoneUserFactory()
@@ -60,7 +59,7 @@ class TestUsersList:
 
         assert [u["id"] for u in response.data["results"]] == [bob.pk]
 
-    def test_list_query_count_is_constant(self, django_assert_max_num_queries):
+    def test_list_query_count_is_constant(self, django_assert_max_num_queries, client_for):
         operator = OperatorFactory()
         UserFactory.create_batch(25)
         client = client_for(operator)
@@ -69,7 +68,7 @@ class TestUsersList:
             client.get("/api/v1/users/")
 
     @pytest.mark.parametrize("factory", [UserFactory, AnalystFactory])
-    def test_user_without_the_role_gets_403(self, factory):
+    def test_user_without_the_role_gets_403(self, factory, client_for):
         response = client_for(factory()).get("/api/v1/users/")
 
         assert response.status_code == 403
@@ -81,7 +80,7 @@ class TestUsersList:
         assert response.status_code == 401
         assert response["WWW-Authenticate"] == "Token"
 
-    def test_operator_makes_a_user_analyst(self):
+    def test_operator_makes_a_user_analyst(self, client_for):
         operator, bob = OperatorFactory(), UserFactory()
 
         response = client_for(operator).patch(
@@ -93,7 +92,7 @@ class TestUsersList:
         bob.refresh_from_db()
         assert (bob.is_analyst, bob.is_staff) == (True, False)
 
-    def test_ordinary_user_cannot_read_or_change_another_user(self):
+    def test_ordinary_user_cannot_read_or_change_another_user(self, client_for):
         alice, bob = UserFactory(), UserFactory()
         client = client_for(bob)
 
@@ -104,7 +103,7 @@ class TestUsersList:
         alice.refresh_from_db()
         assert (alice.bio, alice.is_analyst) == ("", False)
 
-    def test_put_and_delete_are_not_offered(self):
+    def test_put_and_delete_are_not_offered(self, client_for):
         operator, bob = OperatorFactory(), UserFactory()
         client = client_for(operator)
 
@@ -113,7 +112,7 @@ class TestUsersList:
         assert delete.status_code == 405
         assert User.objects.filter(pk=bob.pk).exists()
 
-    def test_unknown_user_is_404(self):
+    def test_unknown_user_is_404(self, client_for):
         response = client_for(OperatorFactory()).get("/api/v1/users/999999/")
 
         assert response.status_code == 404

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.identity import codes
 from accounts.identity.errors import SignInThrottled
 from accounts.models import SignInCode, SignInEvent, User
-from accounts.tests.identity.factories import OperatorFactory, UserFactory, client_for
+from accounts.tests.identity.factories import OperatorFactory, UserFactory
 
 PHONE = "+79991234567"
 STRONG = "correct-horse-battery-staple"
@@ -346,7 +346,9 @@ class TestIdentifierChanges:
         "change",
         [{"email": "staff@example.com"}, {"username": "taken-over"}],
     )
-    def test_staff_who_is_not_superuser_cannot_change_anothers_identifiers(self, change):
+    def test_staff_who_is_not_superuser_cannot_change_anothers_identifiers(
+        self, change, client_for
+    ):
         root = UserFactory(username="root", email="root@example.com", is_superuser=True)
         staff = OperatorFactory(is_superuser=False)
 
@@ -357,9 +359,9 @@ class TestIdentifierChanges:
         root.refresh_from_db()
         assert (root.username, root.email) == ("root", "root@example.com")
 
-    def test_staff_cannot_change_another_staff_users_email_either(self):
-        other = OperatorFactory(email="other@example.com")
-        staff = OperatorFactory()
+    def test_staff_cannot_change_another_staff_users_email_either(self, client_for):
+        other = OperatorFactory(email="other@example.com", is_superuser=False)
+        staff = OperatorFactory(is_superuser=False)
 
         response = client_for(staff).patch(
             f"/api/v1/users/{other.pk}/", {"email": "mine@example.com", "bio": "x"}, format="json"
@@ -369,9 +371,9 @@ class TestIdentifierChanges:
         other.refresh_from_db()
         assert (other.email, other.bio) == ("other@example.com", "")
 
-    def test_staff_may_still_change_other_fields_and_their_own_identifiers(self):
+    def test_staff_may_still_change_other_fields_and_their_own_identifiers(self, client_for):
         user = UserFactory(email="u@example.com")
-        staff = OperatorFactory()
+        staff = OperatorFactory(is_superuser=False)
         client = client_for(staff)
 
         flags = client.patch(
@@ -385,7 +387,7 @@ class TestIdentifierChanges:
         user.refresh_from_db()
         assert user.is_analyst
 
-    def test_superuser_may_change_anothers_email(self):
+    def test_superuser_may_change_anothers_email(self, client_for):
         user = UserFactory(email="old@example.com")
         root = OperatorFactory(is_superuser=True)
 
@@ -399,7 +401,7 @@ class TestIdentifierChanges:
 
     def test_admin_staff_sees_anothers_identifiers_read_only_and_no_password_form(self):
         root = UserFactory(username="root", is_superuser=True, is_staff=True)
-        staff = OperatorFactory()
+        staff = OperatorFactory(is_superuser=False)
         staff.user_permissions.add(*_user_admin_permissions())
         client = Client()
         client.force_login(staff)
@@ -423,7 +425,7 @@ def _user_admin_permissions():
 
 @pytest.mark.django_db
 class TestUsernameCase:
-    def test_patch_me_refuses_a_username_differing_only_in_case(self):
+    def test_patch_me_refuses_a_username_differing_only_in_case(self, client_for):
         UserFactory(username="operator")
         me = UserFactory(username="me")
 
@@ -434,7 +436,7 @@ class TestUsernameCase:
         me.refresh_from_db()
         assert me.username == "me"
 
-    def test_operator_patch_refuses_it_too(self):
+    def test_operator_patch_refuses_it_too(self, client_for):
         UserFactory(username="alice")
         bob = UserFactory(username="bob")
         root = OperatorFactory(is_superuser=True)
@@ -445,7 +447,7 @@ class TestUsernameCase:
         bob.refresh_from_db()
         assert bob.username == "bob"
 
-    def test_changing_the_case_of_ones_own_username_is_fine(self):
+    def test_changing_the_case_of_ones_own_username_is_fine(self, client_for):
         me = UserFactory(username="jane")
 
         response = client_for(me).patch("/api/v1/users/me/", {"username": "Jane"})
@@ -538,7 +540,7 @@ class TestProfileLengths:
             {"username": "x" * 151},
         ],
     )
-    def test_too_long_free_text_is_400_and_changes_nothing(self, change):
+    def test_too_long_free_text_is_400_and_changes_nothing(self, change, client_for):
         me = UserFactory(username="me")
 
         response = client_for(me).patch("/api/v1/users/me/", change, format="json")
@@ -547,7 +549,7 @@ class TestProfileLengths:
         me.refresh_from_db()
         assert (me.username, me.bio, me.first_name) == ("me", "", "")
 
-    def test_a_megabytes_long_bio_is_refused_before_it_is_read(self):
+    def test_a_megabytes_long_bio_is_refused_before_it_is_read(self, client_for):
         me = UserFactory(username="me")
 
         response = client_for(me).patch("/api/v1/users/me/", {"bio": "x" * 2_400_000})
@@ -557,7 +559,7 @@ class TestProfileLengths:
         me.refresh_from_db()
         assert me.bio == ""
 
-    def test_a_bio_at_the_limit_is_fine(self):
+    def test_a_bio_at_the_limit_is_fine(self, client_for):
         me = UserFactory()
 
         response = client_for(me).patch("/api/v1/users/me/", {"bio": "x" * 2000}, format="json")
@@ -575,7 +577,9 @@ class TestProfileLengths:
 
 
 @pytest.mark.django_db
-def test_a_freshly_registered_user_reads_no_charges_runs_or_movement_usernames(api_client):
+def test_a_freshly_registered_user_reads_no_charges_runs_or_movement_usernames(
+    api_client, client_for
+):
     from stores.tests.factories import StoreFactory
 
     StoreFactory(store_id="abc111")

@@ -2,4 +2,4 @@ from core.management.commands.seed_demo_data import Command as SeedDemoDataComma
 
 
 class Command(SeedDemoDataCommand):
-    help = "Alias of seed_demo_data (the name seed 000 uses)."
+    help = "Alias of seed_demo_data (the name the original housing API uses)."

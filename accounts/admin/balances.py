@@ -1,4 +1,4 @@
-"""Admin of the money ledger (imported by accounts.admin).
+"""Admin of balances, the money ledger (models in accounts/models/balances.py).
 
 Balances and movements are read-only here: money only moves through the services, so the
 ledger and the cached balances cannot drift apart by a hand edit.

@@ -1,3 +1,5 @@
+"""Admin of users and sign-in codes (models in accounts/models/users.py)."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -53,6 +55,3 @@ class SignInCodeAdmin(ReadOnlyAdmin):
     list_filter = ("channel",)
     search_fields = ("destination",)
     exclude = ("code_hash",)
-
-
-from accounts.balances import admin as balances_admin  # noqa: E402, F401  (registers its models)

@@ -1,4 +1,5 @@
-"""The money ledger: accounts with a cached balance, append-only movements, services, rates.
+"""Balances' models, the money ledger: accounts with a cached balance, append-only movements,
+services, rates (their code is in accounts/balances/, their admin in accounts/admin/balances.py).
 
 Every change of a balance is one `Movement` row written in the same transaction as the balance
 update, so `Account.balance` always equals the sum of its movements (`verify_ledger` checks it).
@@ -11,15 +12,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
+from core.money import money_field
 
 BASE_CURRENCY = "RUB"
-
-
-def _money_field(**kwargs) -> models.DecimalField:
-    return models.DecimalField(
-        max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs
-    )
 
 
 class Account(models.Model):
@@ -34,7 +29,7 @@ class Account(models.Model):
     currency = models.CharField(
         max_length=3, default=BASE_CURRENCY, editable=False, verbose_name=_("currency")
     )
-    balance = _money_field(
+    balance = money_field(
         default=Decimal("0.00"),
         editable=False,
         help_text=_("Cached sum of the account's movements, updated in the same transaction."),
@@ -63,7 +58,7 @@ class Service(models.Model):
 
     name = models.CharField(max_length=200, verbose_name=_("name"))
     description = models.TextField(blank=True, verbose_name=_("description"))
-    price = _money_field(verbose_name=_("price"))
+    price = money_field(verbose_name=_("price"))
     is_active = models.BooleanField(
         default=True,
         help_text=_("Archived services are hidden and cannot be bought."),
@@ -113,7 +108,7 @@ class Movement(models.Model):
         related_name="credits",
         verbose_name=_("credit account"),
     )
-    amount = _money_field(verbose_name=_("amount"))
+    amount = money_field(verbose_name=_("amount"))
     service = models.ForeignKey(
         Service,
         null=True,
