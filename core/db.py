@@ -81,7 +81,7 @@ def is_lock_wait_failure(exc: OperationalError) -> bool:
     busy timeout ("database is locked")."""
     if getattr(exc.__cause__, "pgcode", None) in _LOCK_WAIT_SQLSTATES:
         return True
-    return connection.vendor == "sqlite" and "locked" in str(exc)
+    return not on_postgresql() and "locked" in str(exc)
 
 
 def ping() -> None:
