@@ -187,7 +187,7 @@ class BatchResult:
 
 
 @cache
-def batch_sql(*, staged: bool) -> str:
+def _batch_sql(*, staged: bool) -> str:
     """The batch statement, writing published charges or a recalculation's staged lines."""
     return _LINES_SQL.format(
         flat=Flat._meta.db_table,
@@ -206,7 +206,7 @@ def _batch_statement(*, staged: bool) -> PreparedStatement:
     # plan (a chain of index lookups from the batch's flats) suits every batch.
     kind = "staged" if staged else "charges"
     return PreparedStatement(
-        prefix=f"billing_rent_batch_{kind}", sql=batch_sql(staged=staged), types=_PARAM_TYPES
+        prefix=f"billing_rent_batch_{kind}", sql=_batch_sql(staged=staged), types=_PARAM_TYPES
     )
 
 
