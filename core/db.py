@@ -1,16 +1,23 @@
-"""No `SELECT 1` per request on a persistent connection that is known good.
+"""The database: the vendor switch, the readiness probe, trusted persistent connections.
 
-With CONN_HEALTH_CHECKS Django pings a persistent connection (`SELECT 1`, one round trip)
-before the first query of every request. A connection that served the previous request of
-this thread without an error, less than DB_HEALTH_CHECK_GRACE_SECONDS ago, is trusted instead;
-an older one, or one that saw an error, is checked as before. (A connection the server dropped
-inside that window fails one request, which marks it for a check; the next one reconnects.)
+Vendors: PostgreSQL runs production and the suite; SQLite runs the embedded quick start (`make
+run` without DATABASE_URL). Raw SQL lives in each app's `sql.py`, a statement beside its SQLite
+twin (the same rules through the ORM or a portable statement); the twin is picked here
+(`on_postgresql`, `by_vendor`), never by reading `connection.vendor` elsewhere.
+
+No `SELECT 1` per request on a persistent connection that is known good: with
+CONN_HEALTH_CHECKS Django pings a persistent connection (`SELECT 1`, one round trip) before the
+first query of every request. A connection that served the previous request of this thread
+without an error, less than DB_HEALTH_CHECK_GRACE_SECONDS ago, is trusted instead; an older
+one, or one that saw an error, is checked as before. (A connection the server dropped inside
+that window fails one request, which marks it for a check; the next one reconnects.)
 """
 
 import time
+from typing import TypeVar
 
 from django.conf import settings
-from django.db import connections
+from django.db import OperationalError, connection, connections
 
 
 def remember_good_connections(**kwargs) -> None:
@@ -51,3 +58,33 @@ def install_trust(sender=None, connection=None, **kwargs) -> None:
 
     connection.close_if_unusable_or_obsolete = close_if_unusable_or_obsolete
     connection._trust_installed = True
+
+
+T = TypeVar("T")
+
+# lock_not_available (lock_timeout elapsed), deadlock_detected
+_LOCK_WAIT_SQLSTATES = {"55P03", "40P01"}
+
+
+def on_postgresql() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def by_vendor(*, postgresql: T, sqlite: T) -> T:
+    """The PostgreSQL statement or strategy, or its SQLite twin (any other vendor: SQLite's,
+    the portable one)."""
+    return postgresql if on_postgresql() else sqlite
+
+
+def is_lock_wait_failure(exc: OperationalError) -> bool:
+    """A write gave up waiting for a lock: PostgreSQL's lock_timeout or a deadlock, SQLite's
+    busy timeout ("database is locked")."""
+    if getattr(exc.__cause__, "pgcode", None) in _LOCK_WAIT_SQLSTATES:
+        return True
+    return not on_postgresql() and "locked" in str(exc)
+
+
+def ping() -> None:
+    """Raise unless the database answers a trivial query (the readiness probe)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")

@@ -1,13 +1,13 @@
 """Readiness checks of the services the product depends on."""
 
 from django.conf import settings
-from django.db import connection
+
+from core.db import ping
 
 
 def check_database() -> str | None:
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        ping()
     except Exception as exc:  # any driver error means "not ready"
         return f"database: {exc.__class__.__name__}: {exc}".strip()
     return None

@@ -1,12 +1,10 @@
 """Reads of the housing registry. Every list here costs a fixed number of queries."""
 
-from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from housing.errors import AmbiguousHouse, NoSuchHouse
 from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
-from housing.periods import month_start
 
 
 def flats_with_meter_counts() -> QuerySet[Flat]:
@@ -95,68 +93,4 @@ def readings_matching(
 def tariff_list() -> QuerySet[Tariff]:
     return Tariff.objects.select_related("house__street").order_by(
         "kind", "house_id", "-valid_from"
-    )
-
-
-# Per kind the latest tariff started by the month's first day, a house's own one first; and the
-# house's flat count and highest flat id. Plain SQL: the rent task runs it once per house, and
-# composing it with the ORM cost more CPU than the query itself.
-_FACTS_SQL = """
-SELECT
-    (SELECT t.price FROM {tariff} t
-     WHERE t.kind = '{water}' AND (t.house_id = {house} OR t.house_id IS NULL)
-       AND t.valid_from <= {first_day}
-     ORDER BY t.house_id IS NULL, t.valid_from DESC LIMIT 1) AS water_price,
-    (SELECT t.price FROM {tariff} t
-     WHERE t.kind = '{upkeep}' AND (t.house_id = {house} OR t.house_id IS NULL)
-       AND t.valid_from <= {first_day}
-     ORDER BY t.house_id IS NULL, t.valid_from DESC LIMIT 1) AS upkeep_price,
-    flats.n AS flats_count,
-    flats.max_id AS max_flat_id
--- count and max in one aggregate on purpose: a lone max(id) may be planned as a backward walk
--- of the primary key filtered on house_id, which reads every flat of the later houses.
-FROM (SELECT count(*) AS n, max(f.id) AS max_id FROM {flat} f WHERE f.house_id = {house}) flats
-"""
-
-
-def house_month_facts_sql(*, house: str = "%s", first_day: str = "%s") -> str:
-    """The facts query of house_month_facts() for a house id and a day given as SQL (by
-    default three placeholders: house, day, house), to run inside another statement; its
-    columns are water_price, upkeep_price, flats_count, max_flat_id (see month_facts())."""
-    return _FACTS_SQL.format(
-        tariff=Tariff._meta.db_table,
-        flat=Flat._meta.db_table,
-        water=Tariff.Kind.WATER.value,
-        upkeep=Tariff.Kind.UPKEEP.value,
-        house=house,
-        first_day=first_day,
-    )
-
-
-def month_facts(*, water_price, upkeep_price, flats_count, max_flat_id) -> dict:
-    """The row of house_month_facts_sql() as house_month_facts() returns it."""
-    decimal = Tariff._meta.get_field("price")
-    return {
-        Tariff.Kind.WATER: decimal.to_python(water_price) if water_price is not None else None,
-        Tariff.Kind.UPKEEP: decimal.to_python(upkeep_price) if upkeep_price is not None else None,
-        "flats_count": flats_count or 0,
-        "max_flat_id": max_flat_id or 0,
-    }
-
-
-def house_month_facts(*, house_id: int, year: int, month: int) -> dict:
-    """What a rent run fixes when it starts, in one query: the water and upkeep prices in
-    force on the month's first day (a house's own tariff beats the global one; None when
-    there is none), the house's flat count and its highest flat id."""
-    first_day = month_start(year, month)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            house_month_facts_sql(), [house_id, first_day, house_id, first_day, house_id]
-        )
-        water_price, upkeep_price, flats, max_flat_id = cursor.fetchone()
-    return month_facts(
-        water_price=water_price,
-        upkeep_price=upkeep_price,
-        flats_count=flats,
-        max_flat_id=max_flat_id,
     )

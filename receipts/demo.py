@@ -13,8 +13,8 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from accounts.models import User
+from receipts.hours import hour_of
 from receipts.models import Channel
-from receipts.services.consumption import hour_of
 from receipts.services.ingestion import ingest_receipts
 from receipts.services.points_of_sale import assign_place
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from core.money import round_money
 from core.permissions import is_operator
+from receipts.hours import hour_of
 from receipts.models import (
     Place,
     PlaceCategoryHour,
@@ -18,7 +19,6 @@ from receipts.models import (
     Purchase,
     Receipt,
 )
-from receipts.services.consumption import hour_of
 
 ZERO = Decimal("0.00")
 UNCOUNTED_WINDOW = timedelta(hours=1)

@@ -2,25 +2,20 @@
 
 from celery import shared_task
 
-from receipts.services import consumption, rollups
+from receipts.services import rollups, sweeper
 
+# The Celery transport's consumer, defined beside its transport; imported here so that the
+# worker's autodiscovery of `<app>.tasks` registers it.
+from receipts.transports.celery_transport import process_receipt_events
 
-@shared_task(name="receipts.process_receipt_events")
-def process_receipt_events(events: list[dict]) -> dict:
-    """The consumer side of the Celery transport: count a batch of receipt events once."""
-    result = consumption.consume_events(events=events)
-    return {
-        "counted": len(result.counted),
-        "duplicates": len(result.duplicates),
-        "refused": len(result.refused),
-    }
+__all__ = ["process_receipt_events", "rollup_recent_hours"]
 
 
 @shared_task(name="receipts.rollup_recent_hours")
 def rollup_recent_hours() -> dict:
     """Hourly (beat): recompute the last few hours' rollups, then resend stranded receipts."""
     result = rollups.rollup_recent_hours()
-    republished = rollups.republish_stranded()
+    republished = sweeper.republish_stranded()
     return {
         "republished": republished,
         "since": result.since.isoformat(),

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models.functions import Collate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.db import by_vendor
 from stores import sql
 from stores.broadcast import publish_report
 from stores.errors import InsufficientStock, StoreExists, StoreNotFound
@@ -64,7 +65,7 @@ def _report_after(*, store: Store, change) -> dict:
 
 def _item_order():
     # Code-point order, as Python's sorted() gives, whatever the database collation.
-    return Collate("item_id", "C") if connection.vendor == "postgresql" else "item_id"
+    return by_vendor(postgresql=Collate("item_id", "C"), sqlite="item_id")
 
 
 def _available(*, store: Store, item_ids: Iterable[str]) -> dict[str, int]:

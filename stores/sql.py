@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.db import on_postgresql
 from stores.models import StockItem, StockMovement, Store
 
 Lines = Sequence[tuple[str, int]]
@@ -30,7 +31,7 @@ def _moves() -> str:
 
 
 def _single_statement() -> bool:
-    return connection.vendor == "postgresql"
+    return on_postgresql()
 
 
 MOVE_COLUMNS = "(item_id, operation, delta, quantity_after, user_id, request_id, created_at)"

@@ -5,11 +5,11 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import connection
 from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.balances import sql
 from accounts.balances.currencies import ISO_4217_CODES
 from accounts.balances.errors import RateUnavailable, UnknownCurrency
 from accounts.models import Account, ExchangeRate, Movement, Service
@@ -168,30 +168,8 @@ class Discrepancy:
 
 def ledger_discrepancies() -> list[Discrepancy]:
     """Accounts whose cached balance differs from the sum of their movements."""
-    accounts = Account._meta.db_table
-    movements = Movement._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            SELECT a.id, a.balance, COALESCE(c.total, 0) - COALESCE(d.total, 0)
-            FROM {accounts} a
-            LEFT JOIN (SELECT credit_account_id AS id, SUM(amount) AS total FROM {movements}
-                       WHERE credit_account_id IS NOT NULL GROUP BY credit_account_id) c
-                   ON c.id = a.id
-            LEFT JOIN (SELECT debit_account_id AS id, SUM(amount) AS total FROM {movements}
-                       WHERE debit_account_id IS NOT NULL GROUP BY debit_account_id) d
-                   ON d.id = a.id
-            ORDER BY a.id
-            """
-        )
-        rows = cursor.fetchall()
-    found = []
-    for account_id, balance, ledger_sum in rows:
-        balance, ledger_sum = _money(balance), _money(ledger_sum)
-        if balance != ledger_sum:
-            found.append(Discrepancy(account_id, balance, ledger_sum))
-    return found
-
-
-def _money(value) -> Decimal:
-    return round_money(Decimal(str(value)))
+    return [
+        Discrepancy(account_id, balance, ledger_sum)
+        for account_id, balance, ledger_sum in sql.balances_against_ledger()
+        if balance != ledger_sum
+    ]

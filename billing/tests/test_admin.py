@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.models import User
-from billing import services
+from billing import runs, services
 from billing.models import RentRun
 from housing.tests.factories import global_tariffs, house_with_flats
 
@@ -27,7 +27,7 @@ def test_admin_lists_and_forms_render(admin_client):
     global_tariffs()
     house = house_with_flats(flats=2, months=[(2024, 1), (2024, 2)])
     run, _ = services.start_rent_run(house=house, year=2024, month=2)
-    services.execute_run(run_id=run.pk)
+    runs.execute_run(run_id=run.pk)
     for model in PAGES:
         assert admin_client.get(f"/admin/housing/{model}/").status_code == 200, model
         assert admin_client.get(f"/admin/housing/{model}/?q=1").status_code == 200, model
@@ -40,7 +40,7 @@ def test_admin_lists_and_forms_render(admin_client):
 def test_admin_resume_action_retries_a_failed_run(admin_client):
     house = house_with_flats(flats=1, months=[(2024, 1)])
     run, _ = services.start_rent_run(house=house, year=2024, month=1)
-    services.execute_run(run_id=run.pk)  # no tariffs: fails
+    runs.execute_run(run_id=run.pk)  # no tariffs: fails
     assert RentRun.objects.get().status == RentRun.Status.FAILED
 
     response = admin_client.post(
@@ -109,10 +109,10 @@ def test_houses_action_starts_one_run_per_house_with_optional_recalculation(admi
          "year": 2024, "month": 1},
     )  # fmt: skip
     assert done.status_code == 302
-    runs = RentRun.objects.order_by("house_id")
-    assert [r.house_id for r in runs] == sorted(selected)
-    for run in runs:
-        services.execute_run(run_id=run.pk)
+    started = RentRun.objects.order_by("house_id")
+    assert [r.house_id for r in started] == sorted(selected)
+    for run in started:
+        runs.execute_run(run_id=run.pk)
 
     admin_client.post(
         "/admin/housing/house/",
@@ -127,7 +127,7 @@ def test_run_page_shows_progress_lines_and_no_save_buttons(admin_client):
     global_tariffs()
     house = house_with_flats(flats=120, months=[(2024, 1)])
     run, _ = services.start_rent_run(house=house, year=2024, month=1)
-    services.execute_run(run_id=run.pk, batch_size=1000)
+    runs.execute_run(run_id=run.pk, batch_size=1000)
     url = f"/admin/billing/rentrun/{run.pk}/change/"
 
     page = admin_client.get(url).content.decode()

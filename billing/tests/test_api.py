@@ -10,7 +10,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
-from billing import services
+from billing import runs, services
 from billing.models import Charge, RentRun
 from housing.tests.factories import HouseFactory, StreetFactory, global_tariffs, house_with_flats
 
@@ -44,7 +44,7 @@ def test_calculate_answers_201_with_task_id_of_a_pending_run(path, house, operat
 
 def test_progress_of_a_completed_run_has_the_compatible_shape_and_lines(house, operator_client):
     task_id = calculate(operator_client, house).json()["task_id"]
-    services.execute_run(run_id=task_id)
+    runs.execute_run(run_id=task_id)
 
     response = operator_client.get(f"/payment/progress/{task_id}/")
 
@@ -88,7 +88,7 @@ def test_progress_of_unknown_task_is_404(task_id, operator_client):
 
 def test_calculating_the_same_month_again_returns_the_same_run(house, operator_client):
     first = calculate(operator_client, house).json()["task_id"]
-    services.execute_run(run_id=first)
+    runs.execute_run(run_id=first)
     again = calculate(operator_client, house)
     assert (again.status_code, again.json()["task_id"]) == (201, first)
     recalc = calculate(operator_client, house, recalculate=True)
@@ -149,7 +149,7 @@ def test_rent_runs_start_list_detail_and_resume(house, operator_client, resident
     assert response.status_code == 201, response.content
     run_id = response.json()["id"]
     assert response.json()["status"] == "PENDING"
-    services.execute_run(run_id=run_id)
+    runs.execute_run(run_id=run_id)
 
     detail = operator_client.get(f"/api/v1/rent-runs/{run_id}/").json()
     assert detail["status"] == "COMPLETED"
@@ -182,7 +182,7 @@ def test_rent_run_bad_input_is_400_and_starts_nothing(body, house, operator_clie
 
 def test_charges_per_house_and_month_with_breakdown(house, operator_client):
     run, _ = services.start_rent_run(house=house, year=2024, month=5)
-    services.execute_run(run_id=run.pk)
+    runs.execute_run(run_id=run.pk)
     run.refresh_from_db()
 
     summary = operator_client.get(
@@ -205,7 +205,7 @@ def test_charges_per_house_and_month_with_breakdown(house, operator_client):
 
 def test_xlsx_statement_lists_every_flat_and_the_total(house, operator_client):
     run, _ = services.start_rent_run(house=house, year=2024, month=5)
-    services.execute_run(run_id=run.pk)
+    runs.execute_run(run_id=run.pk)
     run.refresh_from_db()
 
     response = operator_client.get(f"/api/v1/houses/{house.pk}/statement/?year=2024&month=5")
@@ -241,7 +241,7 @@ def test_calculate_with_an_idempotency_key_replays_the_first_answer(house, opera
 
 def test_deleting_a_house_removes_its_runs_and_charges(house, operator_client):
     run, _ = services.start_rent_run(house=house, year=2024, month=5)
-    services.execute_run(run_id=run.pk)
+    runs.execute_run(run_id=run.pk)
     assert Charge.objects.filter(house=house).count() == 3
 
     response = operator_client.delete(
@@ -256,7 +256,7 @@ def test_deleting_a_house_removes_its_runs_and_charges(house, operator_client):
 def test_money_data_is_403_for_a_signed_in_user_who_is_not_an_operator(house, resident_client):
     # Anyone may register: a fresh account must not read every flat's charges and runs.
     run, _ = services.start_rent_run(house=house, year=2024, month=5)
-    services.execute_run(run_id=run.pk)
+    runs.execute_run(run_id=run.pk)
     charge = Charge.objects.filter(run=run).first()
     month = {"year": 2024, "month": 5}
     reads = {
@@ -281,7 +281,7 @@ def test_xlsx_statement_holds_no_formula_even_for_a_formula_like_street(house, o
     house.street.name = '=HYPERLINK("http://evil","x")'
     house.street.save()
     run, _ = services.start_rent_run(house=house, year=2024, month=5)
-    services.execute_run(run_id=run.pk)
+    runs.execute_run(run_id=run.pk)
 
     response = operator_client.get(f"/api/v1/houses/{house.pk}/statement/?year=2024&month=5")
 

@@ -1,4 +1,5 @@
-"""The set-based SQL statement and the portable (SQLite) implementation agree line by line."""
+"""The rent batch (billing.sql.write_next_batch) writes the lines by the rules and saves the
+run. These tests run on PostgreSQL (the batch statement) and on SQLite (its twin)."""
 
 from datetime import date
 from decimal import Decimal
@@ -7,8 +8,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from billing.calculation import calculate_batch, calculate_batch_portable, calculate_next_batch
 from billing.models import Charge, RentRun, StagedLine
+from billing.sql import write_next_batch
 from billing.tests.factories import RentRunFactory
 from housing.models import Flat
 from housing.tests.factories import (
@@ -20,7 +21,16 @@ from housing.tests.factories import (
 
 pytestmark = pytest.mark.django_db
 D = Decimal
-COLUMNS = ["flat_id", "status", "area", "water_consumption", "water_cost", "upkeep_cost", "total"]
+COLUMNS = ["status", "water_consumption", "water_cost", "upkeep_cost", "total"]
+# The city's lines for January 2024 at 41.35 (water) and 27.05 (upkeep), in flat order.
+EXPECTED_LINES = [
+    ("ok", D("3.335"), D("137.90"), D("1224.15"), D("1362.05")),  # 137.90225, 1224.14775
+    ("ok", D("1.500"), D("62.03"), D("1650.19"), D("1712.22")),  # half-up: 62.025
+    ("ok", D("4.500"), D("186.08"), D("811.50"), D("997.58")),  # a replaced meter: 2 + 2.5
+    ("needs_reading", D("0"), D("0.00"), D("541.00"), D("541.00")),
+    ("needs_reading", D("0"), D("0.00"), D("541.00"), D("541.00")),
+    ("no_meter", D("0"), D("0.00"), D("2704.97"), D("2704.97")),
+]
 
 
 @pytest.fixture
@@ -53,108 +63,76 @@ def city():
     return house
 
 
-@pytest.mark.parametrize("staged", [False, True])
-def test_sql_and_portable_batches_write_the_same_lines(city, staged):
-    model = StagedLine if staged else Charge
-    results = {}
-    for name, calculate in [("sql", calculate_batch), ("portable", calculate_batch_portable)]:
-        run = RentRunFactory(house=city, year=2024, month=1, status=RentRun.Status.IN_PROGRESS)
-        max_id = Flat.objects.filter(house=city).latest("id").id
-        kwargs = {
-            "run_id": run.pk,
-            "house_id": city.pk,
-            "year": 2024,
-            "month": 1,
-            "water_tariff": D("41.35"),
-            "upkeep_tariff": D("27.05"),
-            "max_id": max_id,
-        }
-        first = calculate(staged=staged, after_id=0, limit=4, **kwargs)
-        second = calculate(staged=staged, after_id=first.last_flat_id, limit=4, **kwargs)
-        rows = list(model.objects.filter(run=run).order_by("flat_id").values_list(*COLUMNS))
-        results[name] = (first, second, rows)
-        run.delete()
-        model.objects.all().delete()
+def claimed_run(house, *, month: int = 1, recalculate: bool = False) -> RentRun:
+    """A run claimed in memory only, as billing.runs.execute_run does before the batch."""
+    run = RentRunFactory(house=house, year=2024, month=month, recalculate=recalculate)
+    run.status = RentRun.Status.IN_PROGRESS
+    run.attempts = 1
+    run.water_tariff, run.upkeep_tariff = D("41.35"), D("27.05")
+    run.total_flats = 6
+    run.max_flat_id = Flat.objects.filter(house=house).latest("id").id
+    run.started_at = timezone.now()
+    run.error = "an earlier attempt broke off"
+    run.save(update_fields=["error"])
+    return run
 
-    assert results["sql"] == results["portable"]
-    first, second, rows = results["sql"]
-    assert (first.flats, second.flats) == (4, 2)
-    assert second.last_flat_id == rows[-1][0]
-    by_status = [row[1] for row in rows]
-    assert by_status == ["ok", "ok", "ok", "needs_reading", "needs_reading", "no_meter"]
-    consumption = [row[3] for row in rows[:3]]
-    assert consumption == [D("3.335"), D("1.500"), D("4.500")]
-    assert first.total + second.total == sum(row[6] for row in rows)
-    assert first.needs_reading + second.needs_reading == 2
+
+def saved_fields(run: RentRun) -> list:
+    return [getattr(run, field.attname) for field in RentRun._meta.concrete_fields]
 
 
 @pytest.mark.parametrize("recalculate", [False, True])
-def test_next_batch_saves_the_same_run_in_sql_and_portably(city, recalculate, monkeypatch):
-    """The batch statement saves the claimed run and its progress; the portable path saves the
-    same, and a short batch completes a plain run but leaves a recalculation to be published."""
-    model = StagedLine if recalculate else Charge
-    results = {}
-    for name in ["sql", "portable"]:
-        if name == "portable":
-            monkeypatch.setattr(connection, "vendor", "sqlite")
-        run = RentRunFactory(house=city, year=2024, month=1, recalculate=recalculate)
-        # Claimed in memory only, as execute_run does before the batch.
-        run.status = RentRun.Status.IN_PROGRESS
-        run.attempts = 1
-        run.water_tariff, run.upkeep_tariff = D("41.35"), D("27.05")
-        run.total_flats = 6
-        run.max_flat_id = Flat.objects.filter(house=city).latest("id").id
-        run.started_at = timezone.now()
-        run.error = "an earlier attempt broke off"
-        run.save(update_fields=["error"])
-        states = []
-        for _ in range(2):
-            batch = calculate_next_batch(run=run, limit=4)
-            saved = RentRun.objects.get(pk=run.pk)
-            assert [getattr(saved, f.attname) for f in RentRun._meta.concrete_fields] == [
-                getattr(run, f.attname) for f in RentRun._meta.concrete_fields
-            ]
-            states.append(
-                (
-                    batch,
-                    saved.status,
-                    saved.attempts,
-                    saved.water_tariff,
-                    saved.total_flats,
-                    saved.last_flat_id,
-                    saved.done_flats,
-                    saved.needs_reading_flats,
-                    saved.result,
-                    saved.error,
-                    saved.started_at is not None,
-                    saved.finished_at is not None,
-                )
-            )
-        lines = sum(model.objects.filter(run=run).values_list("total", flat=True))
-        results[name] = (states, lines)
-        run.delete()
-        model.objects.all().delete()
-        monkeypatch.undo()
+def test_batches_write_the_lines_by_the_rules_and_save_the_run(city, recalculate):
+    """A short batch completes a plain run but leaves a recalculation to be published."""
+    run = claimed_run(city, recalculate=recalculate)
 
-    assert results["sql"] == results["portable"]
-    (first, second), lines = results["sql"]
-    assert first[0].flats == 4 and first[1] == RentRun.Status.IN_PROGRESS
-    assert first[5:10] == (
-        first[0].last_flat_id,
+    first = write_next_batch(run=run, limit=4)
+    assert saved_fields(RentRun.objects.get(pk=run.pk)) == saved_fields(run)
+    assert (first.flats, first.needs_reading, first.total) == (4, 1, D("4612.85"))
+    assert (run.status, run.last_flat_id, run.done_flats, run.needs_reading_flats) == (
+        RentRun.Status.IN_PROGRESS,
+        first.last_flat_id,
         4,
         1,
-        first[0].total,
-        "an earlier attempt broke off",
     )
-    assert second[0].flats == 2 and second[6:9] == (6, 2, lines)
+    assert (run.result, run.error) == (D("4612.85"), "an earlier attempt broke off")
+
+    second = write_next_batch(run=run, limit=4)
+    assert saved_fields(RentRun.objects.get(pk=run.pk)) == saved_fields(run)
+    assert (second.flats, second.needs_reading, second.total) == (2, 1, D("3245.97"))
+    assert (run.done_flats, run.needs_reading_flats, run.result) == (6, 2, D("7858.82"))
     if recalculate:
-        assert (second[1], second[9], second[11]) == (
+        assert (run.status, run.error, run.finished_at) == (
             RentRun.Status.IN_PROGRESS,
             "an earlier attempt broke off",
-            False,
+            None,
         )
     else:
-        assert (second[1], second[9], second[11]) == (RentRun.Status.COMPLETED, "", True)
+        assert (run.status, run.error) == (RentRun.Status.COMPLETED, "")
+        assert run.finished_at is not None
+
+    model = StagedLine if recalculate else Charge
+    lines = model.objects.filter(run=run).order_by("flat_id")
+    assert [line.flat_id for line in lines][-1] == second.last_flat_id == run.last_flat_id
+    assert list(lines.values_list(*COLUMNS)) == EXPECTED_LINES
+    assert not (Charge if recalculate else StagedLine).objects.exists()
+
+
+def test_a_second_run_of_the_month_overwrites_the_charges_in_place(city):
+    first = claimed_run(city)
+    write_next_batch(run=first, limit=100)
+    ids = list(Charge.objects.order_by("flat_id").values_list("id", flat=True))
+    first.status = RentRun.Status.FAILED
+    first.save()
+
+    second = claimed_run(city)
+    second.upkeep_tariff = D("1.00")
+    write_next_batch(run=second, limit=100)
+
+    charges = Charge.objects.order_by("flat_id")
+    assert list(charges.values_list("id", flat=True)) == ids
+    assert set(charges.values_list("run_id", flat=True)) == {second.pk}
+    assert charges.last().total == D("100.00")  # 99.999 x 1.00, half-up
 
 
 def prepared() -> list[str]:
@@ -166,16 +144,15 @@ def prepared() -> list[str]:
         return [name for (name,) in cursor.fetchall()]
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_next_batch_prepares_its_statement_once_per_connection(city):
+def test_batch_statement_is_prepared_once_per_connection(city):
     totals = []
     for month in [1, 1, 2]:
         if month == 2:
             connection.close()  # a new connection must prepare it again
-        run = RentRunFactory(house=city, year=2024, month=month, status=RentRun.Status.IN_PROGRESS)
-        run.water_tariff, run.upkeep_tariff = D("41.35"), D("27.05")
-        run.max_flat_id = Flat.objects.filter(house=city).latest("id").id
-        batch = calculate_next_batch(run=run, limit=100)
+        run = claimed_run(city, month=month)
+        batch = write_next_batch(run=run, limit=100)
         assert len(prepared()) == 1
         totals.append(batch.total)
         assert run.status == RentRun.Status.COMPLETED
@@ -183,16 +160,15 @@ def test_next_batch_prepares_its_statement_once_per_connection(city):
     assert batch.flats == 6 and len(set(totals[:2])) == 1
 
 
+@pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_next_batch_prepares_nothing_behind_a_transaction_pooler(city, monkeypatch):
+def test_batch_statement_prepares_nothing_behind_a_transaction_pooler(city, monkeypatch):
     connection.close()
     connection.ensure_connection()
     monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)
-    run = RentRunFactory(house=city, year=2024, month=1, status=RentRun.Status.IN_PROGRESS)
-    run.water_tariff, run.upkeep_tariff = D("41.35"), D("27.05")
-    run.max_flat_id = Flat.objects.filter(house=city).latest("id").id
+    run = claimed_run(city)
 
-    batch = calculate_next_batch(run=run, limit=100)
+    batch = write_next_batch(run=run, limit=100)
 
     assert prepared() == []
     assert (batch.flats, run.status, run.done_flats) == (6, RentRun.Status.COMPLETED, 6)

@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from billing import services
+from billing import runs, services
 from billing.models import Charge, RentRun
 from housing.tests.factories import global_tariffs, house_with_flats
 
@@ -39,7 +39,7 @@ def test_two_executions_of_the_same_run_at_once_charge_each_flat_once():
     house = house_with_flats(flats=30, meters_per_flat=2, months=[(2024, 1), (2024, 2)])
     run, _ = services.start_rent_run(house=house, year=2024, month=2)
 
-    in_threads(2, lambda: services.execute_run(run_id=run.pk, batch_size=3, pause=0.01))
+    in_threads(2, lambda: runs.execute_run(run_id=run.pk, batch_size=3, pause=0.01))
 
     run.refresh_from_db()
     assert run.status == RentRun.Status.COMPLETED

@@ -5,11 +5,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from billing import selectors, services
+from billing import runs, selectors, services, sql
 from billing.errors import RunCompleted
 from billing.models import Charge, LineStatus, RentRun, StagedLine
+from billing.tasks import enqueue_run
 from billing.tests.factories import RentRunFactory
-from housing import selectors as housing_selectors
 from housing import services as housing_services
 from housing.models import MeterReading, Tariff
 from housing.tests.factories import (
@@ -28,7 +28,7 @@ D = Decimal
 
 def run_month(house, year, month, **kwargs) -> RentRun:
     run, _ = services.start_rent_run(house=house, year=year, month=month, **kwargs)
-    services.execute_run(run_id=run.pk)
+    runs.execute_run(run_id=run.pk)
     run.refresh_from_db()
     return run
 
@@ -148,13 +148,28 @@ def test_house_tariff_beats_global_and_each_month_uses_the_tariff_in_force_on_it
     assert run_month(other, 2024, 3).result == D("200.00")
 
 
+def test_house_month_facts_prefer_the_house_tariff_in_force_on_the_first_day():
+    house = HouseFactory()
+    FlatFactory.create_batch(3, house=house)
+    TariffFactory(kind=Tariff.Kind.WATER, price=D("1.00"), valid_from=date(2020, 1, 1))
+    TariffFactory(kind=Tariff.Kind.WATER, price=D("2.00"), valid_from=date(2024, 2, 1), house=house)
+    TariffFactory(kind=Tariff.Kind.WATER, price=D("3.00"), valid_from=date(2024, 3, 2), house=house)
+
+    jan = sql.house_month_facts(house_id=house.pk, year=2024, month=1)
+    mar = sql.house_month_facts(house_id=house.pk, year=2024, month=3)
+
+    assert (jan["water"], jan["upkeep"]) == (D("1.00"), None)
+    assert mar["water"] == D("2.00")
+    assert mar["flats_count"] == 3
+
+
 def test_run_fixes_the_tariffs_and_work_list_of_house_month_facts_when_it_starts():
     house = HouseFactory()
     global_tariffs(water="10.00", upkeep="1.00")
     TariffFactory(kind=Tariff.Kind.WATER, price=D("4.00"), house=house, valid_from=date(2024, 3, 1))
     flats = FlatFactory.create_batch(3, house=house)
     FlatFactory(house=HouseFactory())  # a later flat of another house: not in the work list
-    facts = housing_selectors.house_month_facts(house_id=house.pk, year=2024, month=3)
+    facts = sql.house_month_facts(house_id=house.pk, year=2024, month=3)
 
     run = run_month(house, 2024, 3)
 
@@ -208,7 +223,7 @@ def test_batches_give_the_same_charges_as_one_pass():
     months = [(2024, 1), (2024, 2)]
     house = house_with_flats(flats=7, meters_per_flat=2, months=months)
     run, _ = services.start_rent_run(house=house, year=2024, month=2)
-    services.execute_run(run_id=run.pk, batch_size=3)
+    runs.execute_run(run_id=run.pk, batch_size=3)
     run.refresh_from_db()
     in_batches = dict(Charge.objects.values_list("flat_id", "total"))
 
@@ -225,8 +240,8 @@ def test_executing_a_run_twice_charges_each_flat_once():
     house = house_with_flats(flats=5, months=[(2024, 1), (2024, 2)])
     run = run_month(house, 2024, 2)
 
-    services.execute_run(run_id=run.pk)
-    services.execute_run(run_id=run.pk)
+    runs.execute_run(run_id=run.pk)
+    runs.execute_run(run_id=run.pk)
 
     run.refresh_from_db()
     assert Charge.objects.count() == 5
@@ -247,16 +262,16 @@ def test_run_interrupted_after_a_batch_resumes_from_its_cursor(monkeypatch):
     run, _ = services.start_rent_run(house=house, year=2024, month=2)
 
     # The pause between batches is the first point after a commit: "die" there.
-    monkeypatch.setattr(services.time, "sleep", die)
+    monkeypatch.setattr(runs.time, "sleep", die)
     with pytest.raises(WorkerKilled):
-        services.execute_run(run_id=run.pk, batch_size=2, pause=1)
+        runs.execute_run(run_id=run.pk, batch_size=2, pause=1)
     run.refresh_from_db()
     assert (run.status, run.done_flats, run.total_flats) == (RentRun.Status.IN_PROGRESS, 2, 6)
     first_batch = dict(Charge.objects.values_list("flat_id", "id"))
     assert len(first_batch) == 2
 
     monkeypatch.undo()
-    services.execute_run(run_id=run.pk, batch_size=2, pause=0)
+    runs.execute_run(run_id=run.pk, batch_size=2, pause=0)
 
     run.refresh_from_db()
     assert (run.status, run.done_flats, run.attempts) == (RentRun.Status.COMPLETED, 6, 2)
@@ -297,9 +312,9 @@ def test_recalculation_keeps_the_old_charges_until_it_completes(monkeypatch):
 
     second, _ = services.start_rent_run(house=house, year=2024, month=2, recalculate=True)
     # Half-way through a recalculation the published charges are still the first run's.
-    monkeypatch.setattr(services.time, "sleep", die)
+    monkeypatch.setattr(runs.time, "sleep", die)
     with pytest.raises(WorkerKilled):
-        services.execute_run(run_id=second.pk, batch_size=2, pause=1)
+        runs.execute_run(run_id=second.pk, batch_size=2, pause=1)
     assert dict(Charge.objects.values_list("flat_id", "total")) == before
     assert set(Charge.objects.values_list("run_id", flat=True)) == {first.pk}
     assert StagedLine.objects.filter(run=second).count() == 2
@@ -323,13 +338,13 @@ def test_resume_stalled_runs_picks_only_active_runs_without_recent_progress():
     lost = RentRunFactory(status=RentRun.Status.PENDING)
     RentRun.objects.filter(pk=lost.pk).update(created_at=old)
 
-    resumed = services.resume_stalled_runs(older_than=timedelta(minutes=2))
+    resumed = runs.resume_stalled_runs(enqueue=enqueue_run, older_than=timedelta(minutes=2))
 
     assert set(resumed) == {stalled.pk, lost.pk}
     stalled.refresh_from_db()
     assert stalled.heartbeat_at > old
     assert fresh.pk not in resumed
-    assert services.resume_stalled_runs(older_than=timedelta(minutes=2)) == []
+    assert runs.resume_stalled_runs(enqueue=enqueue_run, older_than=timedelta(minutes=2)) == []
 
 
 def test_failed_run_can_be_restarted_once_the_tariff_exists():
@@ -340,7 +355,7 @@ def test_failed_run_can_be_restarted_once_the_tariff_exists():
     TariffFactory(kind=Tariff.Kind.UPKEEP, price=D("2.00"))
 
     services.restart_run(run=run)
-    services.execute_run(run_id=run.pk)
+    runs.execute_run(run_id=run.pk)
 
     run.refresh_from_db()
     assert (run.status, run.result, run.error) == (RentRun.Status.COMPLETED, D("20.00"), "")
@@ -352,7 +367,7 @@ def test_run_gives_up_after_the_maximum_attempts(settings):
     settings.RENT_MAX_ATTEMPTS = 2
     global_tariffs()
     run = RentRunFactory(house=FlatFactory().house, attempts=2, status=RentRun.Status.IN_PROGRESS)
-    services.execute_run(run_id=run.pk)
+    runs.execute_run(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RentRun.Status.FAILED
     assert "2 attempts" in run.error
@@ -369,15 +384,14 @@ def test_beat_task_resumes_stalled_runs_and_reports_how_many():
     assert resume_stalled_runs() == 0
 
 
-def test_task_notes_why_an_execution_broke_off_and_keeps_the_run_active(monkeypatch):
+def test_task_notes_why_an_execution_broke_off_and_keeps_the_run_active(monkeypatch, settings):
     from billing.tasks import calculate_rent
 
     global_tariffs()
     house = house_with_flats(flats=4, months=[(2024, 1), (2024, 2)])
     run, _ = services.start_rent_run(house=house, year=2024, month=2)
-    monkeypatch.setattr(services.time, "sleep", die)
-    monkeypatch.setattr(services.settings, "RENT_BATCH_SIZE", 2)
-    monkeypatch.setattr(services.settings, "RENT_BATCH_PAUSE_SECONDS", 1)
+    monkeypatch.setattr(runs.time, "sleep", die)
+    settings.RENT_BATCH_SIZE, settings.RENT_BATCH_PAUSE_SECONDS = 2, 1
 
     with pytest.raises(WorkerKilled):
         calculate_rent(str(run.pk))
@@ -385,6 +399,7 @@ def test_task_notes_why_an_execution_broke_off_and_keeps_the_run_active(monkeypa
     run.refresh_from_db()
     assert (run.status, run.done_flats, run.error) == ("IN_PROGRESS", 2, "WorkerKilled: ")
     monkeypatch.undo()
+    settings.RENT_BATCH_PAUSE_SECONDS = 0
     calculate_rent(str(run.pk))
     run.refresh_from_db()
     assert (run.status, run.done_flats, run.error) == ("COMPLETED", 4, "")

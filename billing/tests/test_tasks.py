@@ -8,8 +8,9 @@ from django.db import transaction
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from billing import services
+from billing import runs, services
 from billing.models import Charge, RentRun
+from billing.tasks import enqueue_run
 from core.testing import celery_worker, stop_process, wait_until
 from housing.tests.factories import global_tariffs, house_with_flats
 
@@ -76,7 +77,7 @@ def _assert_charged_once_like_an_uninterrupted_run(task_id, house):
     assert charges.values("flat_id").distinct().count() == 40
     # The same month computed again, in one go, gives the same sum.
     reference, _ = services.start_rent_run(house=house, year=2024, month=2, recalculate=True)
-    services.execute_run(run_id=reference.pk, batch_size=1000, pause=0)
+    runs.execute_run(run_id=reference.pk, batch_size=1000, pause=0)
     reference.refresh_from_db()
     assert reference.result == run.result
     assert Charge.objects.filter(house=house, year=2024, month=2).count() == 40
@@ -112,7 +113,7 @@ def test_run_killed_with_sigkill_is_picked_up_by_resume_stalled_runs():
 
     with celery_worker(purge=False, RENT_BATCH_SIZE="4"):
         with transaction.atomic():
-            resumed = services.resume_stalled_runs(older_than=timedelta(0))
+            resumed = runs.resume_stalled_runs(enqueue=enqueue_run, older_than=timedelta(0))
         assert [str(run_id) for run_id in resumed] == [task_id]
         wait_until(lambda: run_state(task_id).status == RentRun.Status.COMPLETED, timeout=60)
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.balances import services as balances
 from accounts.models import SignInCode, User
 from accounts.tests.balances.factories import ServiceFactory
+from billing import runs as billing_runs
 from billing import services as billing
 from housing.models import Flat, House, Street, WaterMeter
 from housing.tests.factories import global_tariffs
@@ -29,7 +30,7 @@ def business_data() -> dict:
     flat = Flat.objects.create(house=house, number=12, area=Decimal("40.000"))
     meter = WaterMeter.objects.create(flat=flat, serial="SN-42", installed_on=date(2020, 1, 1))
     run, _ = billing.start_rent_run(house=house, year=2024, month=1)
-    billing.execute_run(run_id=run.pk)
+    billing_runs.execute_run(run_id=run.pk)
     store = Store.objects.create(store_id="abc111")
     stores.apply_operation(store=store, operation="supply", item_id="apple", quantity=10)
     user = User.objects.create_user(username="alice", password="x")

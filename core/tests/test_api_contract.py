@@ -71,6 +71,7 @@ def _role(path: str) -> str:
 def _prepare_data() -> dict:
     """The demo data plus one of everything the path parameters name; returns their ids."""
     from accounts.models import Account, Service, User
+    from billing import runs as billing_runs
     from billing import services as billing
     from billing.models import Charge, RentRun
     from housing.models import Flat, MeterReading, Tariff, WaterMeter
@@ -86,7 +87,7 @@ def _prepare_data() -> dict:
     home = Residency.objects.filter(user=alice).select_related("flat").first().flat
     house = home.house
     run, _ = billing.start_rent_run(house=house, year=2026, month=10)
-    billing.execute_run(run_id=run.pk, pause=0)
+    billing_runs.execute_run(run_id=run.pk, pause=0)
     tokens = {
         name: Token.objects.get_or_create(user=User.objects.get(username=username))[0].key
         for name, username in {

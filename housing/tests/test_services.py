@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from housing import selectors, services
+from housing import services
 from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
 from housing.services import FlatSpec, ReadingSpec
 from housing.tests.factories import (
@@ -138,18 +138,7 @@ def test_replace_meter_closes_the_old_one_and_refuses_a_second_replacement():
         services.create_meter(flat=meter.flat, serial="N1")
 
 
-def test_tariff_facts_prefer_the_house_tariff_in_force_on_the_first_day():
-    house = HouseFactory()
-    FlatFactory.create_batch(3, house=house)
+def test_a_second_tariff_of_a_kind_from_the_same_day_is_refused():
     TariffFactory(kind=Tariff.Kind.WATER, price=D("1.00"), valid_from=date(2020, 1, 1))
-    TariffFactory(kind=Tariff.Kind.WATER, price=D("2.00"), valid_from=date(2024, 2, 1), house=house)
-    TariffFactory(kind=Tariff.Kind.WATER, price=D("3.00"), valid_from=date(2024, 3, 2), house=house)
-
-    jan = selectors.house_month_facts(house_id=house.pk, year=2024, month=1)
-    mar = selectors.house_month_facts(house_id=house.pk, year=2024, month=3)
-
-    assert (jan["water"], jan["upkeep"]) == (D("1.00"), None)
-    assert mar["water"] == D("2.00")
-    assert mar["flats_count"] == 3
     with pytest.raises(ValidationError):
         services.create_tariff(kind=Tariff.Kind.WATER, price=D("5"), valid_from=date(2020, 1, 1))

@@ -10,31 +10,17 @@ rollup rebuild holds it exclusively, so a rebuild never races an increment.
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
-from psycopg2.extras import execute_values
 
-from receipts import journal
-from receipts.models import (
-    Category,
-    Channel,
-    DeadLetter,
-    Place,
-    PlaceCategoryHour,
-    PlaceHour,
-    Purchase,
-    PurchaseCategory,
-)
-from receipts.services import portable
+from receipts import journal, sql
+from receipts.hours import hour_of
+from receipts.models import Category, Channel, DeadLetter, Place, Purchase
 from receipts.validation import CleanReceipt, ReceiptInvalid, fingerprint, validate_receipt
 
 logger = logging.getLogger(__name__)
-
-# Key of the PostgreSQL advisory lock that serialises rollup rebuilds against increments.
-ROLLUP_LOCK_KEY = 0x5EC1_7001
 
 
 @dataclass
@@ -42,20 +28,6 @@ class ConsumeResult:
     counted: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     refused: list[str] = field(default_factory=list)
-
-
-def hour_of(moment: datetime) -> datetime:
-    """Start of the hour `moment` falls in, in the configured time zone."""
-    local = moment.astimezone(timezone.get_current_timezone())
-    return local.replace(minute=0, second=0, microsecond=0)
-
-
-def lock_rollups(*, exclusive: bool) -> None:
-    if not portable.on_postgres():
-        return  # SQLite lets one writer in at a time anyway
-    fn = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {fn}(%s)", [ROLLUP_LOCK_KEY])
 
 
 def _upsert_places(cleans: list[CleanReceipt]) -> dict[str, int]:
@@ -69,29 +41,13 @@ def _upsert_places(cleans: list[CleanReceipt]) -> dict[str, int]:
         seen = latest.get(clean.place_id)
         if seen is None or clean.timestamp > seen.timestamp:
             latest[clean.place_id] = clean
-    table = Place._meta.db_table
-    sql = (
-        f"INSERT INTO {table} (code, name, named_at, first_seen_at) VALUES %s "
-        "ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, named_at = EXCLUDED.named_at "
-        f"WHERE {table}.named_at < EXCLUDED.named_at AND {table}.name <> EXCLUDED.name"
-    )
-    now = timezone.now()
     rows = [(code, c.place_name, c.timestamp) for code, c in sorted(latest.items())]
-    if portable.on_postgres():
-        with connection.cursor() as cursor:
-            execute_values(cursor.cursor, sql, [(*row, now) for row in rows])
-    else:
-        portable.upsert_places(rows, now=now)
+    sql.upsert_places(rows, now=timezone.now())
     return dict(Place.objects.filter(code__in=latest).values_list("code", "id"))
 
 
 def _upsert_categories(names: set[str]) -> dict[str, int]:
-    sql = f"INSERT INTO {Category._meta.db_table} (name) VALUES %s ON CONFLICT (name) DO NOTHING"
-    if portable.on_postgres():
-        with connection.cursor() as cursor:
-            execute_values(cursor.cursor, sql, [(name,) for name in sorted(names)])
-    else:
-        portable.insert_categories(sorted(names))
+    sql.insert_categories(sorted(names))
     return dict(Category.objects.filter(name__in=names).values_list("name", "id"))
 
 
@@ -150,7 +106,7 @@ def consume_events(*, events: list, channel: str = Channel.STREAM) -> ConsumeRes
     by_id = {clean.transaction_id: (clean, fp) for clean, fp in cleans}
     with transaction.atomic():
         if cleans:
-            lock_rollups(exclusive=False)
+            sql.lock_rollups(exclusive=False)
             # Redeliveries are the common case: leave them out before touching places.
             stored = _stored_fingerprints(list(by_id))
             new = [(clean, fp) for clean, fp in cleans if clean.transaction_id not in stored]
@@ -212,13 +168,7 @@ def _stored_fingerprints(transaction_ids: list[str]) -> dict[str, str]:
     )
 
 
-def columns(rows: list[tuple]) -> list[list]:
-    """Rows to one list per column, for `unnest` over array parameters."""
-    return [list(column) for column in zip(*rows, strict=True)]
-
-
 def _insert_purchases(cleans, places: dict[str, int]) -> dict[str, int]:
-    # Arrays through unnest: one short statement for a whole batch (see ingestion).
     rows = [
         (
             clean.transaction_id,
@@ -232,19 +182,7 @@ def _insert_purchases(cleans, places: dict[str, int]) -> dict[str, int]:
         )
         for clean, fp in sorted(cleans, key=lambda pair: pair[0].transaction_id)
     ]
-    sql = (
-        f"INSERT INTO {Purchase._meta.db_table} (transaction_id, place_id, timestamp, hour, "
-        "total_amount, nds_amount, tips_amount, fingerprint, counted_at) "
-        "SELECT p.*, %s FROM unnest(%s::varchar[], %s::bigint[], %s::timestamptz[], "
-        "%s::timestamptz[], %s::numeric[], %s::numeric[], %s::numeric[], %s::varchar[]) AS p "
-        "ON CONFLICT (transaction_id) DO NOTHING RETURNING transaction_id, id"
-    )
-    now = timezone.now()
-    if not portable.on_postgres():
-        return portable.insert_purchases(rows, now=now)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now, *columns(rows)])
-        return dict(cursor.fetchall())
+    return sql.insert_purchases(rows, now=timezone.now())
 
 
 def _insert_purchase_categories(fresh, places, categories) -> None:
@@ -255,17 +193,7 @@ def _insert_purchase_categories(fresh, places, categories) -> None:
     ]
     if not rows:
         return
-    sql = (
-        f"INSERT INTO {PurchaseCategory._meta.db_table} "
-        "(purchase_id, category_id, place_id, hour, spent) "
-        "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::timestamptz[], "
-        "%s::numeric[])"
-    )
-    if not portable.on_postgres():
-        portable.insert_purchase_categories(rows)
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(sql, columns(rows))
+    sql.insert_purchase_categories(rows)
 
 
 def _add_to_rollups(fresh, places, categories) -> None:
@@ -285,32 +213,4 @@ def _add_to_rollups(fresh, places, categories) -> None:
             cat_bucket = per_category[(place, categories[name], hour)]
             cat_bucket[0] += 1
             cat_bucket[1] += spent
-    if not portable.on_postgres():
-        portable.add_to_rollups(per_hour, per_category)
-        return
-    now = timezone.now()
-    hour_table, cat_table = PlaceHour._meta.db_table, PlaceCategoryHour._meta.db_table
-    with connection.cursor() as cursor:
-        # Sorted keys: concurrent consumers take the row locks in the same order (no deadlock).
-        execute_values(
-            cursor.cursor,
-            f"INSERT INTO {hour_table} (place_id, hour, purchases, total_amount, total_nds, "
-            "total_tips, updated_at) VALUES %s ON CONFLICT (place_id, hour) DO UPDATE SET "
-            f"purchases = {hour_table}.purchases + EXCLUDED.purchases, "
-            f"total_amount = {hour_table}.total_amount + EXCLUDED.total_amount, "
-            f"total_nds = {hour_table}.total_nds + EXCLUDED.total_nds, "
-            f"total_tips = {hour_table}.total_tips + EXCLUDED.total_tips, "
-            "updated_at = EXCLUDED.updated_at",
-            [(*key, *values, now) for key, values in sorted(per_hour.items())],
-            page_size=len(per_hour),
-        )
-        execute_values(
-            cursor.cursor,
-            f"INSERT INTO {cat_table} (place_id, category_id, hour, purchases, total_spent, "
-            "updated_at) VALUES %s ON CONFLICT (place_id, category_id, hour) DO UPDATE SET "
-            f"purchases = {cat_table}.purchases + EXCLUDED.purchases, "
-            f"total_spent = {cat_table}.total_spent + EXCLUDED.total_spent, "
-            "updated_at = EXCLUDED.updated_at",
-            [(*key, *values, now) for key, values in sorted(per_category.items())],
-            page_size=len(per_category),
-        )
+    sql.add_to_rollups(per_hour, per_category, now=timezone.now())

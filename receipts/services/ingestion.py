@@ -3,13 +3,13 @@
 import logging
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from receipts import journal
+from receipts import journal, sql
 from receipts.models import DeadLetter, Receipt
-from receipts.services import portable
-from receipts.services.consumption import columns, consume_events
+from receipts.services.consumption import consume_events
+from receipts.transports import publish
 from receipts.validation import (
     COMPACT_JSON,
     CleanReceipt,
@@ -49,9 +49,7 @@ def _insert_receipts(
 ) -> dict[str, int]:
     """Insert new receipts, skipping known ids; return {transaction_id: id} of the rows written.
 
-    Raw SQL because the ORM cannot say which rows of a conflict-ignoring bulk insert were new.
-    One array per column through `unnest` keeps a 1,000-receipt request to one short statement
-    (a VALUES list would be built row by row in Python).
+    (receipts.sql: one statement on PostgreSQL.)
     """
     if not accepted:
         return {}
@@ -71,21 +69,7 @@ def _insert_receipts(
         # In one order for everyone: two requests sharing ids then never deadlock on them.
         for result in sorted(accepted, key=lambda result: result.transaction_id)
     ]
-    now = timezone.now()
-    if not portable.on_postgres():
-        return portable.insert_receipts(rows, channel=channel, caller_id=caller_id, now=now)
-    sql = (
-        f"INSERT INTO {Receipt._meta.db_table} (transaction_id, timestamp, place_id, place_name, "
-        "payment_method, total_amount, nds_amount, tips_amount, items, fingerprint, channel, "
-        "posted_by_id, received_at) "
-        "SELECT r.*, %s, %s, %s FROM unnest(%s::varchar[], %s::timestamptz[], %s::varchar[], "
-        "%s::varchar[], %s::varchar[], %s::numeric[], %s::numeric[], %s::numeric[], "
-        "%s::jsonb[], %s::varchar[]) AS r "
-        "ON CONFLICT (transaction_id) DO NOTHING RETURNING transaction_id, id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [channel, caller_id, now, *columns(rows)])
-        return dict(cursor.fetchall())
+    return sql.insert_receipts(rows, channel=channel, caller_id=caller_id, now=timezone.now())
 
 
 def ingest_receipts(
@@ -233,7 +217,6 @@ def _dead_letters(results, payloads, *, caller_id: int | None, channel: str) -> 
 def _publish_safely(events: list[dict]) -> None:
     # The receipt is committed by now: a broker outage must not turn the answer into a 500.
     # `republish_stranded` (run by the hourly job) sends whatever never got counted.
-    from receipts.transports import publish
 
     try:
         publish(events)

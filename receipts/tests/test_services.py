@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from receipts.hours import hour_of
 from receipts.models import (
     Category,
     DeadLetter,
@@ -15,9 +16,10 @@ from receipts.models import (
     Purchase,
     Receipt,
 )
-from receipts.services.consumption import consume_events, hour_of
+from receipts.services import sweeper
+from receipts.services.consumption import consume_events
 from receipts.services.ingestion import ingest_receipts
-from receipts.services.rollups import receipt_event, republish_stranded, stranded_receipts
+from receipts.services.sweeper import receipt_event, republish_stranded, stranded_receipts
 from receipts.tests.factories import receipt_payload
 from receipts.validation import validate_receipt
 
@@ -126,12 +128,11 @@ def test_sweeper_drains_receipts_stranded_days_ago_in_bounded_batches(monkeypatc
     Receipt.objects.update(received_at=timezone.now() - timedelta(days=3))
     batches = []
     from config.celery import app
-    from receipts import transports
 
     app.conf.task_always_eager = True  # the task runs here, on this test's connection
-    real_publish = transports.publish
+    real_publish = sweeper.publish
     monkeypatch.setattr(
-        transports, "publish", lambda events: (batches.append(len(events)), real_publish(events))
+        sweeper, "publish", lambda events: (batches.append(len(events)), real_publish(events))
     )
     try:
         assert republish_stranded(batch_size=10) == 25
@@ -143,6 +144,7 @@ def test_sweeper_drains_receipts_stranded_days_ago_in_bounded_batches(monkeypatc
     assert republish_stranded(batch_size=10) == 0  # nothing left
 
 
+@pytest.mark.postgres_only  # concurrent writers on row locks; SQLite admits one writer
 @pytest.mark.django_db(transaction=True)
 def test_parallel_consumers_of_the_same_events_count_each_once():
     events = [event(f"p{n}", timestamp=f"2024-02-07T12:{n:02d}:00") for n in range(40)]

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from core.testing import celery_worker, wait_until
+from receipts.hours import hour_of
 from receipts.models import PlaceHour, Purchase
-from receipts.services.consumption import hour_of
 from receipts.tasks import process_receipt_events, rollup_recent_hours
 from receipts.tests.factories import PosUserFactory, receipt_payload
 from receipts.validation import validate_receipt

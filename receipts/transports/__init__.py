@@ -8,6 +8,8 @@
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from receipts.transports import celery_transport
+
 TRANSPORTS = ("celery", "kafka")
 
 
@@ -17,8 +19,9 @@ def publish(events: list[dict]) -> None:
         return
     transport = settings.RECEIPTS_TRANSPORT
     if transport == "celery":
-        from receipts.transports.celery_transport import publish as send
+        send = celery_transport.publish
     elif transport == "kafka":
+        # Loaded only when configured: the Kafka client is a heavy import.
         from receipts.transports.kafka_transport import publish as send
     else:
         raise ImproperlyConfigured(

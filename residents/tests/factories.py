@@ -7,6 +7,7 @@ from django.utils import timezone
 from accounts.balances import services as balances
 from accounts.models import Account, User
 from accounts.tests.factories import UserFactory
+from billing import runs as billing_runs
 from billing import services as billing
 from billing.models import Charge, RentRun
 from housing.models import MeterReading, WaterMeter
@@ -61,7 +62,7 @@ def run_rent(house, year: int, month: int, *, recalculate: bool = False) -> Rent
     run, _created = billing.start_rent_run(
         house=house, year=year, month=month, recalculate=recalculate
     )
-    billing.execute_run(run_id=run.pk)
+    billing_runs.execute_run(run_id=run.pk)
     run.refresh_from_db()
     assert run.status == RentRun.Status.COMPLETED, run.error
     return run

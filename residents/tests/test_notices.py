@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.test import override_settings
 
+from billing import runs as billing_runs
 from billing import services as billing
 from billing.models import RentRun
 from housing.models import MeterReading
@@ -43,7 +44,7 @@ def test_completion_queues_notices_after_commit(django_capture_on_commit_callbac
     global_tariffs()
     run, _created = billing.start_rent_run(house=house, year=2024, month=1)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        billing.execute_run(run_id=run.pk)
+        billing_runs.execute_run(run_id=run.pk)
     assert sent == []  # nothing before commit
     for callback in callbacks:
         callback()

@@ -32,6 +32,7 @@ def changes(statements) -> list[tuple[str, bool]]:
     ]
 
 
+@pytest.mark.postgres_only  # the single-statement form is PostgreSQL's
 @pytest.mark.parametrize(
     "operation,lines",
     [

@@ -14,7 +14,8 @@ from accounts.balances.errors import NotEnoughMoney
 from accounts.balances.selectors import ledger_discrepancies
 from accounts.models import Account, Movement
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# row locks across connections, lock_timeout
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 
 def run_in_threads(count: int, work):

@@ -83,6 +83,7 @@ def test_keys_belong_to_their_user(client_for, funded_account):
     assert Movement.objects.filter(kind="withdrawal").count() == 2
 
 
+@pytest.mark.postgres_only  # fifty concurrent writers on row locks
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     "kind", ["deposit", "withdrawal", "transfer", "purchase"], ids=lambda kind: kind

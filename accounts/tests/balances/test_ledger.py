@@ -23,6 +23,7 @@ def test_database_refuses_a_negative_balance(funded_account):
         Account.objects.filter(pk=account.pk).update(balance=Decimal("-0.01"))
 
 
+@pytest.mark.postgres_only  # the append-only triggers are PL/pgSQL
 def test_database_refuses_to_change_or_delete_a_movement(funded_account):
     account = funded_account("5.00")
     movement = Movement.objects.get(credit_account=account)

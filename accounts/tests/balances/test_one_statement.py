@@ -10,7 +10,8 @@ from accounts.balances import services
 from accounts.balances.errors import NotEnoughMoney
 from accounts.models import Movement
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# the PL/pgSQL posting function
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

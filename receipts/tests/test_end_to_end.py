@@ -1,7 +1,7 @@
-"""The ORM path used on SQLite (the quick start) gives the same answers as the SQL one.
+"""Ingestion, counting and the rollups end to end, against hand-computed numbers.
 
-The suite runs on PostgreSQL, so the portable path is forced here and checked against the same
-hand-computed numbers as the PostgreSQL path.
+Also part of the SQLite run (see docs/architecture.md, SQL policy), where the same numbers
+come from the SQLite twins in receipts/sql.py.
 """
 
 from datetime import datetime
@@ -10,7 +10,6 @@ import pytest
 from django.utils import timezone
 
 from receipts.models import PlaceHour, Purchase, Receipt
-from receipts.services import portable
 from receipts.services.consumption import consume_events
 from receipts.services.rollups import rebuild_rollups, rollup_recent_hours
 from receipts.tests.factories import receipt_payload
@@ -19,12 +18,7 @@ from receipts.tests.test_api_analytics import EXPECTED_SHOP1, EXPECTED_SHOP2, LA
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def without_postgres_sql(monkeypatch):
-    monkeypatch.setattr(portable, "on_postgres", lambda: False)
-
-
-def test_analytics_numbers_match_on_the_portable_path(analyst_client):
+def test_analytics_numbers_match_end_to_end(analyst_client):
     consume_events(events=ON_TIME)
     rollup_recent_hours(now=timezone.make_aware(datetime(2024, 2, 7, 13, 30)))
     consume_events(events=[LATE, LATE])
@@ -37,7 +31,7 @@ def test_analytics_numbers_match_on_the_portable_path(analyst_client):
     assert Purchase.objects.count() == 5
 
 
-def test_ingestion_accepts_once_on_the_portable_path(pos_client):
+def test_ingestion_accepts_once_end_to_end(pos_client):
     first = pos_client.post("/api/checks/", receipt_payload(), format="json")
     again = pos_client.post("/api/checks/", receipt_payload(), format="json")
     clash = pos_client.post("/api/checks/", receipt_payload(place_id="021"), format="json")
