@@ -68,6 +68,7 @@ test: check-lock install-dev newman
 	REQUIRE_MSGFMT=1 scripts/compile-messages.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/pytest --create-db $(ARGS)
 
