@@ -138,7 +138,8 @@ def test_next_batch_saves_the_same_run_in_sql_and_portably(city, recalculate, mo
 
     assert results["sql"] == results["portable"]
     (first, second), lines = results["sql"]
-    assert first[0].flats == 4 and first[1] == RentRun.Status.IN_PROGRESS
+    assert first[0].flats == 4
+    assert first[1] == RentRun.Status.IN_PROGRESS
     assert first[5:10] == (
         first[0].last_flat_id,
         4,
@@ -146,7 +147,8 @@ def test_next_batch_saves_the_same_run_in_sql_and_portably(city, recalculate, mo
         first[0].total,
         "an earlier attempt broke off",
     )
-    assert second[0].flats == 2 and second[6:9] == (6, 2, lines)
+    assert second[0].flats == 2
+    assert second[6:9] == (6, 2, lines)
     if recalculate:
         assert (second[1], second[9], second[11]) == (
             RentRun.Status.IN_PROGRESS,
@@ -180,7 +182,8 @@ def test_next_batch_prepares_its_statement_once_per_connection(city):
         totals.append(batch.total)
         assert run.status == RentRun.Status.COMPLETED
         Charge.objects.filter(run=run).delete()
-    assert batch.flats == 6 and len(set(totals[:2])) == 1
+    assert batch.flats == 6
+    assert len(set(totals[:2])) == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -33,7 +33,7 @@ def changes(statements) -> list[tuple[str, bool]]:
 
 
 @pytest.mark.parametrize(
-    "operation,lines",
+    ("operation", "lines"),
     [
         ("supply", [("a", 1)]),
         ("demand", [("a", 1)]),
