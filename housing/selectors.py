@@ -6,7 +6,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
-from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
+from housing.models import Flat, House, MeterReading, Tariff, WaterMeter
 from housing.periods import month_start
 
 
@@ -57,10 +57,6 @@ def find_house(*, number: int, street_name: str | None = None) -> House:
             }
         )
     return found[0]
-
-
-def street_list() -> QuerySet[Street]:
-    return Street.objects.annotate(houses_count=Count("houses")).order_by("name")
 
 
 def flat_list() -> QuerySet[Flat]:
