@@ -8,7 +8,7 @@ ARGS ?=
 TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/housing_commerce)
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test install install-dev newman lint format clean lock check-lock
+.PHONY: run test test-fast install install-dev newman lint format clean lock check-lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,14 +62,20 @@ test: export DATABASE_URL := $(TEST_DATABASE_URL)
 test: export REDIS_URL := $(TEST_REDIS_URL)
 test: export SECRET_KEY ?= test-only-secret-key-for-the-suite-0c7f3e9a41b25d68e1f49a7c3b8d2e56
 test: export DEBUG := false
-test: check-lock install-dev newman
+test: check-lock install-dev $(if $(FAST),,newman)
 	scripts/ensure-services.sh
-	scripts/ensure-browser.sh
+	$(if $(FAST),,scripts/ensure-browser.sh)
 	REQUIRE_MSGFMT=1 scripts/compile-messages.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
-	$(BIN)/pytest --create-db $(ARGS)
+	$(BIN)/pytest --create-db $(if $(FAST),-m "not slow") $(ARGS)
+
+## make test-fast: make test without the slow tests (real workers, servers and brokers, the
+## browser, newman), so without installing Chromium and newman (gettext's msgfmt is needed).
+test-fast:
+	$(MAKE) --no-print-directory test FAST=1
 
 lint: install-dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -34,4 +34,3 @@ def _no_cached_logins_from_earlier_runs():
         client = redis.Redis.from_url(settings.REDIS_URL)
         for key in client.scan_iter(match="*:auth:*", count=1000):
             client.delete(key)
-    yield

@@ -1,4 +1,5 @@
-"""What the HTTP benches share: server CPU from /proc, keep-alive clients, percentiles.
+"""What the benches share: starting and stopping servers, CPU from /proc, keep-alive clients,
+percentiles and the printed row of an HTTP round.
 
 The headline figure of the HTTP benches is the server CPU per request: user + system time of
 the web server's processes (master and workers) plus the PostgreSQL backends of the bench
@@ -9,10 +10,46 @@ cost of a write with the fixed cost of the stack on the same server in the same 
 
 import http.client
 import os
+import resource
+import signal
+import socket
+import subprocess
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
 _TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_process(cmd: list[str], env: dict, log: Path | None = None, **popen) -> subprocess.Popen:
+    """A server or worker in the project's folder and its own session (`stop` ends all of its
+    processes); its output goes to `log`, else nowhere."""
+    out = log.open("w") if log else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True, **popen,
+        )  # fmt: skip
+    finally:
+        if log:
+            out.close()
+
+
+def stop(proc: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM to the process group, SIGKILL if it is still there after `timeout` seconds."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -33,6 +70,21 @@ def _stat(pid: int) -> list[str] | None:
 def cpu_of(pid: int) -> float | None:
     fields = _stat(pid)
     return None if fields is None else (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+def cpu_seconds() -> float | None:
+    """CPU time of this process plus its PostgreSQL backend (None when the server is not on
+    this machine): unlike wall time, it hardly moves when other jobs share the cores."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        (pid,) = cur.fetchone()
+    backend = cpu_of(pid)
+    if backend is None:
+        return None
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime + backend
 
 
 def process_tree(root: int) -> list[int]:
@@ -132,21 +184,28 @@ class Client:
             self._conn = None
 
 
-def cpu_line(name: str, cpu_s: float | None, requests: int) -> str:
-    """`name: X ms server CPU per request` (or why it is unknown)."""
-    if cpu_s is None or not requests:
-        return f"  {name:<34} server CPU per request: n/a"
-    return f"  {name:<34} server CPU per request: {1000 * cpu_s / requests:6.3f} ms"
+def round_row(name: str, rate: float, p50_ms: float, p99_ms: float, cpu_ms: float, db_ms: float):
+    """One HTTP round: rate, latency, server CPU per request (of it the database's)."""
+    return (
+        f"{name:<34} {rate:8,.0f} /s   p50 {p50_ms:6.1f} ms   p99 {p99_ms:6.1f} ms   "
+        f"server CPU {cpu_ms:6.3f} ms/req (db {db_ms:5.3f})"
+    )
 
 
-def wait_ready(port: int, timeout: float = 60) -> None:
+def wait_ready(
+    port: int, proc: subprocess.Popen | None = None, log: Path | None = None, timeout: float = 60
+) -> None:
+    """Until `GET /healthz` answers 200; exits if the server's process ends first."""
     deadline = time.monotonic() + timeout
     client = Client(port, keep_alive=False, timeout=2)
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            break
         if client.request("GET", "/healthz") == 200:
             return
         time.sleep(0.2)
-    raise SystemExit("server did not become ready")
+    why = "exited" if proc is not None and proc.poll() is not None else "did not become ready"
+    raise SystemExit(f"server {why}" + (f":\n{log.read_text()[-4000:]}" if log else ""))
 
 
 def healthz_round(port: int, cpu: ServerCpu, clients: int = 4, seconds: float = 3.0) -> dict:

@@ -11,8 +11,6 @@ loopback ports, and prints its figures. Tests never assert speed; this is where 
 import argparse
 import os
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +27,8 @@ from urllib.parse import urlparse, urlunparse
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
 sys.path.insert(0, str(BASE_DIR / "bench"))
+
+from _harness import ServerCpu, free_port, healthz_round, start_process, stop, wait_ready  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
@@ -50,12 +50,6 @@ def parse_args() -> argparse.Namespace:
         args.single, args.bulk, args.latency = 500, 5000, 50
         args.rollup_rows, args.bare, args.bare_batched = 100_000, 500, 10000
     return args
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bench_database_url() -> tuple[str, str, str]:
@@ -93,42 +87,12 @@ class Server:
             str(BASE_DIR / ".venv/bin/gunicorn"), "config.wsgi", "--bind",
             f"127.0.0.1:{self.port}", "--workers", str(workers), "--log-level", "warning",
         ]  # fmt: skip
-        self.proc = start(cmd, env, self.log)
-        wait_port(self.port, self.proc, self.log)
+        self.proc = start_process(cmd, env, self.log)
+        wait_ready(self.port, self.proc, self.log, timeout=30)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-
-def start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
-    with log.open("w") as out:
-        return subprocess.Popen(
-            cmd, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-
-
-def wait_port(port: int, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), 1).close()
-            return
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.2)
-    sys.exit(f"server did not start:\n{log.read_text()}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def rate(n: int, seconds: float) -> str:
@@ -204,7 +168,7 @@ def main() -> None:
 
     server = Server(env, args.web_workers)
     worker_log = Path(tempfile.mkstemp(prefix="bench-worker-", suffix=".log")[1])
-    worker = start(
+    worker = start_process(
         [
             sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "receipts",
             "--concurrency", "1", "--loglevel", "WARNING", "-n", f"bench-{uuid.uuid4().hex[:6]}@%h",
@@ -216,8 +180,6 @@ def main() -> None:
     try:
         now = datetime.now(UTC)
         print(f"web: gunicorn x{args.web_workers} on {server.url}; clients: {args.clients}")
-        from _harness import ServerCpu, healthz_round
-
         cpu = ServerCpu(server.proc.pid, bench_name)
         reference = healthz_round(server.port, cpu, clients=args.clients)
         print(

@@ -32,6 +32,7 @@ from django.conf import settings  # noqa: E402
 # DEBUG keeps every query in memory; the figures are about the calculation, not that log.
 settings.DEBUG = False
 
+from _harness import cpu_seconds  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from billing.models import Charge, RentRun  # noqa: E402
@@ -44,21 +45,6 @@ WATER, UPKEEP = Decimal("45.50"), Decimal("32.15")
 
 def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def cpu_seconds() -> float | None:
-    """CPU time of this process plus its PostgreSQL backend (None when the server is not on
-    this machine): unlike wall time, it hardly moves when other jobs share the cores."""
-    from _harness import cpu_of
-
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        (pid,) = cur.fetchone()
-    backend = cpu_of(pid)
-    if backend is None:
-        return None
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime + backend
 
 
 def cpu_delta(before: float | None) -> float | None:
@@ -122,12 +108,12 @@ def vacuum() -> None:
 
 BARE_SQL = f"""
 INSERT INTO {{table}} (flat_id, house_id, year, month, run_id, status, area, water_consumption,
-                     water_tariff, upkeep_tariff, water_cost, upkeep_cost, total)
+                     water_tariff, upkeep_tariff, water_cost, upkeep_cost, total, paid_amount)
 SELECT f.id, f.house_id, %(year)s, %(month)s, %(run_id)s, 'ok', f.area,
        coalesce(u.consumption, 0), %(water)s, %(upkeep)s,
        round(coalesce(u.consumption, 0) * %(water)s, 2),
        round(f.area * %(upkeep)s, 2),
-       round(coalesce(u.consumption, 0) * %(water)s, 2) + round(f.area * %(upkeep)s, 2)
+       round(coalesce(u.consumption, 0) * %(water)s, 2) + round(f.area * %(upkeep)s, 2), 0
 FROM {Flat._meta.db_table} f
 LEFT JOIN (
     SELECT m.flat_id, sum(cur.value - prev.value) AS consumption

@@ -21,14 +21,12 @@ Run on a migrated database:
 import argparse
 import asyncio
 import functools
-import http.client
 import json
 import multiprocessing
 import os
 import random
 import secrets
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -43,7 +41,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 STORE_ID = "bench"
 
 
-from _harness import Client, ServerCpu, percentile  # noqa: E402
+from _harness import (  # noqa: E402
+    Client,
+    ServerCpu,
+    percentile,
+    round_row,
+    start_process,
+    stop,
+    wait_ready,
+)
 
 
 def bound_socket() -> socket.socket:
@@ -52,42 +58,6 @@ def bound_socket() -> socket.socket:
     sock.bind(("127.0.0.1", 0))
     sock.listen(1024)
     return sock
-
-
-def start_server(cmd: list[str], sock: socket.socket, env: dict) -> subprocess.Popen:
-    return subprocess.Popen(
-        cmd,
-        cwd=ROOT,
-        env=env,
-        pass_fds=[sock.fileno()],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-
-
-def wait_http(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"server exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz", headers={"Host": "localhost"})
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("server did not become ready")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, 15)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, 9)
 
 
 # --- HTTP load (client processes, each with threads) -----------------------------------------
@@ -414,7 +384,7 @@ def main() -> None:
         sock = bound_socket()
         ports.append(sock.getsockname()[1])
         servers.append(
-            start_server(
+            start_process(
                 [
                     sys.executable,
                     "-m",
@@ -427,14 +397,14 @@ def main() -> None:
                     "--log-level",
                     "warning",
                 ],
-                sock,
                 {**env, "DB_CONN_MAX_AGE": "0"},
+                pass_fds=[sock.fileno()],
             )  # fmt: skip
         )
         sock.close()
     try:
         for port, server in zip(ports, servers, strict=True):
-            wait_http(port, server)
+            wait_ready(port, server, timeout=30)
         last, every, server_cpu_s = fan_out(args, ports, token, store, servers)
     finally:
         for server in servers:
@@ -468,12 +438,12 @@ def http_phase(args, env: dict, token: str, store, items: list[str]) -> bool:
            "--workers", str(args.workers), "--log-level", "warning"]  # fmt: skip
     if args.worker_class:
         cmd += ["--worker-class", args.worker_class]
-    gunicorn = start_server(cmd, sock, env)
+    gunicorn = start_process(cmd, env, pass_fds=[sock.fileno()])
     sock.close()
     cpu = ServerCpu(gunicorn.pid, settings.DATABASES["default"]["NAME"])
     rounds = {}
     try:
-        wait_http(port, gunicorn)
+        wait_ready(port, gunicorn, timeout=30)
         load = functools.partial(http_load, args, port, token)
         warm_up = load(items, cpu, args.group_ratio, 90)  # imports, connections
         rounds["GET /healthz (reference)"] = load(items, cpu, 0, 10, calibrate=True)
@@ -494,12 +464,9 @@ def http_phase(args, env: dict, token: str, store, items: list[str]) -> bool:
         deltas.update(r["deltas"])
         errors.update({k: v for k, v in counts.items() if k.startswith("status_")})
         refused = sum(v for k, v in counts.items() if k.endswith("_refused"))
-        print(
-            f"  {name:<34} {r['rate']:7,.0f} /s   p50 {percentile(lat, 50) * 1000:5.1f} ms   "
-            f"p99 {percentile(lat, 99) * 1000:6.1f} ms   server CPU {r['cpu_ms']:6.3f} ms/req"
-            f" (db {r['db_ms']:5.3f})"
-            f"   (409: {refused})"
-        )
+        p50_ms, p99_ms = percentile(lat, 50) * 1000, percentile(lat, 99) * 1000
+        row = round_row(name, r["rate"], p50_ms, p99_ms, r["cpu_ms"], r["db_ms"])
+        print(f"  {row}   (409: {refused})")
     print(f"  other statuses: {dict(errors) or 'none'}")
     ref = rounds["GET /healthz (reference)"]["cpu_ms"]
     ref_closing = rounds["GET /healthz, no keep-alive"]["cpu_ms"]

@@ -23,7 +23,6 @@ import multiprocessing
 import os
 import random
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -37,6 +36,8 @@ sys.path.insert(0, str(BASE_DIR / "bench"))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # The JWTs minted here must verify in gunicorn: both sides sign with the same key.
 os.environ.setdefault("SECRET_KEY", "bench-secret-key-not-for-production-use-0123456789")
+
+from _harness import Client, ServerCpu, percentile, round_row, start_process, stop  # noqa: E402
 
 START_BALANCE = Decimal("1000.00")
 HOT_BALANCE = Decimal("100000000.00")
@@ -96,11 +97,7 @@ def start_gunicorn(workers: int, worker_class) -> tuple[subprocess.Popen, int, P
     ]  # fmt: skip
     if worker_class:
         cmd += ["--worker-class", worker_class]
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            cmd, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
+    proc = start_process(cmd, env, log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         text = log.read_text()
@@ -114,8 +111,6 @@ def start_gunicorn(workers: int, worker_class) -> tuple[subprocess.Popen, int, P
 
 
 def http_client(args) -> tuple[list[float], int, int]:
-    from _harness import Client
-
     port, accounts, hot, duration, seed, keep_alive = args
     rng = random.Random(seed)
     client = Client(port, keep_alive=keep_alive)
@@ -161,15 +156,15 @@ def http_round(port, accounts, hot, clients, duration, cpu=None, keep_alive=True
         results = pool.map(http_client, jobs)
     elapsed = time.monotonic() - started
     cpu_s = cpu.stop() if cpu else None
-    latencies = sorted(lat for lats, _, _ in results for lat in lats)
+    latencies = [lat for lats, _, _ in results for lat in lats]
     served = len(latencies) + sum(r for _, r, _ in results)
     return {
         "ok": len(latencies),
         "refused": sum(r for _, r, _ in results),
         "errors": sum(e for _, _, e in results),
         "rate": len(latencies) / elapsed,
-        "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else float("nan"),
-        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)] if latencies else float("nan"),
+        "p50_ms": 1000 * percentile(latencies, 50),
+        "p99_ms": 1000 * percentile(latencies, 99),
         "cpu_ms": 1000 * cpu_s / served if cpu_s is not None and served else float("nan"),
         "db_ms": 1000 * cpu.db_s / served if cpu and served else float("nan"),
     }
@@ -259,7 +254,6 @@ def main() -> None:
     import django
 
     django.setup()
-    from _harness import ServerCpu
     from django.conf import settings
     from django.db import connections
 
@@ -282,8 +276,7 @@ def main() -> None:
         if not args.skip_hot:
             hot_round = http_round(port, accounts, hot, args.clients, d, cpu)
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
+        stop(proc, timeout=30)
         log.unlink(missing_ok=True)
     bare = sql_round(accounts, args.clients, args.duration)
     bare_hot = None
@@ -292,12 +285,8 @@ def main() -> None:
     invariant = check_invariant()
 
     def line(name, r):
-        return (
-            f"{name:<34} {r['rate']:8.0f} /s   p50 {r['p50_ms']:6.1f} ms   "
-            f"p99 {r['p99_ms']:6.1f} ms   server CPU {r['cpu_ms']:6.3f} ms/req "
-            f"(db {r['db_ms']:5.3f})   "
-            f"({r['ok']} ok, {r['refused']} refused 402, {r['errors']} errors)"
-        )
+        row = round_row(name, r["rate"], r["p50_ms"], r["p99_ms"], r["cpu_ms"], r["db_ms"])
+        return f"{row}   ({r['ok']} ok, {r['refused']} refused 402, {r['errors']} errors)"
 
     print(f"\n{args.clients} clients, {args.accounts} accounts, {args.duration:.0f} s per round")
     print(line("HTTP random transfers", random_round))

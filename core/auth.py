@@ -70,7 +70,7 @@ def _get(key: str):
     try:
         if settings.REDIS_URL:
             raw = _redis(settings.REDIS_URL).get(_full_key(key))
-            return _MISSING if raw is None else pickle.loads(raw)
+            return _MISSING if raw is None else pickle.loads(raw)  # noqa: S301  our own cache entry
         return cache.get(key, _MISSING)
     except Exception:  # a cache down must not take authentication with it
         logger.warning("auth cache unavailable (get)", exc_info=True)

@@ -77,4 +77,5 @@ def test_no_deployment_loads_demo_data():
     commands = [compose()["services"]["migrate"]["command"], k8s_commands()["migrate"]]
     for command in commands:
         assert "migrate" in command
-        assert "seed_demo_data" not in command and "create_test_data" not in command
+        assert "seed_demo_data" not in command
+        assert "create_test_data" not in command

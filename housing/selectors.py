@@ -4,7 +4,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from housing.errors import AmbiguousHouse, NoSuchHouse
-from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
+from housing.models import Flat, House, MeterReading, Tariff, WaterMeter
 
 
 def flats_with_meter_counts() -> QuerySet[Flat]:
@@ -50,10 +50,6 @@ def find_house(*, number: int, street_name: str | None = None) -> House:
             field="street_name",
         )
     return found[0]
-
-
-def street_list() -> QuerySet[Street]:
-    return Street.objects.annotate(houses_count=Count("houses")).order_by("name")
 
 
 def flat_list() -> QuerySet[Flat]:

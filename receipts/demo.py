@@ -20,7 +20,7 @@ from receipts.services.points_of_sale import assign_place
 
 POS_USERNAME = "pos"
 POS_GROUP = "Points of sale"
-POS_PASSWORD = "pos-demo-pass"
+POS_PASSWORD = "pos-demo-pass"  # noqa: S105  the demo's documented sign-in
 PLACES = {"011": "Магазин №1", "012": "Магазин №2", "021": "Кафе «Уют»"}
 CATALOGUE = [
     ("milk", "groceries", Decimal("89.90")),

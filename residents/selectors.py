@@ -22,7 +22,7 @@ from billing.models import Charge
 from core.money import money_field
 from housing.models import Flat, House, MeterReading, WaterMeter
 from residents.errors import NotYours
-from residents.models import ChargePayment, FlatCode, Residency
+from residents.models import FlatCode, Residency
 
 ZERO = Decimal("0.00")
 MONEY = money_field()
@@ -90,10 +90,6 @@ def my_charge(*, user, charge_id) -> Charge:
     return charge
 
 
-def flat_month_charges(*, flat: Flat, year: int, month: int) -> QuerySet[Charge]:
-    return Charge.objects.filter(flat=flat, year=year, month=month).select_related("flat")
-
-
 def residencies() -> QuerySet[Residency]:
     return Residency.objects.select_related("user", "flat__house__street").order_by("-pk")
 
@@ -141,7 +137,3 @@ def house_payments(*, house: House, year: int, month: int) -> dict:
         .order_by("flat__number")
     )
     return {"house": house.pk, "year": year, "month": month, **totals, "debtors": debtors}
-
-
-def charge_payments(*, charge: Charge) -> QuerySet[ChargePayment]:
-    return ChargePayment.objects.filter(charge=charge).order_by("created_at")

@@ -192,7 +192,8 @@ def test_charges_per_house_and_month_with_breakdown(house, operator_client):
     assert summary["total"] == str(run.result)
     assert [line["flat_number"] for line in summary["lines"]] == [1, 2, 3]
     line = summary["lines"][0]
-    assert line["water_cost"] == "120.00" and line["water_tariff"] == "40.00"
+    assert line["water_cost"] == "120.00"
+    assert line["water_tariff"] == "40.00"
 
     listed = operator_client.get("/api/v1/charges/", {"house": house.pk, "month": 5}).json()
     assert listed["count"] == 3
@@ -250,7 +251,8 @@ def test_deleting_a_house_removes_its_runs_and_charges(house, operator_client):
     )
 
     assert response.status_code == 204
-    assert not Charge.objects.exists() and not RentRun.objects.exists()
+    assert not Charge.objects.exists()
+    assert not RentRun.objects.exists()
 
 
 def test_money_data_is_403_for_a_signed_in_user_who_is_not_an_operator(house, resident_client):
@@ -287,7 +289,8 @@ def test_xlsx_statement_holds_no_formula_even_for_a_formula_like_street(house, o
 
     sheet = load_workbook(io.BytesIO(response.content)).active
     cells = [cell for row in sheet.iter_rows() for cell in row if cell.value is not None]
-    assert cells and all(cell.data_type in ("s", "n") for cell in cells)
+    assert cells
+    assert all(cell.data_type in ("s", "n") for cell in cells)
 
 
 def test_rent_run_refused_by_django_validation_is_stored_under_its_idempotency_key(

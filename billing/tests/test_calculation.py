@@ -157,7 +157,8 @@ def test_batch_statement_is_prepared_once_per_connection(city):
         totals.append(batch.total)
         assert run.status == RentRun.Status.COMPLETED
         Charge.objects.filter(run=run).delete()
-    assert batch.flats == 6 and len(set(totals[:2])) == 1
+    assert batch.flats == 6
+    assert len(set(totals[:2])) == 1
 
 
 @pytest.mark.postgres_only

@@ -177,7 +177,8 @@ def test_run_fixes_the_tariffs_and_work_list_of_house_month_facts_when_it_starts
     assert (facts["water"], facts["upkeep"]) == (run.water_tariff, run.upkeep_tariff)
     assert run.total_flats == facts["flats_count"] == 3
     assert run.max_flat_id == facts["max_flat_id"] == flats[-1].pk
-    assert run.status == RentRun.Status.COMPLETED and run.done_flats == 3
+    assert run.status == RentRun.Status.COMPLETED
+    assert run.done_flats == 3
 
 
 def test_amounts_round_half_up_to_kopecks_once_per_component():
@@ -296,7 +297,8 @@ def test_start_returns_the_completed_run_unless_recalculation_is_asked():
     housing_services.update_reading(reading=reading, value=D("4"))
     second = run_month(meter.flat.house, 2024, 2, recalculate=True)
 
-    assert second.pk != first.pk and second.recalculate
+    assert second.pk != first.pk
+    assert second.recalculate
     charge = Charge.objects.get(flat=meter.flat)
     assert (charge.run_id, charge.water_cost) == (second.pk, D("30.00"))
     assert second.result == D("30.00")
@@ -327,7 +329,9 @@ def test_one_active_run_per_house_and_month():
     again, created_again = services.start_rent_run(
         house=house, year=2024, month=2, recalculate=True
     )
-    assert created and not created_again and again.pk == run.pk
+    assert created
+    assert not created_again
+    assert again.pk == run.pk
 
 
 def test_resume_stalled_runs_picks_only_active_runs_without_recent_progress():

@@ -190,7 +190,7 @@ def test_api_error_texts_follow_accept_language(operator):
 
 
 @pytest.mark.parametrize(
-    "language, text",
+    ("language", "text"),
     [
         (None, "Unable to sign in with the given username and password."),
         ("ru", "Не удалось войти с этими именем пользователя и паролем."),

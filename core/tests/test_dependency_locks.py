@@ -63,7 +63,8 @@ def test_every_package_is_pinned_with_hashes(lock):
     found = requirements(lock)
     assert found
     for name, line in found.items():
-        assert "==" in line and "--hash=sha256:" in line, name
+        assert "==" in line, name
+        assert "--hash=sha256:" in line, name
 
 
 def test_the_runtime_lock_has_what_the_redis_transport_imports_and_no_dev_packages():

@@ -38,7 +38,8 @@ def test_every_operation_has_one_domain_tag_a_summary_and_a_description(schema):
     assert [tag["name"] for tag in schema["tags"]] == names
     assert all(len(tag["description"]) > 80 for tag in schema["tags"])
     for label, operation in _operations(schema):
-        assert len(operation["tags"]) == 1 and operation["tags"][0] in names, label
+        assert len(operation["tags"]) == 1, label
+        assert operation["tags"][0] in names, label
         assert operation.get("summary"), label
         assert operation.get("description"), label
 

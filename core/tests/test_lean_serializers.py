@@ -39,7 +39,7 @@ def deep_copying_twin(lean_class):
 
 
 @pytest.mark.parametrize(
-    "serializer_class,data",
+    ("serializer_class", "data"),
     [(cls, data) for cls, inputs in INPUTS.items() for data in inputs],
 )
 def test_same_validated_data_and_errors(serializer_class, data):

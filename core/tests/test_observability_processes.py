@@ -131,7 +131,8 @@ def test_request_id_and_metrics_across_gunicorn_workers_and_the_celery_worker(gu
         assert all(line["level"] for line in lines)
         # Celery's records hold the task's arguments (here the sign-in code): never printed.
         received = [line for line in lines if line["message"].endswith("] received")]
-        assert received and all("args" not in line.get("data", {}) for line in received)
+        assert received
+        assert all("args" not in line.get("data", {}) for line in received)
         assert all("kwargs" not in line.get("data", {}) for line in lines)
         wait_until(
             lambda: (

@@ -26,7 +26,7 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,6 +37,7 @@ import pytest
 import websockets
 import yaml
 from django.conf import settings
+from django.utils import timezone
 
 from core.testing import free_port, stop_process
 
@@ -484,7 +485,7 @@ def run_journeys(stack: Stack) -> None:
     receipt = {
         "transaction_id": f"smoke-{uuid.uuid4()}",
         # Yesterday noon: receipts from the future are refused.
-        "timestamp": f"{(date.today() - timedelta(days=1)).isoformat()}T12:00:00",
+        "timestamp": f"{(timezone.localdate() - timedelta(days=1)).isoformat()}T12:00:00",
         "items": [
             {"product_id": "p1", "quantity": 2, "price": 10.99, "category": "groceries"},
             {"product_id": "p2", "quantity": 1, "price": 5.49, "category": "electronics"},

@@ -59,9 +59,12 @@ def test_a_single_view_answers_both_forms_and_only_the_written_one_is_in_the_sch
 ):
     canonical, hidden = optional_slash(route, Thing, "thing")
 
-    assert canonical.resolve(written) and not canonical.resolve(twin)
-    assert hidden.resolve(twin) and not hidden.resolve(written)
-    assert canonical.name == "thing" and hidden.name is None
+    assert canonical.resolve(written)
+    assert not canonical.resolve(twin)
+    assert hidden.resolve(twin)
+    assert not hidden.resolve(written)
+    assert canonical.name == "thing"
+    assert hidden.name is None
     assert canonical.callback.view_class.schema is not None
     assert hidden.callback.view_initkwargs == {"schema": None}
     assert not _matches([canonical, hidden], "things/7//")

@@ -109,7 +109,8 @@ def test_process_commands_match_the_procfile_apps():
     commands = {name: " ".join(c["command"]) for name, c in containers().items()}
     assert "config.wsgi" in commands["web"]
     assert "config.asgi:application" in commands["ws"]
-    assert "worker" in commands["worker"] and "celery,receipts" in commands["worker"]
+    assert "worker" in commands["worker"]
+    assert "celery,receipts" in commands["worker"]
     assert " beat " in commands["beat"]
 
 

@@ -50,7 +50,7 @@ def test_list_shows_where_each_reading_is(admin_client, meters):
 
 
 @pytest.mark.parametrize(
-    "query, found",
+    ("query", "found"),
     [
         ("Садовая", ["SN-1"]),
         ("Садовая 5", ["SN-1"]),

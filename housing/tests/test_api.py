@@ -52,7 +52,8 @@ def test_house_create_retrieve_update_delete(operator_client, resident_client):
     assert patched.json()["number"] == 8
     assert patched.json()["flats"][1]["area"] == "34.250"
     listed = resident_client.get("/api/v1/houses", {"street__name": "Lenina"}).json()
-    assert listed["count"] == 1 and listed["results"][0]["id"] == house["id"]
+    assert listed["count"] == 1
+    assert listed["results"][0]["id"] == house["id"]
     assert operator_client.delete(url).status_code == 204
     assert resident_client.get(url).status_code == 404
 
@@ -135,7 +136,7 @@ def _fill(value, ids):
     return value
 
 
-@pytest.mark.parametrize("method,path,body", WRITES)
+@pytest.mark.parametrize(("method", "path", "body"), WRITES)
 def test_bad_input_on_write_endpoints_is_400_json_and_changes_nothing(
     method, path, body, registry, operator_client
 ):
@@ -148,7 +149,7 @@ def test_bad_input_on_write_endpoints_is_400_json_and_changes_nothing(
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("method,path,body", WRITES[::3])
+@pytest.mark.parametrize(("method", "path", "body"), WRITES[::3])
 def test_writes_need_an_operator(method, path, body, registry, resident_client):
     before = snapshot()
     response = getattr(resident_client, method)(

@@ -219,7 +219,8 @@ def test_delete_home_is_204_then_404(operator_client):
     create_example_house(operator_client)
     url = "/api/homes/details?home_number=1&street_name=Первая улица"
     assert operator_client.delete(url).status_code == 204
-    assert not House.objects.exists() and not Flat.objects.exists()
+    assert not House.objects.exists()
+    assert not Flat.objects.exists()
     assert operator_client.delete(url).status_code == 404
 
 
@@ -344,7 +345,7 @@ def test_water_checker_lower_than_the_previous_reading_is_refused(seeded, operat
 
 
 @pytest.mark.parametrize(
-    "body,code",
+    ("body", "code"),
     [
         ({"home": 1, "flat": 3, "year": 2024, "month": 13, "water_amount": 1}, 400),
         ({"home": 1, "flat": 3, "year": 2024, "month": 7, "water_amount": -1}, 400),
@@ -432,7 +433,10 @@ def test_numbers_too_large_for_a_field_are_a_400_not_a_500(value, operator_clien
 
         assert response.status_code == 400, (path, response.content)
         error = response.json()
-        assert error["detail"] and error["code"] and error[field], error
+        assert error["detail"], error
+        assert error["code"], error
+        assert error[field], error
     response = operator_client.patch(f"/api/v1/flats/{flat.pk}/", {"area": value}, format="json")
-    assert response.status_code == 400 and response.json()["area"]
+    assert response.status_code == 400
+    assert response.json()["area"]
     assert snapshot() == before

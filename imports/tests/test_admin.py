@@ -29,9 +29,11 @@ def test_upload_preview_confirm_and_progress(admin_client):
         [house.street.name, 999, 1, 2024, 2, 9],
     ]
     page = admin_client.get("/admin/imports/importjob/add/")  # the upload page, also at upload/
-    assert page.status_code == 200 and b'name="kind"' in page.content
+    assert page.status_code == 200
+    assert b'name="kind"' in page.content
     page = admin_client.get("/admin/imports/importjob/upload/")
-    assert page.status_code == 200 and b"/api/v1/imports/templates/readings.xlsx" in page.content
+    assert page.status_code == 200
+    assert b"/api/v1/imports/templates/readings.xlsx" in page.content
     file = io.BytesIO(xlsx_bytes(rows))
     file.name = "feb.xlsx"
     response = admin_client.post(
@@ -41,11 +43,14 @@ def test_upload_preview_confirm_and_progress(admin_client):
     dry = ImportJob.objects.get()
     assert response.url == f"/admin/imports/importjob/{dry.pk}/job/"
     page = admin_client.get(response.url).content.decode()
-    assert "<progress" in page and f"/api/v1/imports/{dry.pk}/" in page  # polls while pending
+    assert "<progress" in page
+    assert f"/api/v1/imports/{dry.pk}/" in page  # polls while pending
 
     services.execute_import(job_id=dry.pk, pause=0)
     page = admin_client.get(response.url).content.decode()
-    assert "First rows" in page and "No house 999" in page and "Confirm import" in page
+    assert "First rows" in page
+    assert "No house 999" in page
+    assert "Confirm import" in page
     assert f"/api/v1/imports/{dry.pk}/errors.xlsx" in page
     assert not MeterReading.objects.filter(month=2).exists()
 
@@ -60,7 +65,8 @@ def test_upload_preview_confirm_and_progress(admin_client):
     assert "This file was imported" in admin_client.get(response.url).content.decode()
     assert admin_client.get("/admin/imports/importjob/").status_code == 200
     change = admin_client.get(f"/admin/imports/importjob/{real.pk}/change/")
-    assert change.status_code == 200 and b"<progress" in change.content
+    assert change.status_code == 200
+    assert b"<progress" in change.content
 
 
 def test_upload_of_a_wrong_file_shows_the_error(admin_client):
@@ -70,7 +76,8 @@ def test_upload_of_a_wrong_file_shows_the_error(admin_client):
         "/admin/imports/importjob/upload/",
         {"file": file, "kind": "houses", "mode": "all_or_nothing"},
     )
-    assert page.status_code == 200 and b"Missing columns" in page.content
+    assert page.status_code == 200
+    assert b"Missing columns" in page.content
     assert not ImportJob.objects.exists()
 
 

@@ -108,11 +108,15 @@ def test_text_that_looks_like_a_formula_stays_text(operator_client):
     sheet = load_workbook(io.BytesIO(content)).active
     cells = {cell.value: cell.data_type for row in sheet.iter_rows() for cell in row}
     assert cells[FORMULA_STREET] == "s"
-    assert cells["-007"] == "s" and cells["@old"] == "s"
+    assert cells["-007"] == "s"
+    assert cells["@old"] == "s"
     assert not any(t == "f" for t in cells.values())
     text = download(operator_client, "/api/v1/exports/registry.csv").decode("utf-8-sig")
-    assert "'=HYPERLINK" in text and "'-007" in text and "'@old" in text
-    assert "\n=" not in text and ",=" not in text
+    assert "'=HYPERLINK" in text
+    assert "'-007" in text
+    assert "'@old" in text
+    assert "\n=" not in text
+    assert ",=" not in text
 
 
 def test_charges_export_has_every_house_and_a_total_per_house(operator_client):
@@ -123,7 +127,8 @@ def test_charges_export_has_every_house_and_a_total_per_house(operator_client):
         billing_runs.execute_run(run_id=run_.pk, pause=0)
     content = download(operator_client, "/api/v1/exports/charges.xlsx?year=2024&month=2")
     rows = sheet_rows(content, "xlsx")
-    assert rows[0][:3] == ["street", "house", "flat"] and rows[0][-1] == "total"
+    assert rows[0][:3] == ["street", "house", "flat"]
+    assert rows[0][-1] == "total"
     assert len(rows) == 1 + 2 + 1 + 3 + 1 + 1  # flats and a total per house, a grand total
     totals = [row for row in rows if row[2] == "total"]
     for house, total in zip(houses, totals, strict=True):
@@ -135,12 +140,14 @@ def test_charges_export_has_every_house_and_a_total_per_house(operator_client):
     csv_rows = sheet_rows(
         download(operator_client, "/api/v1/exports/charges.csv?year=2024&month=2&lang=ru"), "csv"
     )
-    assert csv_rows[0][0] == "Улица" and len(csv_rows) == len(rows)
+    assert csv_rows[0][0] == "Улица"
+    assert len(csv_rows) == len(rows)
 
 
 def test_monthly_exports_need_a_month(operator_client):
     response = operator_client.get("/api/v1/exports/readings.csv")
-    assert response.status_code == 400 and response.json()["code"] == "invalid"
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
     response = operator_client.get("/api/v1/exports/charges.xlsx?year=2024&month=13")
     assert response.status_code == 400
     assert operator_client.get("/api/v1/exports/stock.csv").status_code == 404

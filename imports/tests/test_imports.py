@@ -283,7 +283,8 @@ def test_errors_xlsx_has_the_failed_rows_with_an_error_column(operator_client):
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert rows[0] == [*READING_HEADERS["en"], "error"]
     assert rows[1][:3] == [house.street.name, str(house.number), "1"]
-    assert rows[1][6] == "bad" and rows[1][7] == "value: Not a number."
+    assert rows[1][6] == "bad"
+    assert rows[1][7] == "value: Not a number."
     assert len(rows) == 2
 
 
@@ -354,7 +355,8 @@ def test_templates_have_the_headers_and_an_example_row(operator_client, kind):
         rows = list(sheet.iter_rows(values_only=True))
         columns = KINDS[kind].columns
         assert list(rows[0]) == [c.ru if lang == "ru" else c.name for c in columns]
-        assert len(rows) == 2 and any(rows[1])
+        assert len(rows) == 2
+        assert any(rows[1])
 
 
 def test_the_template_filled_in_imports(operator_client):
@@ -386,7 +388,8 @@ def test_a_dry_run_is_confirmed_through_the_api(operator_client):
     services.execute_import(job_id=real["id"], pause=0)
     assert readings_of(house) == {1: Decimal(9), 2: Decimal(9)}
     again = operator_client.post(f"/api/v1/imports/{real['id']}/confirm/", {}, format="json")
-    assert again.status_code == 409 and again.json()["code"] == "not_dry_run"
+    assert again.status_code == 409
+    assert again.json()["code"] == "not_dry_run"
 
 
 def test_the_batch_query_gives_what_the_meter_service_reads():

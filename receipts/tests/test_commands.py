@@ -29,7 +29,9 @@ def test_rebuild_receipt_analytics_recomputes_the_range_from_purchases():
     )  # fmt: skip
 
     [row] = PlaceHour.objects.all()
-    assert timezone.localtime(row.hour) == timezone.make_aware(datetime(2024, 2, 7, 12))
+    assert timezone.localtime(row.hour) == datetime(
+        2024, 2, 7, 12, tzinfo=timezone.get_current_timezone()
+    )
     assert row.purchases == 1
     assert PlaceCategoryHour.objects.count() == 2
     assert "1 place-hours, 2 category-hours" in out.getvalue()

@@ -20,11 +20,11 @@ pytestmark = pytest.mark.django_db
 
 def test_analytics_numbers_match_end_to_end(analyst_client):
     consume_events(events=ON_TIME)
-    rollup_recent_hours(now=timezone.make_aware(datetime(2024, 2, 7, 13, 30)))
+    rollup_recent_hours(now=datetime(2024, 2, 7, 13, 30, tzinfo=timezone.get_current_timezone()))
     consume_events(events=[LATE, LATE])
 
     data = analyst_client.get("/api/analytics/").json()
-    rebuild_rollups(since=timezone.make_aware(datetime(2024, 2, 1)))
+    rebuild_rollups(since=datetime(2024, 2, 1, tzinfo=timezone.get_current_timezone()))
 
     assert data["results"] == [EXPECTED_SHOP1, EXPECTED_SHOP2]
     assert analyst_client.get("/api/analytics/").json() == data

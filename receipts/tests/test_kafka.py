@@ -113,7 +113,8 @@ def test_a_consumer_that_dies_before_committing_is_replaced_and_nothing_counts_t
     finally:
         second.close()
 
-    assert sorted(result.duplicates) == ["k1", "k2", "k3"] and result.counted == []
+    assert sorted(result.duplicates) == ["k1", "k2", "k3"]
+    assert result.counted == []
     assert Purchase.objects.count() == 3
     assert PlaceHour.objects.get().purchases == 3
     assert sum(max(tp.offset, 0) for tp in committed) == 4  # -1001: nothing to commit
@@ -134,7 +135,8 @@ def test_posted_receipts_reach_the_consume_receipts_command_through_kafka(
     bulk = client.post(
         "/api/checks/bulk/", [receipt_payload(f"e{n}") for n in range(2, 12)], format="json"
     )
-    assert response.status_code == 201 and bulk.json()["created"] == 10
+    assert response.status_code == 201
+    assert bulk.json()["created"] == 10
 
     log = Path(tempfile.mkstemp(prefix="consume-receipts-", suffix=".log")[1])
     env = process_env(

@@ -45,7 +45,8 @@ def test_posted_receipts_are_counted_by_the_worker_once_each(journal_path, clien
         wait_until(lambda: "rollup" in journal_path.read_text(), timeout=30)
 
     assert single.status_code == 201
-    assert bulk.json()["created"] == 4 and bulk.json()["duplicates"] == 1
+    assert bulk.json()["created"] == 4
+    assert bulk.json()["duplicates"] == 1
     assert Purchase.objects.count() == 5
     row = PlaceHour.objects.get(hour=hour_of(now))
     assert row.purchases == 5

@@ -63,7 +63,9 @@ def test_a_flat_code_is_drawn_by_the_service(admin_client, data):
     answer = admin_client.post(reverse("admin:residents_flatcode_add"), {"flat": flat.pk})
     assert answer.status_code == 302
     code = FlatCode.objects.get()
-    assert code.flat == flat and len(code.code) == 8 and code.expires_at
+    assert code.flat == flat
+    assert len(code.code) == 8
+    assert code.expires_at
 
 
 def test_payments_overview_filters_and_downloads_debtors(admin_client, data):
@@ -78,7 +80,8 @@ def test_payments_overview_filters_and_downloads_debtors(admin_client, data):
     assert answer.status_code == 200
     rows = list(load_workbook(io.BytesIO(answer.content)).active.values)
     assert rows[3][0] == charge_of(users[1]).flat.number
-    assert ChargePayment.objects.count() == 1 and Residency.objects.count() == 2
+    assert ChargePayment.objects.count() == 1
+    assert Residency.objects.count() == 2
 
 
 def test_the_readings_list_shows_who_submitted(admin_client, data):

@@ -78,14 +78,16 @@ def test_sign_in_redeem_submit_run_notify_pay_and_operator_sees_it_paid(tmp_path
         )
         # Readings of the month are closed now.
         closed = resident.patch(f"/api/v1/me/readings/{reading.json()['id']}/", {"value": "13"})
-        assert closed.status_code == 409 and closed.json()["code"] == "rent_started"
+        assert closed.status_code == 409
+        assert closed.json()["code"] == "rent_started"
 
         # 5. The resident is notified: one SMS with the flat's total and due date.
         [notice] = wait_until(lambda: messages(outbox, "Rent for flat"), timeout=60)
     user = User.objects.get(phone=PHONE)
     [charge] = resident.get(f"/api/v1/me/charges/?year={year}&month={month}").json()["results"]
     assert notice.startswith(f"To: {PHONE}\n")
-    assert charge["total"] in notice and f"flat {flat.number}" in notice
+    assert charge["total"] in notice
+    assert f"flat {flat.number}" in notice
     assert Notification.objects.get(user=user).status == Notification.Status.SENT
 
     # 6. Pay from the balance into the house's collection account.

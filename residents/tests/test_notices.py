@@ -92,7 +92,8 @@ def test_recalculation_sends_a_correction_where_the_total_changed(outbox):
     changed = run_rent(house, *PAST, recalculate=True)
     assert notices.queue_rent_notices(run_id=changed.pk) == 1
     correction = Notification.objects.get(kind=Notification.Kind.CORRECTION)
-    assert correction.user_id == users[0].pk and "Corrected" in correction.text
+    assert correction.user_id == users[0].pk
+    assert "Corrected" in correction.text
 
 
 def test_a_failed_delivery_stays_pending_for_the_next_round(outbox, settings):
@@ -104,7 +105,8 @@ def test_a_failed_delivery_stays_pending_for_the_next_round(outbox, settings):
     settings.SMS_HTTP_URL = "http://127.0.0.1:9/"  # nothing listens
     assert notices.send_pending() == 0
     notice = Notification.objects.get()
-    assert notice.status == Notification.Status.PENDING and notice.attempts == 1
+    assert notice.status == Notification.Status.PENDING
+    assert notice.attempts == 1
     settings.SMS_BACKEND = "file"
     assert notices.send_pending() == 1
 
@@ -119,7 +121,8 @@ def test_reminder_before_the_window_closes_to_those_without_readings(outbox):
         assert notices.queue_reminders(today=today) == 1
         assert notices.queue_reminders(today=today) == 0  # once a month
     reminder = Notification.objects.get()
-    assert reminder.user_id == users[1].pk and "2024-02-25" in reminder.text
+    assert reminder.user_id == users[1].pk
+    assert "2024-02-25" in reminder.text
 
 
 def test_runs_without_residents_queue_nothing(outbox):

@@ -51,7 +51,8 @@ def test_resident_reads_own_charges_month_by_month(billed, client_for):
     charge = charge_of(user)
     assert line["id"] == charge.pk
     assert Decimal(line["water"]) + Decimal(line["upkeep"]) == Decimal(line["total"])
-    assert line["payment_state"] == "unpaid" and line["due"] == line["total"]
+    assert line["payment_state"] == "unpaid"
+    assert line["due"] == line["total"]
     assert client_for(user).get(f"/api/v1/me/charges/{charge_of(other).pk}/").status_code == 404
 
 
@@ -88,7 +89,8 @@ def test_full_payment_moves_money_and_marks_the_charge_paid(billed, operator_cli
     assert collection.balance == charge.total
     assert ledger_discrepancies() == []
     again = pay(user, charge)
-    assert again.status_code == 409 and again.json()["code"] == "charge_paid"
+    assert again.status_code == 409
+    assert again.json()["code"] == "charge_paid"
 
 
 def test_part_payments_then_the_rest(billed, pay):
@@ -97,9 +99,11 @@ def test_part_payments_then_the_rest(billed, pay):
     funded_account(user, "10000")
     assert pay(user, charge, amount="100.00").json()["charge"]["payment_state"] == "partly_paid"
     over = pay(user, charge, amount=str(charge.total))
-    assert over.status_code == 409 and over.json()["code"] == "overpayment"
+    assert over.status_code == 409
+    assert over.json()["code"] == "overpayment"
     rest = pay(user, charge)
-    assert rest.status_code == 201 and Decimal(rest.json()["amount"]) == charge.total - 100
+    assert rest.status_code == 201
+    assert Decimal(rest.json()["amount"]) == charge.total - 100
     charge.refresh_from_db()
     assert charge.paid_amount == charge.total
     assert ChargePayment.objects.filter(charge=charge).count() == 2
@@ -122,7 +126,8 @@ def test_not_enough_money_is_402_and_changes_nothing(billed, pay):
     funded_account(user, "1.00")
     before = ledger_snapshot()
     answer = pay(user, charge)
-    assert answer.status_code == 402 and answer.json()["code"] == "insufficient_funds"
+    assert answer.status_code == 402
+    assert answer.json()["code"] == "insufficient_funds"
     assert ledger_snapshot() == before
     charge.refresh_from_db()
     assert charge.paid_amount == 0
@@ -132,11 +137,13 @@ def test_no_account_and_no_collection_account_are_409(billed, pay):
     house, [user, _other], _collection = billed
     charge = charge_of(user)
     answer = pay(user, charge)
-    assert answer.status_code == 409 and answer.json()["code"] == "no_account"
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "no_account"
     funded_account(user, "10000")
     CollectionAccount.objects.all().delete()
     answer = pay(user, charge)
-    assert answer.status_code == 409 and answer.json()["code"] == "no_collection_account"
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "no_collection_account"
 
 
 def test_global_collection_account_from_settings(billed, pay):
@@ -191,7 +198,8 @@ def test_operator_sees_payments_debtors_and_xlsx(billed, operator_client, client
     assert (body["flats"], body["paid"], body["partly_paid"], body["unpaid"]) == (2, 1, 0, 1)
     assert Decimal(body["debt"]) == charge_of(other).total
     [debtor] = body["debtors"]
-    assert debtor["residents"] == [other.pk] and debtor["payment_state"] == "unpaid"
+    assert debtor["residents"] == [other.pk]
+    assert debtor["payment_state"] == "unpaid"
     xlsx = operator_client.get(f"/api/v1/houses/{house.pk}/debtors.xlsx?year=2024&month=1")
     assert xlsx.status_code == 200
     rows = list(load_workbook(io.BytesIO(xlsx.content)).active.values)

@@ -41,7 +41,8 @@ def test_resident_submits_and_corrects_this_months_reading(in_window, client_for
     assert posted.json()["submitted_by"] == user.pk
     assert (posted.json()["year"], posted.json()["month"]) == this_month()
     patched = client.patch(f"/api/v1/me/readings/{posted.json()['id']}/", {"value": "121"})
-    assert patched.status_code == 200 and patched.json()["value"] == "121.000"
+    assert patched.status_code == 200
+    assert patched.json()["value"] == "121.000"
     flats = client.get("/api/v1/me/flats/").json()
     assert flats[0]["meters"][0]["last_reading"]["value"] == "121.000"
 
@@ -73,12 +74,14 @@ def test_falling_value_and_second_reading_follow_the_operators_rules(in_window, 
     meter = meter_of(user)
     client = client_for(user)
     low = client.post("/api/v1/me/readings/", {"meter": meter.pk, "value": "0.5"})
-    assert low.status_code == 400 and "below the earlier reading" in low.json()["detail"]
+    assert low.status_code == 400
+    assert "below the earlier reading" in low.json()["detail"]
     assert (
         client.post("/api/v1/me/readings/", {"meter": meter.pk, "value": "50"}).status_code == 201
     )
     twice = client.post("/api/v1/me/readings/", {"meter": meter.pk, "value": "60"})
-    assert twice.status_code == 400 and "already has a reading" in twice.json()["detail"]
+    assert twice.status_code == 400
+    assert "already has a reading" in twice.json()["detail"]
     bad = client.post("/api/v1/me/readings/", {"meter": meter.pk, "value": "-1"})
     assert bad.status_code == 400
 
@@ -91,7 +94,8 @@ def test_closed_once_the_months_rent_run_started(in_window, client_for):
     year, month = this_month()
     RentRun.objects.create(house=house, year=year, month=month)
     edit = client.patch(f"/api/v1/me/readings/{posted['id']}/", {"value": "51"})
-    assert edit.status_code == 409 and edit.json()["code"] == "rent_started"
+    assert edit.status_code == 409
+    assert edit.json()["code"] == "rent_started"
     assert MeterReading.objects.get(pk=posted["id"]).value == Decimal("50")
 
 
@@ -109,7 +113,8 @@ def test_only_this_months_reading_can_be_corrected(in_window, client_for):
     house, [user, _other] = house_with_residents()
     old = MeterReading.objects.get(meter=meter_of(user), year=2024, month=1)
     answer = client_for(user).patch(f"/api/v1/me/readings/{old.pk}/", {"value": "3"})
-    assert answer.status_code == 409 and answer.json()["code"] == "reading_closed"
+    assert answer.status_code == 409
+    assert answer.json()["code"] == "reading_closed"
 
 
 def test_another_residents_meter_and_reading_are_404(in_window, client_for):

@@ -18,7 +18,8 @@ def test_operator_links_lists_and_unlinks_a_resident(operator_client, client_for
     created = operator_client.post("/api/v1/residencies/", {"user": user.pk, "flat": flat.pk})
     assert created.status_code == 201, created.content
     again = operator_client.post("/api/v1/residencies/", {"user": user.pk, "flat": flat.pk})
-    assert again.status_code == 200 and again.data["id"] == created.data["id"]
+    assert again.status_code == 200
+    assert again.data["id"] == created.data["id"]
     assert client_for(user).get("/api/v1/me/flats/").json()[0]["id"] == flat.pk
 
     listed = operator_client.get(f"/api/v1/residencies/?flat={flat.pk}").json()
@@ -46,7 +47,8 @@ def test_a_flat_code_makes_its_redeemer_a_resident_once(operator_client, client_
     assert redeemed.status_code == 201, redeemed.content
     assert redeemed.json()["id"] == flat.pk
     used = client_for(second).post("/api/v1/me/flats/redeem/", {"code": code})
-    assert used.status_code == 409 and used.json()["code"] == "code_used"
+    assert used.status_code == 409
+    assert used.json()["code"] == "code_used"
     assert list(Residency.objects.values_list("user_id", flat=True)) == [first.pk]
 
 
@@ -54,10 +56,12 @@ def test_unknown_and_expired_codes_are_refused(operator_client, client_for):
     flat = FlatFactory()
     user = UserFactory()
     unknown = client_for(user).post("/api/v1/me/flats/redeem/", {"code": "NOPE2345"})
-    assert unknown.status_code == 404 and unknown.json()["code"] == "no_such_code"
+    assert unknown.status_code == 404
+    assert unknown.json()["code"] == "no_such_code"
     code = FlatCode.objects.create(flat=flat, expires_at=timezone.now() - timedelta(seconds=1))
     expired = client_for(user).post("/api/v1/me/flats/redeem/", {"code": code.code})
-    assert expired.status_code == 409 and expired.json()["code"] == "code_expired"
+    assert expired.status_code == 409
+    assert expired.json()["code"] == "code_expired"
     assert not Residency.objects.exists()
 
 

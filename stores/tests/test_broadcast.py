@@ -34,7 +34,7 @@ class StuckLayer(BaseChannelLayer):
 def stuck_layer(settings):
     StuckLayer.sends = []
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "stores.tests.test_broadcast.StuckLayer"}}
-    yield StuckLayer
+    return StuckLayer
 
 
 def test_publish_returns_within_100_ms_when_the_layer_hangs(stuck_layer):

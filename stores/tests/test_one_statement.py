@@ -34,7 +34,7 @@ def changes(statements) -> list[tuple[str, bool]]:
 
 @pytest.mark.postgres_only  # the single-statement form is PostgreSQL's
 @pytest.mark.parametrize(
-    "operation,lines",
+    ("operation", "lines"),
     [
         ("supply", [("a", 1)]),
         ("demand", [("a", 1)]),

@@ -62,7 +62,10 @@ def test_account_page_shows_owner_currency_balance_and_latest_movements(
     services.purchase(user=account.user, service_id=ServiceFactory(price=Decimal("3.00")).pk)
     html = operator_client.get(f"/admin/accounts/account/{account.pk}/change/").content.decode()
     assert account.user.username in html
-    assert "RUB" in html and "7.00" in html
+    assert "RUB" in html
+    assert "7.00" in html
     assert 'id="latest-movements"' in html
-    assert "&minus;3.00" in html and "+10.00" in html
-    assert 'name="_save"' not in html and "deletelink" not in html
+    assert "&minus;3.00" in html
+    assert "+10.00" in html
+    assert 'name="_save"' not in html
+    assert "deletelink" not in html

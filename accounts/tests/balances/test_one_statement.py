@@ -37,7 +37,8 @@ def test_a_transfer_is_one_call_outside_any_transaction(funded_account, statemen
         "SELECT * FROM accounts_post_movement"
     ]
     assert statements[0][1] is False
-    assert movement.pk and movement.created_at is not None
+    assert movement.pk
+    assert movement.created_at is not None
     source.refresh_from_db()
     target.refresh_from_db()
     assert (source.balance, target.balance) == (Decimal("6.00"), Decimal("4.00"))

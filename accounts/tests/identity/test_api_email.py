@@ -63,7 +63,8 @@ class TestEmailToken:
         assert user.email == "jane.doe@example.com"
         assert user.username == "jane.doe"
         assert not user.has_usable_password()
-        assert access.count(".") == 2 and refresh.count(".") == 2
+        assert access.count(".") == 2
+        assert refresh.count(".") == 2
 
     def test_access_jwt_reads_users_me(self, signed_in):
         response = _jwt_client(signed_in[0]).get("/api/v1/users/me/")

@@ -34,7 +34,8 @@ class TestRoles:
     def test_roles_add_up_for_a_superuser(self):
         root = UserFactory(is_superuser=True)
 
-        assert is_operator(root) and is_analyst(root)
+        assert is_operator(root)
+        assert is_analyst(root)
 
 
 @pytest.mark.django_db
