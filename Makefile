@@ -8,7 +8,7 @@ ARGS ?=
 TEST_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/housing_commerce)
 TEST_REDIS_URL := $(or $(REDIS_URL),redis://127.0.0.1:6379/0)
 
-.PHONY: run test test-fast install install-dev newman lint format clean lock check-lock
+.PHONY: run test test-fast test-sqlite install install-dev newman lint format clean lock check-lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,20 @@ test: check-lock install-dev $(if $(FAST),,newman)
 	$(BIN)/lint-imports
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/pytest --create-db $(if $(FAST),-m "not slow") $(ARGS)
+	$(if $(ARGS),,$(MAKE) --no-print-directory test-sqlite)
+
+## test-sqlite: the domain service tests again on SQLite, the quick start's embedded database
+## (no DATABASE_URL/REDIS_URL: the settings fall back to SQLite, the in-memory channel layer and
+## the filesystem broker); tests that need PostgreSQL itself are marked postgres_only.
+SQLITE_TESTS := billing/tests/test_rules.py billing/tests/test_calculation.py \
+	billing/tests/test_services.py accounts/tests/balances/test_api.py \
+	accounts/tests/balances/test_ledger.py accounts/tests/balances/test_idempotency.py \
+	stores/tests/test_services.py stores/tests/test_one_statement.py \
+	receipts/tests/test_services.py receipts/tests/test_end_to_end.py
+test-sqlite: export SECRET_KEY ?= test-only-secret-key-for-the-suite-0c7f3e9a41b25d68e1f49a7c3b8d2e56
+test-sqlite: install-dev
+	env -u DATABASE_URL -u REDIS_URL VAR_DIR="$$(mktemp -d)" \
+		$(BIN)/pytest -q -m "not slow and not postgres_only" $(SQLITE_TESTS)
 
 ## make test-fast: make test without the slow tests (real workers, servers and brokers, the
 ## browser, newman), so without installing Chromium and newman (gettext's msgfmt is needed).
