@@ -10,20 +10,19 @@ before a crash may be sent again).
 """
 
 import logging
-import re
 from datetime import date
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.identity.sms import get_sms_backend
-from accounts.models import User
 from billing.models import Charge, RentRun
-from housing.models import Flat, MeterReading, WaterMeter
+from housing.models import MeterReading, WaterMeter
+from residents import sql
 from residents.models import Notification, Residency
 from residents.services import reading_window
 
@@ -64,13 +63,13 @@ def queue_rent_notices(*, run_id, batch_size: int | None = None) -> int:
         if kind == Kind.CORRECTION
         else _("Rent for flat %(flat)s, %(address)s, %(period)s: %(total)s RUB, due %(due)s.")
     )
-    text_sql, text_params = _text_sql(
+    text_sql, text_params = sql.notice_text_sql(
         template,
         address=f"{run.house.street.name} {run.house.number}",
         period=f"{run.year}-{run.month:02d}",
         due=due_date(run.year, run.month).isoformat(),
     )
-    insert = _insert_sql(text_sql, correction=kind == Kind.CORRECTION)
+    insert = sql.insert_notices_statement(text_sql, correction=kind == Kind.CORRECTION)
     key = {"year": run.year, "month": run.month, "kind": kind, "version": version}
     # Resume after the last flat a previous (killed) execution queued.
     cursor = Notification.objects.filter(**key).aggregate(last=Max("flat_id"))["last"] or 0
@@ -88,73 +87,21 @@ def queue_rent_notices(*, run_id, batch_size: int | None = None) -> int:
                 last = charges.filter(flat_id__gt=cursor).aggregate(m=Max("flat_id"))["m"]
             if last is None:
                 break
-            with connection.cursor() as sql:
-                sql.execute(
-                    insert,
-                    [
-                        kind,
-                        version,
-                        *text_params,
-                        connection.ops.adapt_datetimefield_value(timezone.now()),
-                        run.house_id,
-                        run.year,
-                        run.month,
-                        cursor,
-                        last,
-                    ],
-                )
+            sql.insert_notices(
+                insert,
+                kind=kind,
+                version=version,
+                text_params=text_params,
+                house_id=run.house_id,
+                year=run.year,
+                month=run.month,
+                after_flat_id=cursor,
+                last_flat_id=last,
+            )
             cursor = last
     queued = _count(**key) - queued_before
     logger.info("Queued %d %s notices for rent run %s", queued, kind, run.pk)
     return queued
-
-
-_FLAT, _TOTAL = "\x00flat\x00", "\x00total\x00"
-
-
-def _text_sql(template: str, **values) -> tuple[str, list[str]]:
-    """The notice text as an SQL expression: the template's literal pieces as parameters, the
-    flat number and the total from the row (in whatever order the translation puts them)."""
-    text = template % {**values, "flat": _FLAT, "total": _TOTAL}
-    columns = {_FLAT: "CAST(f.number AS TEXT)", _TOTAL: "CAST(c.total AS TEXT)"}
-    parts, params = [], []
-    for piece in re.split(f"({re.escape(_FLAT)}|{re.escape(_TOTAL)})", text):
-        if piece in columns:
-            parts.append(columns[piece])
-        elif piece:
-            parts.append("%s")
-            params.append(piece)
-    return " || ".join(parts) or "''", params
-
-
-def _insert_sql(text_sql: str, *, correction: bool) -> str:
-    has_phone = "u.phone IS NOT NULL AND u.phone <> ''"
-    changed = ""
-    if correction:
-        # Only residents whose last notice of the month named another total.
-        changed = (
-            f"AND COALESCE((SELECT n.amount FROM {Notification._meta.db_table} n "
-            "WHERE n.user_id = r.user_id AND n.flat_id = c.flat_id AND n.year = c.year "
-            "AND n.month = c.month AND n.kind IN ('rent', 'correction') "
-            "ORDER BY n.id DESC LIMIT 1), -1) <> c.total "
-        )
-    return (
-        f"INSERT INTO {Notification._meta.db_table} (user_id, flat_id, year, month, kind, "
-        "version, channel, address, amount, text, status, attempts, error, created_at) "
-        "SELECT r.user_id, c.flat_id, c.year, c.month, %s, %s, "
-        f"CASE WHEN {has_phone} THEN 'sms' ELSE 'email' END, "
-        f"CASE WHEN {has_phone} THEN u.phone ELSE u.email END, "
-        f"c.total, {text_sql}, 'pending', 0, '', %s "
-        f"FROM {Charge._meta.db_table} c "
-        f"JOIN {Flat._meta.db_table} f ON f.id = c.flat_id "
-        f"JOIN {Residency._meta.db_table} r ON r.flat_id = c.flat_id "
-        f"JOIN {User._meta.db_table} u ON u.id = r.user_id "
-        "WHERE c.house_id = %s AND c.year = %s AND c.month = %s "
-        "AND c.flat_id > %s AND c.flat_id <= %s "
-        f"AND (({has_phone}) OR u.email <> '') {changed}"
-        "ORDER BY c.flat_id, r.user_id "
-        "ON CONFLICT DO NOTHING"
-    )
 
 
 def _count(**key) -> int:
