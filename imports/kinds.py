@@ -167,19 +167,25 @@ _T = {
 }
 
 # PostgreSQL: each input row with its house, flat, and the flat's meters (only the one with
-# the row's serial, when it gives one). Each step is a lateral lookup by a unique index:
-# OFFSET 0 keeps the planner from turning them into hash joins over whole tables.
+# the row's serial, when it gives one). A batch names a few houses many times: each distinct
+# address is looked up once; then flat and meter are lateral lookups by a unique index per row
+# (OFFSET 0 keeps the planner from turning them into hash joins over whole tables).
 RESOLVE_SQL = """
-SELECT i.line, h.id, f.id, m.id, m.serial, m.flat_id, m.installed_on, m.removed_on,
+WITH i AS (
+    SELECT * FROM unnest(%s::int[], %s::text[], %s::int[], %s::int[], %s::text[])
+        AS i(line, street, house, flat, serial)
+), a AS (
+    SELECT a.street, a.house, h.id
+    FROM (SELECT DISTINCT street, house FROM i) a
+    JOIN {street} s ON s.name = a.street
+    JOIN {house} h ON h.street_id = s.id AND h.number = a.house
+)
+SELECT i.line, a.id, f.id, m.id, m.serial, m.flat_id, m.installed_on, m.removed_on,
        m.initial_value
-FROM unnest(%s::int[], %s::text[], %s::int[], %s::int[], %s::text[])
-     AS i(line, street, house, flat, serial)
+FROM i
+LEFT JOIN a ON a.street = i.street AND a.house = i.house
 LEFT JOIN LATERAL (
-    SELECT h.id FROM {house} h JOIN {street} s ON s.id = h.street_id
-    WHERE s.name = i.street AND h.number = i.house OFFSET 0
-) h ON true
-LEFT JOIN LATERAL (
-    SELECT f.id FROM {flat} f WHERE f.house_id = h.id AND f.number = i.flat OFFSET 0
+    SELECT f.id FROM {flat} f WHERE f.house_id = a.id AND f.number = i.flat OFFSET 0
 ) f ON true
 LEFT JOIN LATERAL (
     SELECT * FROM {meter} m
