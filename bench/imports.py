@@ -40,7 +40,7 @@ from django.core.files import File  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from housing.models import Flat, House, MeterReading, Street, WaterMeter  # noqa: E402
-from imports import services  # noqa: E402
+from imports import runs, services  # noqa: E402
 from imports.formats import XlsxStream  # noqa: E402
 from imports.models import ImportJob  # noqa: E402
 
@@ -176,7 +176,7 @@ def child(job_id: str) -> None:
     own, backend = cpu_split()
     started = time.perf_counter()
     with connection.execute_wrapper(timed):
-        services.execute_import(job_id=job_id, pause=0)
+        runs.execute_import(job_id=job_id, pause=0)
     elapsed = time.perf_counter() - started
     own_after, backend_after = cpu_split()
     own = own_after - own

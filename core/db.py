@@ -10,7 +10,12 @@ inside that window fails one request, which marks it for a check; the next one r
 import time
 
 from django.conf import settings
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
+
+
+def is_postgresql(connection=None) -> bool:
+    """The one switch between a PostgreSQL statement and its portable (SQLite) twin."""
+    return (connection or connections[DEFAULT_DB_ALIAS]).vendor == "postgresql"
 
 
 def remember_good_connections(**kwargs) -> None:
