@@ -7,8 +7,10 @@ the cursor moved and stops, and no row is written twice. (imports.tasks runs the
 imports neither the tasks nor the services.)
 """
 
+import gc
 import logging
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from itertools import islice
 
@@ -202,8 +204,29 @@ def execute_import(*, job_id, batch_size: int | None = None, pause: float | None
     job = ImportJob.objects.filter(pk=job_id, status__in=ImportJob.ACTIVE).first()
     if job is None:
         return
-    with files.job_file(job) as path:
+    with files.job_file(job) as path, _without_cycle_collector():
         _execute(job_id, path, batch_size, pause)
+
+
+@contextmanager
+def _without_cycle_collector():
+    """A batch allocates ~10 objects per row and keeps them to its end: the cyclic garbage
+    collector, triggered by the allocations, scanned them again and again (a fifth of a
+    readings import's CPU). What a batch drops is freed by reference counting; the collector
+    collects the young objects between batches (_between_batches)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _between_batches(pause: float) -> None:
+    gc.collect(1)  # cheap here: the batch's rows are gone
+    if pause:
+        time.sleep(pause)
 
 
 def _execute(job_id, path: str, batch_size: int, pause: float) -> None:
@@ -233,8 +256,7 @@ def _execute(job_id, path: str, batch_size: int, pause: float) -> None:
                     job.cursor = cursor = cursor + len(batch)
                     job.heartbeat_at = timezone.now()
                     job.save()
-                if pause:
-                    time.sleep(pause)
+                _between_batches(pause)
 
 
 def _staged(job: ImportJob) -> bool:
@@ -282,8 +304,7 @@ def _write_staged(job_id, job: ImportJob, batch_size: int, pause: float) -> None
             job.cursor = cursor = staged[-1][0] - 1
             job.heartbeat_at = timezone.now()
             job.save()
-        if pause:
-            time.sleep(pause)
+        _between_batches(pause)
 
 
 def note_error(*, job_id, error: str) -> None:
