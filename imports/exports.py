@@ -1,77 +1,22 @@
 """Exports of the registry, a month's readings, the tariffs and a month's charges.
 
-Each export is a query read through a server-side cursor in chunks, written row by row: CSV
-straight into the response, xlsx into a write-only workbook in a temporary file that is then
-streamed. The registry, readings and tariffs exports have the import columns, so an export
-imports back with every row unchanged.
+Each export is a query (imports.sql) read through a server-side cursor in chunks, written row
+by row: CSV straight into the response, xlsx into a write-only workbook in a temporary file
+that is then streamed. The registry, readings and tariffs exports have the import columns, so
+an export imports back with every row unchanged.
 """
 
 import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
 
-from django.db import connection
-
-from billing.models import Charge
-from housing.models import Flat, House, MeterReading, Street, Tariff, WaterMeter
 from housing.periods import month_end, month_start
-from imports import formats
+from imports import formats, sql
 from imports.kinds import KINDS
 
 CHUNK = 2000
 EXPORTS = ("registry", "readings", "tariffs", "charges")
 MONTHLY = ("readings", "charges")
-
-T = {
-    "street": Street._meta.db_table,
-    "house": House._meta.db_table,
-    "flat": Flat._meta.db_table,
-    "meter": WaterMeter._meta.db_table,
-    "reading": MeterReading._meta.db_table,
-    "tariff": Tariff._meta.db_table,
-    "charge": Charge._meta.db_table,
-}
-
-REGISTRY_SQL = """
-SELECT s.name, h.number, f.number, f.area, m.serial, m.installed_on, m.initial_value, m.removed_on
-FROM {house} h
-JOIN {street} s ON s.id = h.street_id
-LEFT JOIN {flat} f ON f.house_id = h.id
-LEFT JOIN {meter} m ON m.flat_id = f.id
-ORDER BY s.name, h.number, f.number, m.id
-""".format(**T)
-
-# Every flat of every house, with each meter installed in the month and its reading if any.
-READINGS_SQL = """
-SELECT s.name, h.number, f.number, m.serial, %(year)s, %(month)s, r.value
-FROM {flat} f
-JOIN {house} h ON h.id = f.house_id
-JOIN {street} s ON s.id = h.street_id
-LEFT JOIN {meter} m ON m.flat_id = f.id
-    AND (m.installed_on IS NULL OR m.installed_on <= %(end)s)
-    AND (m.removed_on IS NULL OR m.removed_on >= %(start)s)
-LEFT JOIN {reading} r ON r.meter_id = m.id AND r.year = %(year)s AND r.month = %(month)s
-ORDER BY s.name, h.number, f.number, m.id
-""".format(**T)
-
-TARIFFS_SQL = """
-SELECT t.kind, t.price, t.valid_from, s.name, h.number
-FROM {tariff} t
-LEFT JOIN {house} h ON h.id = t.house_id
-LEFT JOIN {street} s ON s.id = h.street_id
-ORDER BY t.kind, s.name, h.number, t.valid_from
-""".format(**T)
-
-CHARGES_SQL = """
-SELECT s.name, h.number, f.number, c.area, c.status, c.water_consumption, c.water_tariff,
-       c.water_cost, c.upkeep_tariff, c.upkeep_cost, c.total
-FROM {charge} c
-JOIN {flat} f ON f.id = c.flat_id
-JOIN {house} h ON h.id = c.house_id
-JOIN {street} s ON s.id = h.street_id
-WHERE c.year = %(year)s AND c.month = %(month)s
-ORDER BY s.name, h.number, f.number
-""".format(**T)
 
 CHARGE_COLUMNS = [
     ("street", "Улица"),
@@ -87,14 +32,6 @@ CHARGE_COLUMNS = [
     ("total", "Итого"),
 ]
 SUMMED = (3, 5, 7, 9, 10)  # area, water m3, water, upkeep, total
-
-
-def _rows(sql: str, params=None) -> Iterator[tuple]:
-    """The query's rows through a server-side cursor (PostgreSQL), CHUNK rows at a time."""
-    with connection.chunked_cursor() as cursor:
-        cursor.execute(sql, params or {})
-        while chunk := cursor.fetchmany(CHUNK):
-            yield from chunk
 
 
 def _with_house_totals(rows: Iterator[tuple], total_label: str) -> Iterator[tuple]:
@@ -127,22 +64,22 @@ def export_rows(what: str, *, year: int | None = None, month: int | None = None,
     ru = lang == "ru"
     if what == "charges":
         headers = [ru_name if ru else name for name, ru_name in CHARGE_COLUMNS]
-        rows = _rows(CHARGES_SQL, {"year": year, "month": month})
+        rows = sql.export_rows(sql.CHARGES_SQL, {"year": year, "month": month})
         total_label = "Итого" if ru else "total"
         return f"charges {year}-{month:02d}", headers, _with_house_totals(rows, total_label)
     kind = {"registry": "houses"}.get(what, what)
     headers = [c.ru if ru else c.name for c in KINDS[kind].columns]
     if what == "registry":
-        return "registry", headers, _rows(REGISTRY_SQL)
+        return "registry", headers, sql.export_rows(sql.REGISTRY_SQL)
     if what == "tariffs":
-        return "tariffs", headers, _rows(TARIFFS_SQL)
+        return "tariffs", headers, sql.export_rows(sql.TARIFFS_SQL)
     params = {
         "year": year,
         "month": month,
         "start": month_start(year, month),
         "end": month_end(year, month),
     }
-    return f"readings {year}-{month:02d}", headers, _rows(READINGS_SQL, params)
+    return f"readings {year}-{month:02d}", headers, sql.export_rows(sql.READINGS_SQL, params)
 
 
 def csv_stream(headers: list, rows: Iterator[tuple]) -> Iterator[str]:

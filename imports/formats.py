@@ -18,8 +18,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from xml.etree import ElementTree
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.reader.excel import ExcelReader
+from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils.datetime import from_excel, from_ISO8601
 
 from imports.errors import FileFormatError
@@ -28,6 +30,8 @@ XLSX, CSV = "xlsx", "csv"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 ZIP_MAGIC = b"PK\x03\x04"
 ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\b[^>]*?\sr="(\d+)"')
+DIMENSION = re.compile(rb'<(?:\w+:)?dimension\b[^>]*?\sref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+SHEET_DATA = re.compile(rb"<(?:\w+:)?sheetData\b")
 
 
 @dataclass(frozen=True)
@@ -108,11 +112,9 @@ class SheetReader:
         self.total: int | None = None
         try:
             if file_format == XLSX:
-                self._workbook = load_workbook(path, read_only=True, data_only=True)
-                sheet = self._workbook.worksheets[0]
-                self._rows = _xlsx_rows(self._workbook, sheet)
-                if sheet.max_row:  # from the sheet's <dimension>, when the writer set it
-                    self.total = max(sheet.max_row - 1, 0)
+                self._workbook = _XlsxBook(path)
+                self._rows = self._workbook.rows()
+                self.total = self._workbook.data_lines
             else:
                 encoding = _csv_encoding(path)
                 self._handle = open(path, encoding=encoding, newline="")  # noqa: SIM115
@@ -149,7 +151,7 @@ class SheetReader:
             return self.total
         if self.format == XLSX:
             last = 0
-            with self._workbook.worksheets[0]._get_source() as source:
+            with self._workbook.open_sheet() as source:
                 tail = b""
                 while chunk := source.read(1 << 20):
                     data = tail + chunk
@@ -174,78 +176,173 @@ class SheetReader:
         self.close()
 
 
-def _column_index(reference: str) -> int:
-    """0-based column of a cell reference such as "AB12"."""
+class _XlsxBook:
+    """The first worksheet of an xlsx file, read with openpyxl's workbook reader but without
+    openpyxl's read-only worksheet: building one looks for the sheet's <dimension> with a
+    parse that, when the writer left it out (openpyxl's own write-only mode does), runs through
+    the whole sheet, once per sheet and per opening."""
+
+    def __init__(self, path: Path):
+        reader = ExcelReader(path, read_only=True, data_only=True)
+        self.archive = reader.archive
+        try:
+            reader.read_manifest()
+            reader.read_strings()
+            reader.read_workbook()
+            apply_stylesheet(reader.archive, reader.wb)  # the date formats
+            self.strings = reader.shared_strings
+            self.date_styles = reader.wb._date_formats
+            self.epoch = reader.wb.epoch
+            self.sheet_path = next(
+                rel.target
+                for _sheet, rel in reader.parser.find_sheets()
+                if rel.target in reader.valid_files and "chartsheet" not in rel.Type
+            )
+        except StopIteration:
+            self.close()
+            raise FileFormatError("The workbook has no worksheet.", "unreadable_file") from None
+        except BaseException:
+            self.close()
+            raise
+        self.data_lines = self._dimension_rows()
+
+    def open_sheet(self):
+        return self.archive.open(self.sheet_path)
+
+    def _dimension_rows(self) -> int | None:
+        """Data lines by the sheet's <dimension> (before <sheetData>), when the writer set it."""
+        head = b""
+        with self.open_sheet() as source:
+            while chunk := source.read(1 << 14):
+                head += chunk
+                data_at = SHEET_DATA.search(head)
+                found = DIMENSION.search(head, 0, data_at.start() if data_at else len(head))
+                if found:
+                    return max(int(found.group(1)) - 1, 0)
+                if data_at or len(head) > 1 << 20:
+                    return None
+        return None
+
+    def rows(self) -> Iterator[list]:
+        with self.open_sheet() as source:
+            yield from _xlsx_rows(source, self.strings, self.date_styles, self.epoch)
+
+    def close(self) -> None:
+        self.archive.close()
+
+
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_ROW, _CELL, _VALUE, _TEXT = _MAIN + "row", _MAIN + "c", _MAIN + "v", _MAIN + "t"
+
+
+class _SheetRows:
+    """The target of an XML parser over a sheet: collects its rows as lists of values, like
+    openpyxl's read-only iter_rows(values_only=True) but without cell objects, elements or
+    events (the parser calls start/data/end straight from expat). Shared strings, numbers,
+    booleans, dates (by the cell's number format), inline strings; missing rows come as empty
+    lists so line numbers stay right."""
+
+    def __init__(self, strings, dates, epoch):
+        self.strings, self.dates, self.epoch = strings, dates, epoch
+        self.done: list[list] = []  # rows completed since the reader took the last ones
+        self.expected = 1
+        self.values: list | None = None
+        self.kind = self.style = None
+        self.cell_text: str | None = None
+        self.pieces: list[str] | None = None  # the text of the <v> or <t> being read
+        self.columns: dict[str, int] = {}
+
+    def start(self, tag: str, attrib: dict) -> None:
+        if tag == _CELL:
+            values = self.values
+            if values is None:
+                return
+            reference = attrib.get("r")
+            if reference:
+                letters = reference.rstrip("0123456789")
+                column = self.columns.get(letters)
+                if column is None:
+                    column = self.columns[letters] = _column_index(letters)
+                if column > len(values):
+                    values.extend([None] * (column - len(values)))
+            self.kind, self.style, self.cell_text = attrib.get("t", "n"), attrib.get("s"), None
+        elif tag in (_VALUE, _TEXT):
+            if self.kind is not None:
+                self.pieces = []
+        elif tag == _ROW:
+            number = int(attrib.get("r") or self.expected)
+            while self.expected < number:
+                self.done.append([])
+                self.expected += 1
+            self.expected = number + 1
+            self.values = []
+
+    def data(self, text: str) -> None:
+        if self.pieces is not None:
+            self.pieces.append(text)
+
+    def end(self, tag: str) -> None:
+        if tag == _CELL:
+            if self.kind is not None:
+                self.values.append(self._value())
+                self.kind = None
+        elif tag in (_VALUE, _TEXT):
+            if self.pieces is not None:
+                text = "".join(self.pieces)
+                # An inline string may come in runs, each its own <t>.
+                self.cell_text = text if self.cell_text is None else self.cell_text + text
+                self.pieces = None
+        elif tag == _ROW:
+            self.done.append(self.values)
+            self.values = None
+
+    def _value(self):
+        value, kind = self.cell_text, self.kind
+        if kind == "inlineStr":
+            return value or None
+        if value is None or value == "":
+            return None
+        if kind == "s":
+            return self.strings[int(value)]
+        if kind == "n":
+            number = float(value) if "." in value or "E" in value or "e" in value else int(value)
+            if self.style and int(self.style) in self.dates:
+                try:
+                    return from_excel(number, self.epoch)
+                except (OverflowError, ValueError):
+                    return value
+            return number
+        if kind == "b":
+            return value == "1"
+        if kind == "d":
+            return from_ISO8601(value)
+        return value  # "str" (a formula's text) or "e" (an error such as #N/A)
+
+    def close(self) -> None:
+        return None
+
+
+def _column_index(letters: str) -> int:
+    """0-based column of a cell reference's letters ("AB" of "AB12")."""
     index = 0
-    for char in reference:
-        if char.isdigit():
-            break
+    for char in letters:
         index = index * 26 + ord(char) - 64
     return index - 1
 
 
-def _xlsx_rows(workbook, sheet) -> Iterator[list]:
-    """The sheet's rows as lists of values, like openpyxl's read-only iter_rows(values_only)
-    but about three times faster: one ElementTree iterparse over the sheet's XML, no cell
-    objects. Shared strings, numbers, booleans, dates (by the cell's number format), inline
-    strings; missing rows come as empty lists so line numbers stay right."""
-    strings = workbook.shared_strings
-    dates = workbook._date_formats
-    epoch = workbook.epoch
-    namespace = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-    row_tag, cell_tag, value_tag = namespace + "row", namespace + "c", namespace + "v"
-    text_tag = namespace + "t"
-    expected, rows_parent = 1, None
-    with sheet._get_source() as source:
-        # ElementTree fetches no external entity and its expat (>= 2.4) refuses entity bombs.
-        for event, element in ElementTree.iterparse(source, events=("start", "end")):  # noqa: S314
-            if event == "start":
-                if element.tag == namespace + "sheetData":
-                    rows_parent = element
-                continue
-            if element.tag != row_tag:
-                continue
-            number = int(element.get("r") or expected)
-            while expected < number:
-                yield []
-                expected += 1
-            expected = number + 1
-            values: list = []
-            for cell in element.iter(cell_tag):
-                reference = cell.get("r")
-                if reference:
-                    column = _column_index(reference)
-                    if column > len(values):
-                        values.extend([None] * (column - len(values)))
-                kind = cell.get("t", "n")
-                if kind == "inlineStr":
-                    value = "".join(t.text or "" for t in cell.iter(text_tag)) or None
-                else:
-                    value = cell.findtext(value_tag)
-                    if value is None or value == "":
-                        value = None
-                    elif kind == "s":
-                        value = strings[int(value)]
-                    elif kind == "n":
-                        number_value = (
-                            float(value) if "." in value or "E" in value or "e" in value
-                            else int(value)
-                        )  # fmt: skip
-                        style = cell.get("s")
-                        if style and int(style) in dates:
-                            try:
-                                number_value = from_excel(number_value, epoch)
-                            except (OverflowError, ValueError):
-                                number_value = value
-                        value = number_value
-                    elif kind == "b":
-                        value = value == "1"
-                    elif kind == "d":
-                        value = from_ISO8601(value)
-                values.append(value)
-            if rows_parent is not None:
-                rows_parent.clear()  # drop the rows read: memory stays flat
-            yield values
+def _xlsx_rows(source, strings, dates, epoch) -> Iterator[list]:
+    """The sheet's rows as lists of values (see _SheetRows), a chunk of XML at a time: memory
+    stays flat."""
+    target = _SheetRows(strings, dates, epoch)
+    # The XML parser fetches no external entity; its expat (>= 2.4) refuses entity bombs.
+    parser = ElementTree.XMLParser(target=target)  # noqa: S314
+    while chunk := source.read(1 << 16):
+        parser.feed(chunk)
+        if target.done:
+            rows, target.done = target.done, []
+            yield from rows
+    parser.close()
+    yield from target.done
 
 
 # --- Cell values -----------------------------------------------------------------------------

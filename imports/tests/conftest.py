@@ -6,7 +6,7 @@ from openpyxl import Workbook
 from rest_framework.test import APIClient
 
 from accounts.models import User
-from imports import services
+from imports import runs
 from imports.models import ImportJob
 
 
@@ -57,7 +57,7 @@ def run(client, content: bytes, *, kind: str, fmt: str = "xlsx", batch_size=None
     response = upload(client, content, kind=kind, fmt=fmt, **fields)
     assert response.status_code == 202, response.content
     job_id = response.json()["id"]
-    services.execute_import(job_id=job_id, batch_size=batch_size, pause=0)
+    runs.execute_import(job_id=job_id, batch_size=batch_size, pause=0)
     body = client.get(f"/api/v1/imports/{job_id}/").json()
     body["job"] = ImportJob.objects.get(pk=job_id)
     return body

@@ -8,7 +8,7 @@ import pytest
 from accounts.models import User
 from housing.models import MeterReading
 from housing.tests.factories import house_with_flats
-from imports import services
+from imports import runs
 from imports.models import ImportJob
 from imports.tests.conftest import xlsx_bytes
 
@@ -46,7 +46,7 @@ def test_upload_preview_confirm_and_progress(admin_client):
     assert "<progress" in page
     assert f"/api/v1/imports/{dry.pk}/" in page  # polls while pending
 
-    services.execute_import(job_id=dry.pk, pause=0)
+    runs.execute_import(job_id=dry.pk, pause=0)
     page = admin_client.get(response.url).content.decode()
     assert "First rows" in page
     assert "No house 999" in page
@@ -59,7 +59,7 @@ def test_upload_preview_confirm_and_progress(admin_client):
     )
     real = ImportJob.objects.get(dry_run=False)
     assert confirmed.url == f"/admin/imports/importjob/{real.pk}/job/"
-    services.execute_import(job_id=real.pk, pause=0)
+    runs.execute_import(job_id=real.pk, pause=0)
     assert (real.sha256, real.mode) == (dry.sha256, "valid_rows")
     assert MeterReading.objects.filter(month=2).count() == 1
     assert "This file was imported" in admin_client.get(response.url).content.decode()

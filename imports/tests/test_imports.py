@@ -373,7 +373,7 @@ def test_the_template_filled_in_imports(operator_client):
 
 
 def test_a_dry_run_is_confirmed_through_the_api(operator_client):
-    from imports import services
+    from imports import runs
 
     house = house_with_flats(flats=2, months=[(2024, 1)])
     content = xlsx_bytes(reading_rows("en", february(house, {1: 9, 2: 9})))
@@ -385,7 +385,7 @@ def test_a_dry_run_is_confirmed_through_the_api(operator_client):
     assert response.status_code == 202, response.content
     real = response.json()
     assert (real["dry_run"], real["mode"]) == (False, "valid_rows")
-    services.execute_import(job_id=real["id"], pause=0)
+    runs.execute_import(job_id=real["id"], pause=0)
     assert readings_of(house) == {1: Decimal(9), 2: Decimal(9)}
     again = operator_client.post(f"/api/v1/imports/{real['id']}/confirm/", {}, format="json")
     assert again.status_code == 409
@@ -393,9 +393,10 @@ def test_a_dry_run_is_confirmed_through_the_api(operator_client):
 
 
 def test_the_batch_query_gives_what_the_meter_service_reads():
-    """The readings kind's one-statement lookup (PostgreSQL) and the meter service's
-    reading_neighbours + this month's reading agree, so the rule sees the same facts."""
-    from imports.kinds import Readings
+    """The readings kind's one-statement lookup (PostgreSQL) and its portable twin (the meter
+    service's reading_neighbours + this month's reading) agree, so the rule sees the same
+    facts on either database."""
+    from imports import sql
 
     months = [(2023, 11), (2023, 12), (2024, 1), (2024, 2), (2024, 3)]
     house = house_with_flats(flats=3, meters_per_flat=2, months=months)
@@ -403,24 +404,61 @@ def test_the_batch_query_gives_what_the_meter_service_reads():
     MeterReading.objects.filter(meter_id=ids[0], month=2).delete()
     MeterReading.objects.filter(meter_id=ids[1]).delete()
     for year, month in [(2024, 2), (2024, 1), (2023, 10), (2024, 4)]:
-        orm_neighbours, orm_existing = Readings._facts(ids, year, month)
-        sql_neighbours, sql_existing = Readings._facts_sql(ids, year, month)
+        orm_neighbours, orm_existing = sql.reading_facts_portable(ids, year, month)
+        sql_neighbours, sql_existing = sql.reading_facts(ids, year, month)
         assert sql_existing == orm_existing
         for meter_id in ids:
             orm = orm_neighbours.get(meter_id, {})
-            sql = sql_neighbours[meter_id]
+            sql_facts = sql_neighbours[meter_id]
             for key in ("earlier", "later", "same"):
-                assert (orm.get(key) or None) == (sql[key] or None), (meter_id, key)
+                assert (orm.get(key) or None) == (sql_facts[key] or None), (meter_id, key)
+
+
+def test_the_address_lookup_and_its_portable_twin_agree():
+    """Each row's house, flat and candidate meters: the PostgreSQL statement and the ORM twin
+    the SQLite quick start runs give the same tuples, found or not."""
+    from imports import sql
+
+    house = house_with_flats(flats=2, meters_per_flat=2, months=[(2024, 1)])
+    other = house_with_flats(flats=1, months=[(2024, 1)])
+    serial = WaterMeter.objects.filter(flat__house=house, flat__number=2).first().serial
+    street, number = house.street.name, house.number
+    addresses = [
+        (2, street, number, 1, None),  # both meters of the flat
+        (3, street, number, 2, serial),  # the one with the serial
+        (4, street, number, 2, "no-such-serial"),
+        (5, street, number, 99, None),  # no such flat
+        (6, street, 999, 1, None),  # no such house
+        (7, "No Such St", number, 1, None),
+        (8, other.street.name, other.number, 1, None),
+    ]
+    found = sql.resolve_addresses(addresses)
+    assert found == sql._resolve_addresses_portable(addresses)
+    assert [row[0] for row in found] == [2, 2, 3, 4, 5, 6, 7, 8]
+    flat_1, flat_2 = (house.flats.get(number=n).pk for n in (1, 2))
+    assert [row[1:4] for row in found[:2]] == [
+        (house.pk, flat_1, pk)
+        for pk in WaterMeter.objects.filter(flat_id=flat_1)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ]
+    assert found[2][1:3] == (house.pk, flat_2)
+    assert found[2][4] == serial
+    assert found[3][1:4] == (house.pk, flat_2, None)
+    assert found[4][1:4] == (house.pk, None, None)
+    assert found[5][1:4] == found[6][1:4] == (None, None, None)
+    assert found[7][1] == other.pk
+    assert found[7][3] is not None
 
 
 def test_the_write_pass_checks_the_staged_rows_again(operator_client, monkeypatch):
     """all_or_nothing writes from the rows its validate pass staged; a change made between
     the passes (here a later reading below the file's) still fails the row, not the rule."""
-    from imports import services
+    from imports import runs
 
     house = house_with_flats(flats=2, months=[(2024, 1)])
     meter = WaterMeter.objects.get(flat__house=house, flat__number=1)
-    finish = services._finish_pass
+    finish = runs._finish_pass
 
     def change_between_passes(job):
         ended = finish(job)
@@ -428,7 +466,7 @@ def test_the_write_pass_checks_the_staged_rows_again(operator_client, monkeypatc
             MeterReading.objects.create(meter=meter, year=2024, month=3, value=Decimal(5))
         return ended
 
-    monkeypatch.setattr(services, "_finish_pass", change_between_passes)
+    monkeypatch.setattr(runs, "_finish_pass", change_between_passes)
     content = xlsx_bytes(reading_rows("en", february(house, {1: 9, 2: 9})))
     body = run(operator_client, content, kind="readings")
     assert body["counts"] == {"created": 1, "updated": 0, "unchanged": 0, "failed": 1}

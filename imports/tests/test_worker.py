@@ -9,7 +9,7 @@ from django.db import transaction
 from core.testing import celery_worker, stop_process, wait_until
 from housing.models import MeterReading
 from housing.tests.factories import house_with_flats
-from imports import services
+from imports import tasks
 from imports.models import ImportJob, ImportKey
 from imports.tests.conftest import upload, xlsx_bytes
 
@@ -59,7 +59,7 @@ def test_import_killed_with_sigkill_resumes_and_imports_each_row_once(
 
     with celery_worker(purge=False, **worker_env(settings, IMPORT_BATCH_SIZE="5")):
         with transaction.atomic():
-            resumed = services.resume_stalled_imports(older_than=timedelta(0))
+            resumed = tasks.resume_stalled(older_than=timedelta(0))
         assert [str(job_id_) for job_id_ in resumed] == [job_id]
         wait_until(lambda: job_state(job_id).status == ImportJob.Status.COMPLETED, timeout=60)
 
