@@ -69,7 +69,7 @@ class ReadOnlyInline(_TabularInline):
         return False
 
 
-def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
     """Show a service's ValidationError on the form: under the field it names when the form
     has that field, else above the form."""
     if not hasattr(exc, "error_dict"):

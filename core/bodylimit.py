@@ -9,7 +9,7 @@ Content-Length) as soon as it passes the limit.
 """
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -18,8 +18,8 @@ from django.http import HttpRequest, HttpResponseBase, JsonResponse
 TOO_LARGE_CODE = "payload_too_large"
 
 # The ASGI callables, as loosely as the spec defines them.
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
+Scope = dict[str, Any]
+Message = Mapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]

@@ -1,6 +1,7 @@
 """Serializer fields shared by the housing and billing APIs."""
 
 from decimal import ROUND_HALF_UP, Context, Decimal
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -11,6 +12,10 @@ class RoundedDecimalField(serializers.DecimalField):
     and rounds it half-up to the field's decimal places instead of refusing it."""
 
     rounds = True  # the OpenAPI pattern allows any number of decimal places
+    # Always given here (quantity_field, money fields); DRF's own field allows None.
+    max_digits: int
+    decimal_places: int
+    max_whole_digits: int
 
     def __init__(self, **kwargs):
         kwargs.setdefault("rounding", ROUND_HALF_UP)
@@ -52,6 +57,7 @@ class IntegerListField(serializers.Field):
     default_error_messages = {"invalid": "Give positive integers separated by commas."}
 
     def to_internal_value(self, data) -> list[int]:
+        items: list[Any]
         if isinstance(data, int) and not isinstance(data, bool):
             items = [data]
         elif isinstance(data, str):

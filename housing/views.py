@@ -1,9 +1,14 @@
 """The resource API (/api/v1/...) over the same services as the compatible endpoints."""
 
+from typing import Any, TypeVar
+
+from django.db.models import Model
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from core.openapi import OPERATOR_API_ERRORS
 from core.permissions import IsOperatorOrReadOnly
@@ -29,7 +34,10 @@ from housing.serializers import (
 ERRORS = OPERATOR_API_ERRORS
 
 
-def _validated(serializer_class, request, **kwargs) -> dict:
+S = TypeVar("S", bound=BaseSerializer[Any])
+
+
+def _validated(serializer_class: type[S], request: Request, **kwargs: Any) -> S:
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer
@@ -43,8 +51,12 @@ class RegistryViewSet(
     """Reads for any signed-in user, writes for operators; writes go through services."""
 
     permission_classes = [IsOperatorOrReadOnly]
+    delete_kwarg: str  # the keyword under which delete_service takes the object
 
-    def _answer(self, obj, code=status.HTTP_200_OK) -> Response:
+    def delete_service(self, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def _answer(self, obj: Model, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=obj.pk)
         return Response(self.get_serializer(fresh).data, status=code)
 

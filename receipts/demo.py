@@ -7,6 +7,7 @@ the seed again adds nothing for hours already seeded (a later run adds the newer
 import random
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.utils import timezone
@@ -55,7 +56,7 @@ def pos_user() -> User:
 
 def demo_receipt(transaction_id: str, place_id: str, hour) -> dict:
     rng = random.Random(transaction_id)
-    items = []
+    items: list[dict[str, Any]] = []
     for product_id, category, price in rng.sample(CATALOGUE, rng.randint(1, 3)):
         items.append(
             {

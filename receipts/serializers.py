@@ -34,7 +34,8 @@ class ReceiptInSerializer(serializers.Serializer):
     timestamp = serializers.DateTimeField(
         help_text="ISO 8601; without an offset it is read in the server's time zone."
     )
-    items = ReceiptItemInSerializer(many=True, min_length=1)
+    # many=True makes a ListSerializer, which takes min_length (the stubs do not know).
+    items = ReceiptItemInSerializer(many=True, min_length=1)  # type: ignore[call-arg]
     total_amount = money(
         min_value=0,
         help_text="Sum of quantity x price over the items (within 0.01); tips not included.",
@@ -77,7 +78,10 @@ class BulkResultSerializer(serializers.Serializer):
         "(counted once); conflict: the id was used with other content; invalid: see errors; "
         "forbidden: the place is not assigned to this point of sale (nothing stored).",
     )
-    errors = serializers.DictField(required=False, help_text="Field errors, as in a 400 answer.")
+    # An output field named like Serializer.errors (this serializer only renders).
+    errors = serializers.DictField(  # type: ignore[assignment]
+        required=False, help_text="Field errors, as in a 400 answer."
+    )
 
 
 class BulkOutSerializer(serializers.Serializer):

@@ -226,7 +226,7 @@ def _item(raw, errors: dict) -> CleanItem | None:
     elif quantity > MAX_QUANTITY:
         errors["quantity"] = [f"Ensure this value is less than or equal to {MAX_QUANTITY}."]
     price = _money(raw, "price", errors)
-    if errors:
+    if errors or quantity is None:  # (no quantity is always an error too)
         return None
     return CleanItem(product_id=product_id, quantity=quantity, price=price, category=category)
 
@@ -271,7 +271,7 @@ def validate_receipt(data) -> CleanReceipt:
                 f"total_amount {total_amount} does not match the sum of quantity x price "
                 f"over the items, {items_sum} (tips are not part of total_amount)."
             ]
-    if errors:
+    if errors or timestamp is None:  # (no timestamp is always an error too)
         raise ReceiptInvalid(errors)
     return CleanReceipt(
         transaction_id=transaction_id,

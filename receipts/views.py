@@ -294,6 +294,7 @@ class AnalyticsListView(generics.GenericAPIView):
     def get(self, request):
         hours = _hour_range(request)
         page = self.paginate_queryset(self.get_queryset())
+        assert page is not None  # the view is paginated
         data = selectors.place_analytics(places=page, hours=hours)
         return self.get_paginated_response(PlaceAnalyticsSerializer(data, many=True).data)
 
@@ -364,7 +365,7 @@ class PlaceChartView(APIView):
         return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
 
 
-class _PointOfSaleUserMixin:
+class _PointOfSaleUserMixin(APIView):
     permission_classes = [IsOperator]
 
     def _user(self, user_id: int):

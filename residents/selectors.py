@@ -25,7 +25,7 @@ from housing.models import Flat, House, MeterReading, WaterMeter
 from residents.models import ChargePayment, FlatCode, Residency
 
 ZERO = Decimal("0.00")
-MONEY = DecimalField(max_digits=14, decimal_places=2)
+MONEY: "DecimalField[Decimal, Decimal]" = DecimalField(max_digits=14, decimal_places=2)
 
 
 def my_flats(*, user) -> QuerySet[Flat]:

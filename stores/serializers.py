@@ -21,7 +21,8 @@ class OperationInputSerializer(StockLineInputSerializer):
 
 class GroupOperationInputSerializer(serializers.Serializer):
     operation = serializers.ChoiceField(choices=OPERATIONS)
-    items = StockLineInputSerializer(
+    # many=True makes a ListSerializer, which takes min/max_length (the stubs do not know).
+    items = StockLineInputSerializer(  # type: ignore[call-arg]
         many=True,
         allow_empty=False,
         min_length=1,
@@ -102,7 +103,10 @@ class ShortageSerializer(serializers.Serializer):
 class InsufficientStockErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
-    errors = ShortageSerializer(many=True, help_text="Every line that could not be served.")
+    # An output field named like Serializer.errors (this serializer only renders).
+    errors = ShortageSerializer(  # type: ignore[assignment]
+        many=True, help_text="Every line that could not be served."
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

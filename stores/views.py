@@ -65,10 +65,10 @@ def _request_id(request) -> str:
     return value or getattr(request, "request_id", None) or services.new_request_id()
 
 
-class StockViewMixin:
+class StockViewMixin(APIView):
     permission_classes = [CanOperateStockOrReadOnly]
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
         if isinstance(exc, services.InsufficientStock):
             response.data["errors"] = [shortage.as_dict() for shortage in exc.shortages]

@@ -39,6 +39,7 @@ def seed(*, stdout) -> list[str]:
                 currency=currency, date=today - dt.timedelta(days=7), rate=rate, source="demo"
             )
     first_service = Service.objects.filter(is_active=True).order_by("id").first()
+    assert first_service is not None  # seeded above
     auth = "-H 'Authorization: Token <alice token>'"
     transfer = json.dumps(
         {"from_account": alice_account.pk, "to_account": bob_account.pk, "amount": 150}

@@ -33,7 +33,7 @@ DAY = timedelta(days=1)
 
 # An SMS code is 4 digits, an e-mail code 6. Neither starts with 0, because
 # seed 001 types the SMS code as an int and a client may send it as a JSON number.
-CODE_LENGTHS = {Channel.SMS: 4, Channel.EMAIL: 6}
+CODE_LENGTHS: dict[str, int] = {Channel.SMS: 4, Channel.EMAIL: 6}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Input and output shapes of the identity API (input and output kept apart where they differ)."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -157,6 +159,8 @@ USERNAME_TAKEN = gettext_lazy("This username is taken.")
 
 class _UsernameUniqueIgnoringCase:
     """`Alice` and `alice` are one username (a LOWER(username) unique index backs this)."""
+
+    instance: Any  # mixed into a ModelSerializer
 
     def validate_username(self, value: str) -> str:
         exclude = self.instance.pk if self.instance is not None else None

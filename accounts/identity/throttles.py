@@ -27,14 +27,18 @@ logger = logging.getLogger(__name__)
 
 
 class ThrottleUnavailable(ServiceUnavailable):
-    default_detail = "Sign-in is unavailable for a moment (its rate limits cannot be checked)."
+    # The stubs allow only a lazy string here; DRF takes any string.
+    default_detail = "Sign-in is unavailable for a moment (its rate limits cannot be checked)."  # type: ignore[assignment]
     default_code = "throttle_unavailable"
 
 
 class _SignInThrottle(SimpleRateThrottle):
+    scope: str  # every subclass names its rate
+
     def get_rate(self) -> str:
         # Read at request time (not import time) so that settings overrides apply.
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        # The stubs type the rates as numbers; they are "N/period" strings.
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]  # type: ignore[return-value]
 
     def allow_request(self, request, view) -> bool:
         self.rate = self.get_rate()

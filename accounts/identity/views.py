@@ -1,5 +1,7 @@
 """Identity endpoints. Each view validates input, calls one service and shapes the answer."""
 
+from typing import cast
+
 from django.contrib.auth import logout as session_logout
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -31,6 +33,7 @@ from accounts.identity.serializers import (
     SignedOutSerializer,
 )
 from accounts.identity.throttles import SIGNIN_THROTTLES
+from accounts.models import User
 from core.permissions import IsOperator
 
 
@@ -294,7 +297,9 @@ class UserViewSet(
 
     def perform_update(self, serializer):
         services.update_user_as_operator(
-            actor=self.request.user, user=serializer.instance, **serializer.validated_data
+            actor=cast(User, self.request.user),  # IsAuthenticated: never anonymous here
+            user=serializer.instance,
+            **serializer.validated_data,
         )
 
     @extend_schema(responses={200: AdminUserSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN})

@@ -172,8 +172,8 @@ class WaterCheckerCreateView(APIView):
                 for n in data["flat_numbers"]
             ],
         )
-        readings = selectors.reading_list().filter(pk__in=[r.pk for r in readings])
-        out = WaterCheckerOutSerializer(readings, many=True).data
+        saved = selectors.reading_list().filter(pk__in=[r.pk for r in readings])
+        out = WaterCheckerOutSerializer(saved, many=True).data
         return Response(out[0] if len(out) == 1 else out, status=status.HTTP_201_CREATED)
 
 
