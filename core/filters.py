@@ -79,7 +79,7 @@ class FilterSet(django_filters.FilterSet):  # type: ignore[misc]  # untyped libr
     }
 
     @classmethod
-    def filter_for_lookup(cls, field: models.Field[Any, Any], lookup_type: str) -> Any:
+    def filter_for_lookup(cls, field: "models.Field[Any, Any]", lookup_type: str) -> Any:
         # A foreign key filters like the column it points at (an integer or a UUID).
         if isinstance(field, models.ForeignKey) and lookup_type == "exact":
             return super().filter_for_lookup(field.target_field, lookup_type)

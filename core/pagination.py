@@ -46,7 +46,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         )
         return size or self.page_size
 
-    def get_page_number(self, request: Request, paginator: Paginator[Any]) -> int:
+    def get_page_number(self, request: Request, paginator: "Paginator[Any]") -> int:
         return _query_int(request, self.page_query_param, minimum=1) or 1
 
     def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:

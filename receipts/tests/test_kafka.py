@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from typing import Any
 import uuid
 from pathlib import Path
 
@@ -82,7 +83,8 @@ def events(*ids: str) -> list[dict]:
 
 
 def poll_until(consumer: ReceiptStreamConsumer, count: int, timeout: float = 30) -> list:
-    messages, deadline = [], time.monotonic() + timeout
+    messages: list[Any] = []
+    deadline = time.monotonic() + timeout
     while len(messages) < count and time.monotonic() < deadline:
         messages += consumer.poll_batch(timeout=0.5)
     assert len(messages) == count, f"got {len(messages)} of {count} messages"
