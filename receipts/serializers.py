@@ -5,15 +5,17 @@ by `receipts.validation.validate_receipt` (one fast validator for every entry po
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
 from rest_framework import serializers
+from rest_framework.fields import Field
 
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from receipts.models import Place
 from receipts.services.ingestion import MAX_BULK
 
 
-def money(**kwargs) -> serializers.DecimalField:
+def money(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(
         max_digits=MONEY_MAX_DIGITS,
         decimal_places=MONEY_DECIMAL_PLACES,
@@ -151,7 +153,7 @@ MOMENT_PATTERN = (
 class MomentField(serializers.DateTimeField):
     default_error_messages = {"out_of_range": "Give a moment between 1970 and 2099."}
 
-    def to_internal_value(self, value):
+    def to_internal_value(self, value: Any) -> datetime:
         try:
             moment = super().to_internal_value(value)
         except OverflowError:
@@ -170,13 +172,13 @@ class AnalyticsQuerySerializer(serializers.Serializer):
         required=False, help_text="Hours starting before this moment (ISO 8601 or a date)."
     )
 
-    def get_fields(self):
+    def get_fields(self) -> dict[str, Field[Any, Any, Any, Any]]:
         # The parameter is `from`, a Python keyword: declared as `from_`, renamed here.
         fields = super().get_fields()
         fields["from"] = fields.pop("from_")
         return fields
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> Any:
         # A bare date means its midnight in the server's time zone.
         data = {
             key: f"{value}T00:00" if isinstance(value, str) and len(value.strip()) == 10 else value
@@ -185,7 +187,7 @@ class AnalyticsQuerySerializer(serializers.Serializer):
         }
         return super().to_internal_value(data)
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         since, until = attrs.get("from"), attrs.get("to")
         if since and until and since >= until:
             raise serializers.ValidationError({"to": ["Must be later than `from`."]})
