@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.conf import settings
+from django.core.management.base import OutputWrapper
 from rest_framework.authtoken.models import Token
 
 from accounts.identity import services
@@ -30,7 +31,7 @@ def _where_codes_go() -> str:
     return f"the {settings.SMS_BACKEND} gateway"
 
 
-def seed(*, stdout) -> list[str]:
+def seed(*, stdout: OutputWrapper) -> list[str]:
     notes = []
     for username, (password, fields) in DEMO_USERS.items():
         user, created = User.objects.get_or_create(

@@ -17,7 +17,7 @@ class RoundedDecimalField(serializers.DecimalField):
     decimal_places: int
     max_whole_digits: int
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("rounding", ROUND_HALF_UP)
         super().__init__(**kwargs)
 
@@ -37,7 +37,7 @@ class RoundedDecimalField(serializers.DecimalField):
         return super().validate_precision(rounded)
 
 
-def quantity_field(**kwargs) -> RoundedDecimalField:
+def quantity_field(**kwargs: Any) -> RoundedDecimalField:
     """Areas and meter values: 3 decimal places."""
     return RoundedDecimalField(max_digits=12, decimal_places=3, **kwargs)
 
@@ -56,7 +56,7 @@ class IntegerListField(serializers.Field):
 
     default_error_messages = {"invalid": "Give positive integers separated by commas."}
 
-    def to_internal_value(self, data) -> list[int]:
+    def to_internal_value(self, data: Any) -> list[int]:
         items: list[Any]
         if isinstance(data, int) and not isinstance(data, bool):
             items = [data]
@@ -74,5 +74,5 @@ class IntegerListField(serializers.Field):
             self.fail("invalid")
         return numbers
 
-    def to_representation(self, value):
+    def to_representation(self, value: Any) -> Any:
         return value

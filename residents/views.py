@@ -2,6 +2,8 @@
 404), and the operators' residency, flat code, collection account, readings and payments views.
 """
 
+from typing import cast
+
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -11,6 +13,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from billing.models import Charge
 from billing.statements import house_statement_xlsx
 from core.idempotency import idempotent
@@ -77,7 +80,7 @@ class MyFlatListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Flat.objects.none()
-        return selectors.my_flats(user=self.request.user)
+        return selectors.my_flats(user=cast(User, self.request.user))  # IsAuthenticated
 
 
 class MyFlatDetailView(APIView):
@@ -187,7 +190,7 @@ class MyChargeListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Charge.objects.none()
         query = _valid(s.ChargesQuerySerializer, self.request.query_params)
-        return selectors.my_charges(user=self.request.user, **query)
+        return selectors.my_charges(user=cast(User, self.request.user), **query)  # signed in
 
 
 class MyChargeDetailView(APIView):

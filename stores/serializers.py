@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from core.lean_serializers import FlatInputSerializer
@@ -85,7 +87,7 @@ class StockMovementSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def to_representation(self, instance):
+    def to_representation(self, instance: Any) -> Any:
         data = super().to_representation(instance)
         # Who did what is personal data: operators see it, everyone else reads null.
         request = self.context.get("request")

@@ -249,7 +249,7 @@ def deliver_code(*, code_id: int, code: str) -> bool:
     return True
 
 
-def purge_stale_codes(*, older_than: timedelta = DAY, now=None) -> int:
+def purge_stale_codes(*, older_than: timedelta = DAY, now: datetime | None = None) -> int:
     """Delete code rows whose code expired more than `older_than` ago, and sign-in events
     older than a day; returns how many code rows went.
 

@@ -166,7 +166,10 @@ def reading_error(
 
 
 def _check_readings(
-    entries: Sequence[tuple[WaterMeter, Decimal]], year: int, month: int, exclude_id=None
+    entries: Sequence[tuple[WaterMeter, Decimal]],
+    year: int,
+    month: int,
+    exclude_id: int | None = None,
 ) -> None:
     validate_month(year, month)
     meter_ids = [meter.pk for meter, _value in entries]
