@@ -60,7 +60,7 @@ class RegistryViewSet(
         fresh = self.get_queryset().get(pk=obj.pk)
         return Response(self.get_serializer(fresh).data, status=code)
 
-    def destroy(self, request, *args, **kwargs):
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.delete_service(**{self.delete_kwarg: self.get_object()})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -96,12 +96,12 @@ class HouseViewSet(RegistryViewSet):
     def delete_service(self, **kwargs):
         services.delete_house(**kwargs)
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = _validated(HouseCreateSerializer, request)
         house = services.create_house(**body.service_kwargs())
         return self._answer(house, status.HTTP_201_CREATED)
 
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = _validated(HouseUpdateSerializer, request, partial=True)
         house = services.update_house(house=self.get_object(), **body.service_kwargs())
         return self._answer(house)
@@ -134,11 +134,11 @@ class FlatViewSet(RegistryViewSet):
     def delete_service(self, **kwargs):
         services.delete_flat(**kwargs)
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(FlatCreateSerializer, request).validated_data
         return self._answer(services.create_flat(**data), status.HTTP_201_CREATED)
 
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(FlatUpdateSerializer, request).validated_data
         return self._answer(services.update_flat(flat=self.get_object(), **data))
 
@@ -176,12 +176,12 @@ class MeterViewSet(RegistryViewSet):
     def delete_service(self, **kwargs):
         services.delete_meter(**kwargs)
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(MeterCreateSerializer, request).validated_data
         return self._answer(services.create_meter(**data), status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])
-    def replace(self, request, pk=None):
+    def replace(self, request: Request, pk: str | None = None) -> Response:
         data = _validated(MeterReplaceSerializer, request).validated_data
         new_meter = services.replace_meter(meter=self.get_object(), **data)
         return self._answer(new_meter, status.HTTP_201_CREATED)
@@ -228,14 +228,14 @@ class ReadingViewSet(RegistryViewSet):
     def delete_service(self, **kwargs):
         services.delete_reading(**kwargs)
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(ReadingCreateSerializer, request).validated_data
         (reading,) = services.record_readings(
             entries=[(data["meter"], data["value"])], year=data["year"], month=data["month"]
         )
         return self._answer(reading, status.HTTP_201_CREATED)
 
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(ReadingUpdateSerializer, request, partial=True).validated_data
         reading = self.get_object()
         if "value" not in data:  # nothing to change (a PATCH's fields are all optional)
@@ -243,7 +243,7 @@ class ReadingViewSet(RegistryViewSet):
         return self._answer(services.update_reading(reading=reading, **data))
 
     @action(detail=False, methods=["post"])
-    def bulk(self, request):
+    def bulk(self, request: Request) -> Response:
         body = _validated(BulkReadingsSerializer, request)
         data = body.validated_data
         readings = services.record_house_readings(
@@ -281,10 +281,10 @@ class TariffViewSet(RegistryViewSet):
     def delete_service(self, **kwargs):
         services.delete_tariff(**kwargs)
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(TariffSerializer, request).validated_data
         return self._answer(services.create_tariff(**data), status.HTTP_201_CREATED)
 
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(TariffUpdateSerializer, request).validated_data
         return self._answer(services.update_tariff(tariff=self.get_object(), **data))

@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -111,7 +113,7 @@ class ReceiptPostView(APIView):
 class SingleReceiptView(ReceiptPostView):
     count_now = False
 
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         [result] = ingest_receipts(
             payloads=[self.read_body(request)],
             caller=request.user,
@@ -205,7 +207,7 @@ class BulkChecksView(ReceiptPostView):
     channel = Channel.BULK
     max_body_setting = "RECEIPTS_BULK_MAX_BODY_BYTES"
 
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         body = self.read_body(request)
         problem = None
         if not isinstance(body, list):
@@ -291,7 +293,7 @@ class AnalyticsListView(generics.GenericAPIView):
     def get_queryset(self):
         return selectors.places()
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         hours = _hour_range(request)
         page = self.paginate_queryset(self.get_queryset())
         assert page is not None  # the view is paginated
@@ -320,7 +322,7 @@ def _place(place_id: str) -> Place:
 class PlaceAnalyticsView(APIView):
     permission_classes = [IsAnalyst]
 
-    def get(self, request, place_id: str):
+    def get(self, request: Request, place_id: str) -> Response:
         place = _place(place_id)
         [data] = selectors.place_analytics(places=[place], hours=_hour_range(request))
         return Response(PlaceAnalyticsSerializer(data).data)
@@ -359,7 +361,7 @@ class PlaceChartView(APIView):
             404: OpenApiResponse(description="Unknown place."),
         },
     )
-    def get(self, request, place_id: str):
+    def get(self, request: Request, place_id: str) -> HttpResponseBase:
         place = _place(place_id)
         svg = charts.last_day_svg(place=place, series=selectors.last_day_series(place=place))
         return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
@@ -392,7 +394,7 @@ class PointOfSalePlacesView(_PointOfSaleUserMixin, APIView):
             404: OpenApiResponse(description="Unknown user."),
         },
     )
-    def get(self, request, user_id: int):
+    def get(self, request: Request, user_id: int) -> Response:
         places = selectors.point_of_sale_places(self._user(user_id))
         return Response(PointOfSalePlaceSerializer(places, many=True).data)
 
@@ -409,7 +411,7 @@ class PointOfSalePlacesView(_PointOfSaleUserMixin, APIView):
             404: OpenApiResponse(description="Unknown user."),
         },
     )
-    def post(self, request, user_id: int):
+    def post(self, request: Request, user_id: int) -> Response:
         user = self._user(user_id)
         data = PointOfSalePlaceInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -434,7 +436,7 @@ class PointOfSalePlaceView(_PointOfSaleUserMixin, APIView):
             404: OpenApiResponse(description="Unknown user or place not assigned."),
         },
     )
-    def delete(self, request, user_id: int, place_id: str):
+    def delete(self, request: Request, user_id: int, place_id: str) -> Response:
         if not points_of_sale.unassign_place(user=self._user(user_id), place_code=place_id):
             raise Http404(f"Place {place_id!r} is not assigned to this point of sale.")
         return Response(status=status.HTTP_204_NO_CONTENT)

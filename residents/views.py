@@ -2,18 +2,21 @@
 404), and the operators' residency, flat code, collection account, readings and payments views.
 """
 
-from typing import cast
+from typing import Any, cast
 
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from accounts.requests import AuthenticatedRequest
 from billing.models import Charge
 from billing.statements import house_statement_xlsx
 from core.idempotency import idempotent
@@ -74,7 +77,7 @@ class MyFlatListView(generics.ListAPIView):
         "each meter with its newest reading and who submitted it.",
         responses={200: s.MyFlatSerializer(many=True), 401: ERR_401},
     )
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
@@ -92,7 +95,7 @@ class MyFlatDetailView(APIView):
         description="404 for a flat I do not live in.",
         responses={200: s.MyFlatSerializer, 401: ERR_401, 404: ERR_404},
     )
-    def get(self, request, flat_id: int):
+    def get(self, request: AuthenticatedRequest, flat_id: int) -> Response:
         return Response(
             s.MyFlatSerializer(selectors.my_flat(user=request.user, flat_id=flat_id)).data
         )
@@ -113,7 +116,7 @@ class RedeemFlatCodeView(APIView):
             409: _error("The code was used already (`code_used`) or has expired (`code_expired`)."),
         },
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = _valid(s.RedeemSerializer, request.data)
         residency = services.redeem_flat_code(user=request.user, code=data["code"])
         flat = selectors.my_flat(user=request.user, flat_id=residency.flat_id)
@@ -128,7 +131,7 @@ class MyReadingListView(APIView):
         summary="My flats' readings, newest first",
         responses={200: s.ResidentReadingSerializer(many=True), 401: ERR_401},
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         readings = selectors.my_readings(user=request.user)[:500]
         return Response(s.ResidentReadingSerializer(readings, many=True).data)
 
@@ -142,7 +145,7 @@ class MyReadingListView(APIView):
         request=s.ResidentReadingCreateSerializer,
         responses={201: s.ResidentReadingSerializer, **RESIDENT_ERRORS, 409: READING_409},
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = _valid(s.ResidentReadingCreateSerializer, request.data)
         reading = services.submit_reading(
             user=request.user, meter_id=data["meter"], value=data["value"]
@@ -162,7 +165,7 @@ class MyReadingDetailView(APIView):
         request=s.ResidentReadingUpdateSerializer,
         responses={200: s.ResidentReadingSerializer, **RESIDENT_ERRORS, 409: READING_409},
     )
-    def patch(self, request, reading_id: int):
+    def patch(self, request: AuthenticatedRequest, reading_id: int) -> Response:
         data = _valid(s.ResidentReadingUpdateSerializer, request.data)
         reading = services.correct_reading(
             user=request.user, reading_id=reading_id, value=data["value"]
@@ -183,7 +186,7 @@ class MyChargeListView(generics.ListAPIView):
         parameters=[s.ChargesQuerySerializer],
         responses={200: s.MyChargeSerializer(many=True), 400: ERR_400, 401: ERR_401},
     )
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
@@ -201,7 +204,7 @@ class MyChargeDetailView(APIView):
         summary="One charge of my flats",
         responses={200: s.MyChargeSerializer, 401: ERR_401, 404: ERR_404},
     )
-    def get(self, request, charge_id: int):
+    def get(self, request: AuthenticatedRequest, charge_id: int) -> Response:
         return Response(
             s.MyChargeSerializer(selectors.my_charge(user=request.user, charge_id=charge_id)).data
         )
@@ -231,7 +234,7 @@ class PayChargeView(APIView):
         },
     )
     @idempotent
-    def post(self, request, charge_id: int):
+    def post(self, request: Request, charge_id: int) -> Response:
         data = _valid(s.PayInputSerializer, request.data)
         payment = services.pay_charge(
             user=request.user, charge_id=charge_id, amount=data.get("amount")
@@ -253,7 +256,7 @@ class MyStatementView(APIView):
             **RESIDENT_ERRORS,
         },
     )
-    def get(self, request, flat_id: int):
+    def get(self, request: AuthenticatedRequest, flat_id: int) -> HttpResponseBase:
         flat = selectors.my_flat(user=request.user, flat_id=flat_id)
         query = _valid(s.MonthQuerySerializer, request.query_params)
         content = house_statement_xlsx(house=flat.house, flat=flat, **query)
@@ -280,7 +283,7 @@ class ResidencyViewSet(
         return selectors.residencies()
 
     @extend_schema(tags=TAG, summary="Residencies: who lives in which flat (operator)")
-    def list(self, request, *args, **kwargs):
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
@@ -289,7 +292,7 @@ class ResidencyViewSet(
         description="201 with a new residency; 200 with the existing one when already linked.",
         responses={201: s.ResidencySerializer, 200: s.ResidencySerializer, **OPERATOR_ERRORS},
     )
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.ResidencySerializer, request.data)
         residency, created = services.link_resident(
             flat=data["flat"], user=data["user"], by=request.user
@@ -302,7 +305,7 @@ class ResidencyViewSet(
         summary="Unlink a resident from a flat (operator)",
         responses={204: None, **OPERATOR_ERRORS},
     )
-    def destroy(self, request, *args, **kwargs):
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.unlink_resident(residency=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -316,7 +319,7 @@ class FlatCodeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
         return selectors.flat_codes()
 
     @extend_schema(tags=TAG, summary="Flat codes handed out (operator)")
-    def list(self, request, *args, **kwargs):
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
@@ -326,7 +329,7 @@ class FlatCodeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
         "works once and expires after FLAT_CODE_TTL_HOURS (default 72).",
         responses={201: s.FlatCodeSerializer, **OPERATOR_ERRORS},
     )
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.FlatCodeSerializer, request.data)
         code = services.create_flat_code(flat=data["flat"], by=request.user)
         return Response(s.FlatCodeSerializer(code).data, status=status.HTTP_201_CREATED)
@@ -354,7 +357,7 @@ class CollectionAccountView(APIView):
         summary="Where a house's rent is paid to (operator)",
         responses={200: s.CollectionAccountAnswerSerializer, **OPERATOR_ERRORS},
     )
-    def get(self, request, house_id: int):
+    def get(self, request: Request, house_id: int) -> Response:
         return self._answer(_house(house_id))
 
     @extend_schema(
@@ -365,7 +368,7 @@ class CollectionAccountView(APIView):
         request=s.CollectionAccountSerializer,
         responses={200: s.CollectionAccountAnswerSerializer, **OPERATOR_ERRORS},
     )
-    def put(self, request, house_id: int):
+    def put(self, request: Request, house_id: int) -> Response:
         house = _house(house_id)
         data = _valid(s.CollectionAccountSerializer, request.data)
         services.set_collection_account(house=house, account=data["account"])
@@ -382,7 +385,7 @@ class HouseReadingsView(APIView):
         parameters=YEAR_MONTH,
         responses={200: s.HouseReadingsSerializer, **OPERATOR_ERRORS},
     )
-    def get(self, request, house_id: int):
+    def get(self, request: Request, house_id: int) -> Response:
         house = _house(house_id)
         query = _valid(s.MonthQuerySerializer, request.query_params)
         data = selectors.house_readings(house=house, **query)
@@ -399,7 +402,7 @@ class HousePaymentsView(APIView):
         parameters=YEAR_MONTH,
         responses={200: s.HousePaymentsSerializer, **OPERATOR_ERRORS},
     )
-    def get(self, request, house_id: int):
+    def get(self, request: Request, house_id: int) -> Response:
         house = _house(house_id)
         query = _valid(s.MonthQuerySerializer, request.query_params)
         return Response(
@@ -421,7 +424,7 @@ class HouseDebtorsXlsxView(APIView):
             **OPERATOR_ERRORS,
         },
     )
-    def get(self, request, house_id: int):
+    def get(self, request: Request, house_id: int) -> HttpResponseBase:
         house = _house(house_id)
         query = _valid(s.MonthQuerySerializer, request.query_params)
         content = debtors_xlsx(house=house, **query)

@@ -1,11 +1,15 @@
 """HTTP endpoints of seed 004: paths and bodies exactly as the seed documents them."""
 
+from typing import Any
+
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, renderers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -90,7 +94,7 @@ class StoreListView(generics.ListCreateAPIView):
         operation_id="stores_list",
         description="All stores, by store_id.",
     )
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
@@ -105,7 +109,7 @@ class StoreListView(generics.ListCreateAPIView):
             **COMMON_ERRORS,
         },
     )
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = StoreInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         store = services.create_store(store_id=body.validated_data["store_id"])
@@ -120,7 +124,7 @@ class StoreStockView(StockViewMixin, APIView):
         description="Items with quantity > 0, sorted by item_id." + SLASH,
         responses={200: StoreReportSerializer, **COMMON_ERRORS},
     )
-    def get(self, request, store_id: str):
+    def get(self, request: Request, store_id: str) -> Response:
         store = services.resolve_store(store_id=store_id)
         return Response(selectors.store_report(store=store))
 
@@ -138,7 +142,7 @@ class StoreStockView(StockViewMixin, APIView):
         responses={200: StoreReportSerializer, **SHORTAGE, **COMMON_ERRORS},
     )
     @idempotent
-    def post(self, request, store_id: str):
+    def post(self, request: Request, store_id: str) -> Response:
         store = services.resolve_store(store_id=store_id)
         body = OperationInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -168,7 +172,7 @@ class GroupOperationView(StockViewMixin, APIView):
         responses={200: StoreReportSerializer, **SHORTAGE, **COMMON_ERRORS},
     )
     @idempotent
-    def post(self, request, store_id: str):
+    def post(self, request: Request, store_id: str) -> Response:
         store = services.resolve_store(store_id=store_id)
         body = GroupOperationInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -194,7 +198,7 @@ class CleanView(StockViewMixin, APIView):
         responses={200: StoreReportSerializer, **COMMON_ERRORS},
     )
     @idempotent
-    def post(self, request, store_id: str):
+    def post(self, request: Request, store_id: str) -> Response:
         store = services.resolve_store(store_id=store_id)
         report = services.clean_store(
             store=store, user=request.user, request_id=_request_id(request)
@@ -232,7 +236,7 @@ class XlsxReportView(APIView):
             **COMMON_ERRORS,
         },
     )
-    def get(self, request, store_id: str):
+    def get(self, request: Request, store_id: str) -> HttpResponseBase:
         store = services.resolve_store(store_id=store_id)
         content = xlsx.build_workbook([selectors.store_report(store=store)])
         response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
@@ -267,7 +271,7 @@ class MovementListView(generics.ListAPIView):
         ],
         responses={200: StockMovementSerializer(many=True), **COMMON_ERRORS},
     )
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
 
@@ -281,5 +285,5 @@ class ItemMovementListView(MovementListView):
         description="The history of one item of a store, newest first.",
         responses={200: StockMovementSerializer(many=True), **COMMON_ERRORS},
     )
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)

@@ -1,11 +1,14 @@
 """HTTP layer of the balances API: parse, call a service or selector, serialize."""
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.balances import selectors, services
@@ -77,7 +80,7 @@ class AccountListView(generics.ListAPIView):
             503: _error("No exchange rate is stored for this currency yet."),
         },
     )
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
@@ -93,7 +96,7 @@ class AccountListView(generics.ListAPIView):
         },
     )
     @idempotent
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         account, created = services.open_account(user=request.user)
         return Response(
             s.AccountSerializer(account).data,
@@ -122,7 +125,7 @@ class AccountDetailView(generics.RetrieveAPIView):
             503: _error("No exchange rate is stored for this currency yet."),
         },
     )
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
 
@@ -134,7 +137,7 @@ class DepositListCreateView(generics.ListAPIView):
         return selectors.deposits_of(user=self.request.user)
 
     @extend_schema(tags=["balances"], summary="My deposits", description="Newest first.")
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
@@ -146,7 +149,7 @@ class DepositListCreateView(generics.ListAPIView):
         responses={201: s.DepositSerializer, **WRITE_ERRORS},
     )
     @idempotent
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.DepositInputSerializer, request)
         movement = services.deposit(
             user=request.user,
@@ -165,7 +168,7 @@ class WithdrawalListCreateView(generics.ListAPIView):
         return selectors.withdrawals_of(user=self.request.user)
 
     @extend_schema(tags=["balances"], summary="My withdrawals", description="Newest first.")
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
@@ -178,7 +181,7 @@ class WithdrawalListCreateView(generics.ListAPIView):
         responses={201: s.WithdrawalSerializer, **WRITE_ERRORS},
     )
     @idempotent
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.WithdrawalInputSerializer, request)
         movement = services.withdraw(
             user=request.user,
@@ -215,23 +218,23 @@ class ServiceViewSet(
         services.archive_service(service=instance)
 
     @extend_schema(tags=["balances"], summary="Service catalogue")
-    def list(self, request, *args, **kwargs):
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(tags=["balances"], summary="One service", responses={200: s.ServiceSerializer})
-    def retrieve(self, request, *args, **kwargs):
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(tags=["balances"], summary="Add a service (operators)")
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().create(request, *args, **kwargs)
 
     @extend_schema(tags=["balances"], summary="Change a service (operators)")
-    def update(self, request, *args, **kwargs):
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().update(request, *args, **kwargs)
 
     @extend_schema(tags=["balances"], summary="Change a service partly (operators)")
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().partial_update(request, *args, **kwargs)
 
     @extend_schema(
@@ -239,7 +242,7 @@ class ServiceViewSet(
         summary="Archive a service (operators)",
         description="Hides it from the catalogue; past purchases keep pointing at it.",
     )
-    def destroy(self, request, *args, **kwargs):
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().destroy(request, *args, **kwargs)
 
     @extend_schema(
@@ -273,9 +276,10 @@ class ServiceViewSet(
     )
     @action(detail=True, methods=["get", "post"])
     @idempotent
-    def purchase(self, request, pk=None):
+    def purchase(self, request: Request, pk: str | None = None) -> Response:
         source = request.query_params if request.method == "GET" else request.data
         data = _valid(s.PurchaseInputSerializer, request, data=source)
+        assert pk is not None  # a detail route: the router always passes it
         movement = services.purchase(
             user=request.user, service_id=_service_id(pk), comment=data["comment"]
         )
@@ -290,7 +294,7 @@ class PurchaseListView(generics.ListAPIView):
         return selectors.purchases_of(user=self.request.user)
 
     @extend_schema(tags=["balances"], summary="My purchases", description="Newest first.")
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
 
@@ -304,7 +308,7 @@ class TransferListCreateView(generics.ListAPIView):
     @extend_schema(
         tags=["balances"], summary="Transfers from my account", description="Newest first."
     )
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
@@ -318,7 +322,7 @@ class TransferListCreateView(generics.ListAPIView):
         responses={201: s.TransferSerializer, **WRITE_ERRORS},
     )
     @idempotent
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.TransferInputSerializer, request)
         movement = services.transfer(
             user=request.user,
@@ -340,7 +344,7 @@ class IncomingTransferListView(generics.ListAPIView):
     @extend_schema(
         tags=["balances"], summary="Transfers to my account", description="Newest first."
     )
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
 
@@ -382,7 +386,7 @@ class HistoryView(generics.ListAPIView):
             503: _error("No exchange rate is stored for this currency yet."),
         },
     )
-    def get(self, request, *args, **kwargs):
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
 

@@ -1,6 +1,6 @@
 """Identity endpoints. Each view validates input, calls one service and shapes the answer."""
 
-from typing import cast
+from typing import Any, cast
 
 from django.contrib.auth import logout as session_logout
 from django.utils.translation import gettext as _
@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.filters import SearchFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -34,6 +35,7 @@ from accounts.identity.serializers import (
 )
 from accounts.identity.throttles import SIGNIN_THROTTLES
 from accounts.models import User
+from accounts.requests import AuthenticatedRequest
 from core.permissions import IsOperator
 
 
@@ -79,7 +81,7 @@ class PhoneLoginView(SignInView):
         responses={200: PhoneCodeSentSerializer, 400: BAD_INPUT, 429: THROTTLED, 503: UNAVAILABLE},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = PhoneLoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         phone = serializer.validated_data["phone"]
@@ -111,7 +113,7 @@ class PhoneVerifyView(SignInView):
         },
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = PhoneVerifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _user, key = services.sign_in_by_phone(
@@ -128,7 +130,7 @@ class ProfileView(APIView):
         "phones of the users who activated mine.",
         responses={200: ProfileSerializer, 401: UNAUTHENTICATED},
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         user = selectors.profile_of(user_id=request.user.pk)
         return Response(ProfileSerializer(user).data)
 
@@ -142,7 +144,7 @@ class ProfileView(APIView):
         request=InviteActivationSerializer,
         responses={200: ProfileSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED},
     )
-    def patch(self, request):
+    def patch(self, request: AuthenticatedRequest) -> Response:
         serializer = InviteActivationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         code = serializer.validated_data.get("foreign_invite_code")
@@ -168,7 +170,7 @@ class EmailCodeView(SignInView):
         responses={200: EmailCodeSentSerializer, 400: BAD_INPUT, 429: THROTTLED, 503: UNAVAILABLE},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = EmailAddressSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = services.normalize_email(serializer.validated_data["email"])
@@ -196,7 +198,7 @@ class EmailTokenView(SignInView):
         },
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = EmailTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _user, pair = services.sign_in_by_email(
@@ -226,7 +228,7 @@ class JwtRefreshView(_RefreshTokenView):
         responses={200: JwtPairSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = JwtRefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         pair = services.refresh_jwt(refresh=serializer.validated_data["refresh"])
@@ -243,7 +245,7 @@ class JwtLogoutView(_RefreshTokenView):
         responses={200: SignedOutSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = JwtRefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.revoke_jwt(refresh=serializer.validated_data["refresh"])
@@ -256,7 +258,7 @@ class MeView(APIView):
         summary="My account",
         responses={200: MeSerializer, 401: UNAUTHENTICATED},
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response(MeSerializer(request.user).data)
 
     @extend_schema(
@@ -267,7 +269,7 @@ class MeView(APIView):
         request=MeSerializer,
         responses={200: MeSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED},
     )
-    def patch(self, request):
+    def patch(self, request: AuthenticatedRequest) -> Response:
         serializer = MeSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         user = services.update_user(user=request.user, **serializer.validated_data)
@@ -303,13 +305,13 @@ class UserViewSet(
         )
 
     @extend_schema(responses={200: AdminUserSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN})
-    def list(self, request, *args, **kwargs):
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
         responses={200: AdminUserSerializer, 401: UNAUTHENTICATED, 403: FORBIDDEN, 404: _error("")}
     )
-    def retrieve(self, request, *args, **kwargs):
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
@@ -321,7 +323,7 @@ class UserViewSet(
             404: _error("No such user."),
         }
     )
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().partial_update(request, *args, **kwargs)
 
 
@@ -341,7 +343,7 @@ class RegistrationView(SignInView):
         responses={201: DrfTokenKeySerializer, 400: BAD_INPUT, 429: THROTTLED, 503: UNAVAILABLE},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = RegistrationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _user, key = services.register_with_password(
@@ -364,7 +366,7 @@ class PasswordLoginView(SignInView):
         responses={200: DrfTokenKeySerializer, 400: BAD_INPUT, 429: THROTTLED, 503: UNAVAILABLE},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = PasswordLoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _user, key = services.sign_in_with_password(request=request, **serializer.validated_data)
@@ -380,7 +382,7 @@ class PasswordLogoutView(APIView):
         request=None,
         responses={200: SignedOutSerializer, 401: UNAUTHENTICATED},
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> Response:
         services.sign_out_token(user=request.user)
         session_logout(request._request)
         return Response({"detail": _("Signed out.")})
