@@ -2,7 +2,7 @@
 
 from typing import Any, TypeVar
 
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -13,6 +13,7 @@ from rest_framework.serializers import BaseSerializer
 from core.openapi import OPERATOR_API_ERRORS
 from core.permissions import IsOperatorOrReadOnly
 from housing import selectors, services
+from housing.models import Flat, House, MeterReading, Tariff, WaterMeter
 from housing.serializers import (
     BulkReadingsSerializer,
     FlatCreateSerializer,
@@ -90,10 +91,10 @@ class HouseViewSet(RegistryViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     delete_kwarg = "house"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[House]:
         return selectors.houses_with_flats()
 
-    def delete_service(self, **kwargs):
+    def delete_service(self, **kwargs: Any) -> None:
         services.delete_house(**kwargs)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -128,10 +129,10 @@ class FlatViewSet(RegistryViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     delete_kwarg = "flat"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Flat]:
         return selectors.flat_list()
 
-    def delete_service(self, **kwargs):
+    def delete_service(self, **kwargs: Any) -> None:
         services.delete_flat(**kwargs)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -170,10 +171,10 @@ class MeterViewSet(RegistryViewSet):
     http_method_names = ["get", "post", "delete", "head", "options"]
     delete_kwarg = "meter"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[WaterMeter]:
         return selectors.meter_list()
 
-    def delete_service(self, **kwargs):
+    def delete_service(self, **kwargs: Any) -> None:
         services.delete_meter(**kwargs)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -222,10 +223,10 @@ class ReadingViewSet(RegistryViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     delete_kwarg = "reading"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[MeterReading]:
         return selectors.reading_list()
 
-    def delete_service(self, **kwargs):
+    def delete_service(self, **kwargs: Any) -> None:
         services.delete_reading(**kwargs)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -275,10 +276,10 @@ class TariffViewSet(RegistryViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     delete_kwarg = "tariff"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Tariff]:
         return selectors.tariff_list()
 
-    def delete_service(self, **kwargs):
+    def delete_service(self, **kwargs: Any) -> None:
         services.delete_tariff(**kwargs)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:

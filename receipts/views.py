@@ -1,4 +1,8 @@
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
@@ -38,6 +42,9 @@ from receipts.services.ingestion import (
     record_malformed_request,
 )
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 ERRORS = {
     400: OpenApiResponse(description="Invalid receipt: says which field and why."),
     401: OpenApiResponse(description="Not signed in."),
@@ -76,7 +83,9 @@ class ReceiptPostView(APIView):
     channel = Channel.CHECKS
     max_body_setting = "DATA_UPLOAD_MAX_MEMORY_SIZE"
 
-    def permission_denied(self, request, message=None, code=None):
+    def permission_denied(
+        self, request: Request, message: str | None = None, code: str | None = None
+    ) -> NoReturn:
         outcome = "unauthenticated" if not request.user.is_authenticated else "forbidden"
         journal_refused_request(
             request=request, outcome=outcome, channel=self.channel, detail=str(message or "")
@@ -265,11 +274,11 @@ class PlaceListView(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = PlaceSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Place]:
         return selectors.places()
 
 
-def _hour_range(request) -> selectors.HourRange:
+def _hour_range(request: Request) -> selectors.HourRange:
     query = AnalyticsQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     return selectors.HourRange(
@@ -290,7 +299,7 @@ class AnalyticsListView(generics.GenericAPIView):
     permission_classes = [IsAnalyst]
     serializer_class = PlaceAnalyticsSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Place]:
         return selectors.places()
 
     def get(self, request: Request) -> Response:
@@ -335,7 +344,12 @@ class SvgRenderer(BaseRenderer):
     format = "svg"
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         return data if isinstance(data, bytes) else str(data or "").encode()
 
 
@@ -343,7 +357,7 @@ class PlaceChartView(APIView):
     permission_classes = [IsAnalyst]
     renderer_classes = [SvgRenderer, JSONRenderer]
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> Response:
         # Errors are JSON `{detail, code}` whatever the client accepts.
         self.request.accepted_renderer = JSONRenderer()
         self.request.accepted_media_type = JSONRenderer.media_type
@@ -370,7 +384,7 @@ class PlaceChartView(APIView):
 class _PointOfSaleUserMixin(APIView):
     permission_classes = [IsOperator]
 
-    def _user(self, user_id: int):
+    def _user(self, user_id: int) -> "User":
         from django.contrib.auth import get_user_model
 
         user = get_user_model().objects.filter(pk=user_id).first()

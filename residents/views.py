@@ -4,6 +4,7 @@
 
 from typing import Any, cast
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +26,7 @@ from core.permissions import IsOperator
 from housing.models import Flat, House
 from residents import selectors, services
 from residents import serializers as s
+from residents.models import FlatCode, Residency
 from residents.statements import debtors_xlsx
 
 TAG = ["residents"]
@@ -80,7 +82,7 @@ class MyFlatListView(generics.ListAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Flat]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Flat.objects.none()
         return selectors.my_flats(user=cast(User, self.request.user))  # IsAuthenticated
@@ -189,7 +191,7 @@ class MyChargeListView(generics.ListAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Charge]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Charge.objects.none()
         query = _valid(s.ChargesQuerySerializer, self.request.query_params)
@@ -279,7 +281,7 @@ class ResidencyViewSet(
     serializer_class = s.ResidencySerializer
     filterset_fields = ["flat", "user", "flat__house"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Residency]:
         return selectors.residencies()
 
     @extend_schema(tags=TAG, summary="Residencies: who lives in which flat (operator)")
@@ -315,7 +317,7 @@ class FlatCodeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
     serializer_class = s.FlatCodeSerializer
     filterset_fields = ["flat"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[FlatCode]:
         return selectors.flat_codes()
 
     @extend_schema(tags=TAG, summary="Flat codes handed out (operator)")

@@ -1,7 +1,9 @@
 """HTTP endpoints of seed 004: paths and bodies exactly as the seed documents them."""
 
+from collections.abc import Mapping
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
@@ -17,7 +19,7 @@ from core.idempotency import idempotent
 from core.openapi import XLSX_CONTENT_TYPE
 from core.permissions import IsOperatorOrReadOnly
 from stores import selectors, services, xlsx
-from stores.models import StockMovement
+from stores.models import StockMovement, Store
 from stores.permissions import CanOperateStockOrReadOnly
 from stores.serializers import (
     ErrorSerializer,
@@ -61,7 +63,7 @@ SHORTAGE = {
 }
 
 
-def _request_id(request) -> str:
+def _request_id(request: Request) -> str:
     value = request.headers.get(REQUEST_ID_HEADER, "").strip()
     if len(value) > 64:
         raise ValidationError({REQUEST_ID_HEADER: [_("At most %(max)s characters.") % {"max": 64}]})
@@ -85,7 +87,7 @@ class StoreListView(generics.ListCreateAPIView):
     permission_classes = [IsOperatorOrReadOnly]
     serializer_class = StoreSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Store]:
         return selectors.list_stores()
 
     @extend_schema(
@@ -214,7 +216,12 @@ class XlsxRenderer(renderers.BaseRenderer):
     charset = None
     render_style = "binary"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         if isinstance(data, bytes):
             return data
         return renderers.JSONRenderer().render(data)
@@ -250,7 +257,7 @@ class MovementListView(generics.ListAPIView):
 
     serializer_class = StockMovementSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[StockMovement]:
         if getattr(self, "swagger_fake_view", False):  # schema generation, no URL kwargs
             return StockMovement.objects.none()
         store = services.resolve_store(store_id=self.kwargs["store_id"])

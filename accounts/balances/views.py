@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, mixins, status, viewsets
@@ -13,7 +14,7 @@ from rest_framework.response import Response
 
 from accounts.balances import selectors, services
 from accounts.balances import serializers as s
-from accounts.models import Account, Movement
+from accounts.models import Account, Movement, Service
 from core.idempotency import idempotent
 from core.permissions import HeaderAuthForSafeMethods, IsOperatorOrReadOnly
 
@@ -63,7 +64,7 @@ class AccountListView(generics.ListAPIView):
     queryset = Account.objects.none()  # schema generation only
     serializer_class = s.AccountSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Account]:
         return selectors.accounts_of(user=self.request.user)
 
     def get_serializer_context(self) -> dict:
@@ -108,7 +109,7 @@ class AccountDetailView(generics.RetrieveAPIView):
     queryset = Account.objects.none()  # schema generation only
     serializer_class = s.AccountSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Account]:
         return selectors.accounts_of(user=self.request.user)
 
     def get_serializer_context(self) -> dict:
@@ -133,7 +134,7 @@ class DepositListCreateView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.DepositSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Movement]:
         return selectors.deposits_of(user=self.request.user)
 
     @extend_schema(tags=["balances"], summary="My deposits", description="Newest first.")
@@ -164,7 +165,7 @@ class WithdrawalListCreateView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.WithdrawalSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Movement]:
         return selectors.withdrawals_of(user=self.request.user)
 
     @extend_schema(tags=["balances"], summary="My withdrawals", description="Newest first.")
@@ -206,7 +207,7 @@ class ServiceViewSet(
     permission_classes = [IsOperatorOrReadOnly]
     lookup_value_regex = r"\d+"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Service]:
         return selectors.services_catalogue()
 
     def get_permissions(self):
@@ -290,7 +291,7 @@ class PurchaseListView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.PurchaseSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Movement]:
         return selectors.purchases_of(user=self.request.user)
 
     @extend_schema(tags=["balances"], summary="My purchases", description="Newest first.")
@@ -302,7 +303,7 @@ class TransferListCreateView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.TransferSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Movement]:
         return selectors.outgoing_transfers_of(user=self.request.user)
 
     @extend_schema(
@@ -338,7 +339,7 @@ class IncomingTransferListView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.TransferSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Movement]:
         return selectors.incoming_transfers_of(user=self.request.user)
 
     @extend_schema(
@@ -358,7 +359,7 @@ class HistoryView(generics.ListAPIView):
         query.is_valid(raise_exception=True)
         return query.validated_data
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Movement]:
         query = self._query()
         return selectors.history_of(
             user=self.request.user, ordering=query["ordering"], kind=query.get("type")

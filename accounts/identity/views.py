@@ -3,6 +3,7 @@
 from typing import Any, cast
 
 from django.contrib.auth import logout as session_logout
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -294,7 +295,7 @@ class UserViewSet(
     search_fields = ("username", "email", "phone")
     http_method_names = ["get", "patch", "head", "options"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[User]:
         return selectors.users_for_admin()
 
     def perform_update(self, serializer):

@@ -20,6 +20,7 @@ from housing.compat.serializers import (
     WaterCheckerInSerializer,
     WaterCheckerOutSerializer,
 )
+from housing.models import House
 from housing.services import ReadingSpec
 
 TAGS = ["Houses and flats"]
@@ -34,7 +35,7 @@ ADDRESS_PARAMS = [HomeAddressQuerySerializer]
 FLAT_NUMBERS = r"^[1-9]\d{0,5}(,[1-9]\d{0,5})*$"
 
 
-def _house_from_query(request):
+def _house_from_query(request: Request) -> House:
     query = HomeAddressQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     return selectors.get_house_by_address(
