@@ -14,6 +14,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
 from accounts.models import User
@@ -32,7 +33,9 @@ from residents.statements import debtors_xlsx
 TAG = ["residents"]
 
 
-def _error(description: str, serializer=s.ResidentErrorSerializer) -> OpenApiResponse:
+def _error(
+    description: str, serializer: type[BaseSerializer[Any]] = s.ResidentErrorSerializer
+) -> OpenApiResponse:
     return OpenApiResponse(serializer, description=description)
 
 
@@ -58,7 +61,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 YEAR_MONTH = [s.MonthQuerySerializer]
 
 
-def _valid(serializer_class, data):
+def _valid(serializer_class: type[BaseSerializer[Any]], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
@@ -337,7 +340,7 @@ class FlatCodeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
         return Response(s.FlatCodeSerializer(code).data, status=status.HTTP_201_CREATED)
 
 
-def _house(house_id) -> House:
+def _house(house_id: int) -> House:
     return get_object_or_404(House.objects.select_related("street"), pk=house_id)
 
 

@@ -11,6 +11,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
 from accounts.balances import selectors, services
 from accounts.balances import serializers as s
@@ -51,7 +53,7 @@ ERR_503 = _error("The account stayed locked by other operations too long; retry 
 WRITE_ERRORS = {400: ERR_400, 402: ERR_402, 404: ERR_404, 409: ERR_409, 422: ERR_422, 503: ERR_503}
 
 
-def _converting_context(view) -> dict:
+def _converting_context(view: APIView) -> dict[str, Any]:
     query = s.CurrencyQuerySerializer(data=view.request.query_params)
     query.is_valid(raise_exception=True)
     currency = query.validated_data.get("currency")
@@ -215,7 +217,7 @@ class ServiceViewSet(
             return [IsAuthenticated(), HeaderAuthForSafeMethods()]
         return super().get_permissions()
 
-    def perform_destroy(self, instance) -> None:
+    def perform_destroy(self, instance: Service) -> None:
         services.archive_service(service=instance)
 
     @extend_schema(tags=["balances"], summary="Service catalogue")
@@ -391,7 +393,9 @@ class HistoryView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
-def _valid(serializer_class, request, data=None) -> dict:
+def _valid(
+    serializer_class: type[BaseSerializer[Any]], request: Request, data: Any = None
+) -> dict[str, Any]:
     serializer = serializer_class(data=request.data if data is None else data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

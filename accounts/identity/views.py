@@ -215,7 +215,7 @@ class _RefreshTokenView(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
-    def get_authenticate_header(self, request) -> str:
+    def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
 
