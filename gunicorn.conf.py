@@ -10,6 +10,7 @@ every request paid a new TCP connection and gunicorn's accept (see docs/performa
 
 import os
 from pathlib import Path
+from typing import Any
 
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 # Threads per worker: requests wait on PostgreSQL and Redis, and kept-alive connections idle.
@@ -23,7 +24,7 @@ def _multiproc_dir() -> Path | None:
     return Path(path) if path else None
 
 
-def on_starting(server):
+def on_starting(server: Any) -> None:  # a gunicorn Arbiter (gunicorn has no type hints)
     """Start from an empty directory: a previous run's files would be added to this one's."""
     path = _multiproc_dir()
     if path:
@@ -32,7 +33,7 @@ def on_starting(server):
             stale.unlink()
 
 
-def child_exit(server, worker):
+def child_exit(server: Any, worker: Any) -> None:
     """A worker that exits takes its live gauges with it (its counters keep counting)."""
     if _multiproc_dir():
         from prometheus_client import multiprocess

@@ -1,13 +1,16 @@
 """Demo users, one of each kind. Passwords are fixed and printed: demo data only."""
 
+from typing import Any
+
 from django.conf import settings
+from django.core.management.base import OutputWrapper
 from rest_framework.authtoken.models import Token
 
 from accounts.identity import services
 from accounts.models import User
 
 # username -> (password, extra fields)
-DEMO_USERS = {
+DEMO_USERS: dict[str, tuple[str, dict[str, Any]]] = {
     "operator": ("operator-demo-pass", {"is_staff": True, "is_superuser": True}),
     "analyst": ("analyst-demo-pass", {"is_analyst": True}),
     "alice": ("alice-demo-pass", {"phone": "+79990000001"}),
@@ -28,7 +31,7 @@ def _where_codes_go() -> str:
     return f"the {settings.SMS_BACKEND} gateway"
 
 
-def seed(*, stdout) -> list[str]:
+def seed(*, stdout: OutputWrapper) -> list[str]:
     notes = []
     for username, (password, fields) in DEMO_USERS.items():
         user, created = User.objects.get_or_create(
@@ -44,7 +47,7 @@ def seed(*, stdout) -> list[str]:
         )
 
     alice, bob = demo_user("alice"), demo_user("bob")
-    if bob.foreign_invite_code is None:
+    if bob.foreign_invite_code is None and alice.invite_code:
         services.activate_invite_code(user=bob, code=alice.invite_code)
 
     base = "curl -s -X POST localhost:8000"

@@ -30,15 +30,16 @@ def free_port() -> int:
 def start_process(cmd: list[str], env: dict, log: Path | None = None, **popen) -> subprocess.Popen:
     """A server or worker in the project's folder and its own session (`stop` ends all of its
     processes); its output goes to `log`, else nowhere."""
-    out = log.open("w") if log else subprocess.DEVNULL
-    try:
+    if log is None:
+        return subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            start_new_session=True, **popen,
+        )  # fmt: skip
+    with log.open("w") as out:  # the child keeps its own copy of the file descriptor
         return subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True, **popen,
         )  # fmt: skip
-    finally:
-        if log:
-            out.close()
 
 
 def stop(proc: subprocess.Popen, timeout: float = 20) -> None:

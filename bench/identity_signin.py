@@ -111,7 +111,9 @@ def main() -> None:
                     failures.append(f"login {phone}: {r.status_code}")
                     continue
                 [sms] = Path(sms_dir).glob(f"*-{phone.lstrip('+')}-*.txt")
-                code = re.search(r"code: (\d{4})", sms.read_text()).group(1)
+                found = re.search(r"code: (\d{4})", sms.read_text())
+                assert found, f"no code in {sms}"
+                code = found.group(1)
                 r = timed(
                     "POST /api/verify/",
                     client.post,

@@ -259,7 +259,8 @@ def bare(path: Path) -> tuple[float, float, int, float | None]:
         inserted = time.perf_counter()
         after = cpu_seconds()
         cur.execute(f"DROP TABLE {name}")
-    return copied - started, inserted - copied, rows, None if cpu is None else after - cpu
+    cpu_used = None if cpu is None or after is None else after - cpu
+    return copied - started, inserted - copied, rows, cpu_used
 
 
 def cleanup(street_id: int, house_ids: list[int]) -> None:

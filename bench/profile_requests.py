@@ -92,7 +92,7 @@ def main() -> None:
     profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
-    total = stats.total_tt
+    total = stats.total_tt  # type: ignore[attr-defined]  # set by pstats; not in typeshed
     per_request = 1000 * total / args.requests
     print(f"{args.path}: {per_request:.3f} ms of CPU in this process per request (profiled)")
     print(f"SQL of one request ({len(queries)}, the SELECT 1 health check not counted):")

@@ -185,7 +185,7 @@ def ours(house_ids: list[int]) -> tuple[float, Decimal, int, float, float | None
     statuses = set(done.values_list("status", flat=True))
     if statuses != {RentRun.Status.COMPLETED}:
         raise SystemExit(f"runs did not complete: {statuses}")
-    total = sum(done.values_list("result", flat=True))
+    total = sum(done.values_list("result", flat=True), Decimal(0))
     count = Charge.objects.filter(house_id__in=house_ids, year=YEAR, month=MONTH).count()
     return elapsed, total, count, rss_before, cpu
 

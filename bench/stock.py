@@ -32,6 +32,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -63,7 +64,9 @@ def bound_socket() -> socket.socket:
 # --- HTTP load (client processes, each with threads) -----------------------------------------
 def _client_thread(port, token, items, group_ratio, deadline, seed, out, lock, mode):
     rng = random.Random(seed)
-    latencies, counts, deltas = [], Counter(), Counter()
+    latencies: list[float] = []
+    counts: Counter[str] = Counter()
+    deltas: Counter[str] = Counter()
     headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
     client = Client(port, keep_alive=mode.get("keep_alive", True))
     while time.monotonic() < deadline:
@@ -77,7 +80,7 @@ def _client_thread(port, token, items, group_ratio, deadline, seed, out, lock, m
         if rng.random() < group_ratio:
             lines = [(item, rng.randint(1, 3)) for item in rng.sample(items, 3)]
             path = f"/stores/{STORE_ID}/group_op"
-            body = {
+            body: dict[str, Any] = {
                 "operation": operation,
                 "items": [{"item_id": i, "quantity": q} for i, q in lines],
             }
@@ -106,7 +109,8 @@ def _client_thread(port, token, items, group_ratio, deadline, seed, out, lock, m
 
 def _client_process(port, token, items, group_ratio, deadline_in, threads, seed, queue, mode):
     deadline = time.monotonic() + deadline_in
-    out, lock = [], threading.Lock()
+    out: list[Any] = []
+    lock = threading.Lock()
     workers = [
         threading.Thread(
             target=_client_thread,
@@ -118,7 +122,9 @@ def _client_process(port, token, items, group_ratio, deadline_in, threads, seed,
         worker.start()
     for worker in workers:
         worker.join()
-    latencies, counts, deltas = [], Counter(), Counter()
+    latencies: list[float] = []
+    counts: Counter[str] = Counter()
+    deltas: Counter[str] = Counter()
     for lat, cnt, dlt in out:
         latencies += lat
         counts.update(cnt)
@@ -127,7 +133,7 @@ def _client_process(port, token, items, group_ratio, deadline_in, threads, seed,
 
 
 def http_load(args, port, token, items, cpu, group_ratio, seed, **mode) -> dict:
-    queue = multiprocessing.Queue()
+    queue: multiprocessing.Queue[Any] = multiprocessing.Queue()
     duration = args.duration / 2 if mode.get("calibrate") else args.duration
     procs = []
     per_proc = [args.clients // args.client_procs] * args.client_procs
@@ -147,7 +153,9 @@ def http_load(args, port, token, items, cpu, group_ratio, seed, **mode) -> dict:
         proc.join()
     elapsed = time.monotonic() - started
     cpu_s = cpu.stop()
-    latencies, counts, deltas = [], Counter(), Counter()
+    latencies: list[float] = []
+    counts: Counter[str] = Counter()
+    deltas: Counter[str] = Counter()
     for lat, cnt, dlt in results:
         latencies += lat
         counts.update(cnt)
@@ -173,7 +181,7 @@ def bare_sql(args, store_pk: int, items: list[str]) -> float:
 
     db = settings.DATABASES["default"]
     deadline = time.monotonic() + args.duration
-    done = Counter()
+    done: Counter[str] = Counter()
     lock = threading.Lock()
 
     def work(seed):
@@ -458,7 +466,8 @@ def http_phase(args, env: dict, token: str, store, items: list[str]) -> bool:
         rounds["single, ONE hot item"] = load(items[:1], cpu, 0.0, 60)
     finally:
         stop(gunicorn)
-    deltas, errors = Counter(warm_up["deltas"]), Counter()
+    deltas: Counter[str] = Counter(warm_up["deltas"])
+    errors: Counter[str] = Counter()
     for name, r in rounds.items():
         lat, counts = r["latencies"], r["counts"]
         deltas.update(r["deltas"])
@@ -481,7 +490,7 @@ def http_phase(args, env: dict, token: str, store, items: list[str]) -> bool:
     start_qty = args.start_quantity
     final = dict(StockItem.objects.filter(store=store).values_list("item_id", "quantity"))
     expected = {item: start_qty + deltas.get(item, 0) for item in items}
-    logged = Counter()
+    logged: Counter[str] = Counter()
     for item_id, delta in StockMovement.objects.filter(item__store=store).values_list(
         "item__item_id", "delta"
     ):

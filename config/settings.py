@@ -10,6 +10,7 @@ Two modes, chosen by what is set:
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
@@ -142,7 +143,7 @@ PROMETHEUS_DB_ENGINES = {
 EMBEDDED_DATABASE = not env.str("DATABASE_URL", default="")
 if EMBEDDED_DATABASE:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-    DATABASES = {
+    DATABASES: dict[str, dict[str, Any]] = {
         "default": {
             "ENGINE": "django_prometheus.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
@@ -362,7 +363,7 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True  # admin and docs assets work even before collectstatic
 
-SPECTACULAR_SETTINGS = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "Housing & commerce API",
     "DESCRIPTION": "The housing registry and monthly rent, sign-in and money accounts, cash "
     "receipts and their analytics, warehouse stock.\n\n"

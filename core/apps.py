@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -6,7 +8,7 @@ class CoreConfig(AppConfig):
     name = "core"
     verbose_name = _("Shared infrastructure")
 
-    def ready(self):
+    def ready(self) -> None:
         from django.core.signals import request_finished
         from django.db.backends.signals import connection_created
 
@@ -36,16 +38,17 @@ def _strict_json_scalars() -> None:
     text_to_internal = fields.CharField.to_internal_value
     bool_to_internal = fields.BooleanField.to_internal_value
 
-    def text(self, data):
+    def text(self: fields.CharField, data: Any) -> str:
         if not isinstance(data, str):
             self.fail("invalid")
         return text_to_internal(self, data)
 
-    def boolean(self, data):
+    def boolean(self: fields.BooleanField, data: Any) -> bool:
         if isinstance(data, int | float) and not isinstance(data, bool):
             self.fail("invalid", input=data)
         return bool_to_internal(self, data)
 
-    fields.CharField.to_internal_value = text
-    fields.BooleanField.to_internal_value = boolean
-    fields.CharField._strict_json = True
+    # A deliberate patch of DRF's classes (mypy refuses assignments to methods).
+    fields.CharField.to_internal_value = text  # type: ignore[method-assign, assignment]
+    fields.BooleanField.to_internal_value = boolean  # type: ignore[method-assign, assignment]
+    setattr(fields.CharField, "_strict_json", True)  # noqa: B010  (no such attribute in the stubs)

@@ -21,6 +21,7 @@ import hashlib
 import logging
 import pickle
 import time
+from typing import TYPE_CHECKING, Any, cast
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -35,6 +36,10 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import Token as JWTToken
+
+if TYPE_CHECKING:
+    import redis
 
 logger = logging.getLogger(__name__)
 
@@ -50,12 +55,12 @@ def _token_key(key: str) -> str:
     return "auth:token:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def _user_key(user_id) -> str:
+def _user_key(user_id: int | str) -> str:
     return f"auth:user:{user_id}"
 
 
 @functools.cache
-def _redis(url: str):
+def _redis(url: str) -> "redis.Redis":
     import redis
 
     # Thread-safe (a connection pool); the same fail-fast timeouts as the cache's.
@@ -66,10 +71,11 @@ def _full_key(key: str) -> str:
     return cache.make_key(key)  # the cache's prefix and version: one namespace for both ways
 
 
-def _get(key: str):
+def _get(key: str) -> Any:
     try:
         if settings.REDIS_URL:
-            raw = _redis(settings.REDIS_URL).get(_full_key(key))
+            # A synchronous client: redis-py's stubs type its answers as "maybe awaitable".
+            raw = cast(bytes | None, _redis(settings.REDIS_URL).get(_full_key(key)))
             return _MISSING if raw is None else pickle.loads(raw)  # noqa: S301  our own cache entry
         return cache.get(key, _MISSING)
     except Exception:  # a cache down must not take authentication with it
@@ -77,7 +83,7 @@ def _get(key: str):
         return _MISSING
 
 
-def _set(key: str, value) -> None:
+def _set(key: str, value: object) -> None:
     try:
         if settings.REDIS_URL:
             _redis(settings.REDIS_URL).set(_full_key(key), pickle.dumps(value), ex=_ttl())
@@ -88,7 +94,7 @@ def _set(key: str, value) -> None:
 
 
 def _delete(keys: list[str]) -> None:
-    def drop():
+    def drop() -> None:
         try:
             if settings.REDIS_URL:
                 _redis(settings.REDIS_URL).delete(*(_full_key(k) for k in keys))
@@ -101,7 +107,7 @@ def _delete(keys: list[str]) -> None:
     transaction.on_commit(drop, robust=True)
 
 
-def forget_user(user_id, token_keys=None) -> None:
+def forget_user(user_id: int | str, token_keys: list[str] | None = None) -> None:
     """Drop the cached lookups of this user (its JWT entry and its DRF token's)."""
     if token_keys is None:
         token_keys = list(Token.objects.filter(user_id=user_id).values_list("key", flat=True))
@@ -111,7 +117,7 @@ def forget_user(user_id, token_keys=None) -> None:
 class CachedTokenAuthentication(TokenAuthentication):
     """DRF's `Authorization: Token ...`, the token and its user cached (see the module doc)."""
 
-    def authenticate_credentials(self, key):
+    def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
         if _ttl() <= 0:
             return super().authenticate_credentials(key)
         token = _get(_token_key(key))
@@ -126,7 +132,7 @@ class CachedTokenAuthentication(TokenAuthentication):
 
 
 @functools.lru_cache(maxsize=4096)
-def _verified_jwt(raw_token: bytes):
+def _verified_jwt(raw_token: bytes) -> JWTToken:
     """The access token, its signature and claims checked once per process (errors raise and
     are not cached). Access tokens are never blacklisted, so what decides is the expiry, which
     `get_validated_token` checks on every use."""
@@ -137,14 +143,14 @@ class CachedJWTAuthentication(JWTAuthentication):
     """SimpleJWT's `Authorization: Bearer ...`, the user cached (see the module doc), and a
     token already verified by this process not decoded again until it expires."""
 
-    def get_validated_token(self, raw_token: bytes):
+    def get_validated_token(self, raw_token: bytes) -> JWTToken:
         token = _verified_jwt(bytes(raw_token))
         exp = token.get("exp")
         if exp is None or exp <= time.time():
             return super().get_validated_token(raw_token)  # raises: expired
         return token
 
-    def get_user(self, validated_token):
+    def get_user(self, validated_token: JWTToken) -> Any:
         if _ttl() <= 0 or jwt_settings.CHECK_REVOKE_TOKEN:
             return super().get_user(validated_token)
         user_id = validated_token.get(jwt_settings.USER_ID_CLAIM)
@@ -162,17 +168,17 @@ class CachedJWTAuthentication(JWTAuthentication):
 
 @receiver(post_save, sender=get_user_model(), dispatch_uid="auth_cache_user_saved")
 @receiver(post_delete, sender=get_user_model(), dispatch_uid="auth_cache_user_deleted")
-def _user_changed(sender, instance, **kwargs):
+def _user_changed(sender: type[Any], instance: Any, **kwargs: object) -> None:
     forget_user(instance.pk)
 
 
 @receiver(post_save, sender=Token, dispatch_uid="auth_cache_token_saved")
 @receiver(post_delete, sender=Token, dispatch_uid="auth_cache_token_deleted")
-def _token_changed(sender, instance, **kwargs):
+def _token_changed(sender: type[Token], instance: Token, **kwargs: object) -> None:
     _delete([_token_key(instance.key)])
 
 
 class CachedJWTScheme(SimpleJWTScheme):
     """The OpenAPI security scheme of SimpleJWT's class, for this subclass (same `jwtAuth`)."""
 
-    target_class = CachedJWTAuthentication
+    target_class = "core.auth.CachedJWTAuthentication"

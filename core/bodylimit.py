@@ -9,29 +9,41 @@ Content-Length) as soon as it passes the limit.
 """
 
 import json
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 TOO_LARGE_CODE = "payload_too_large"
+
+# The ASGI callables, as loosely as the spec defines them.
+Scope = dict[str, Any]
+Message = Mapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 def body_limit(path: str) -> int:
     """The largest body, in bytes, that `path` accepts."""
-    return settings.LARGE_BODY_PATHS.get(path.rstrip("/"), settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    limit: int = settings.LARGE_BODY_PATHS.get(
+        path.rstrip("/"), settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    )
+    return limit
 
 
-def too_large_body(limit: int) -> dict:
+def too_large_body(limit: int) -> dict[str, str]:
     return {"detail": f"The request body is larger than {limit} bytes.", "code": TOO_LARGE_CODE}
 
 
 class BodyLimitMiddleware:
     """413 for a declared body over the path's limit, before the view reads it (WSGI and ASGI)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         limit = body_limit(request.path_info)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -49,10 +61,10 @@ class BodyLimitMiddleware:
 class BodyLimitASGI:
     """ASGI wrapper of the HTTP app: refuses bodies over the limit without reading them whole."""
 
-    def __init__(self, app):
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         limit = body_limit(scope.get("path", ""))
@@ -65,7 +77,8 @@ class BodyLimitASGI:
         if b"transfer-encoding" not in headers:
             return await self.app(scope, receive, send)  # no body at all
         # Chunked: buffer up to the limit, then hand the messages over unchanged.
-        messages, size = [], 0
+        messages: list[Message] = []
+        size = 0
         while True:
             message = await receive()
             messages.append(message)
@@ -77,13 +90,13 @@ class BodyLimitASGI:
             if not message.get("more_body", False):
                 break
 
-        async def replay():
+        async def replay() -> Message:
             return messages.pop(0) if messages else await receive()
 
         return await self.app(scope, replay, send)
 
 
-async def _refuse(send, limit: int) -> None:
+async def _refuse(send: Send, limit: int) -> None:
     body = json.dumps(too_large_body(limit)).encode()
     await send(
         {

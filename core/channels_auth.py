@@ -9,14 +9,18 @@ A client signs in with a DRF token or an access JWT, given (best first):
 Without one, the Django session cookie is used.
 """
 
-from urllib.parse import parse_qs
+from typing import Any
+from urllib.parse import ParseResult, parse_qs
 
 from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+
+from core.bodylimit import ASGIApp, Receive, Scope, Send
 
 SUBPROTOCOL = "token"
 
@@ -26,8 +30,8 @@ def _kind(value: str) -> tuple[str, str]:
     return ("jwt" if value.count(".") == 2 else "token", value)
 
 
-def _from_subprotocols(scope) -> str | None:
-    protocols = list(scope.get("subprotocols") or [])
+def _from_subprotocols(scope: Scope) -> str | None:
+    protocols: list[str] = list(scope.get("subprotocols") or [])
     if SUBPROTOCOL in protocols:
         position = protocols.index(SUBPROTOCOL)
         if position + 1 < len(protocols):
@@ -35,12 +39,12 @@ def _from_subprotocols(scope) -> str | None:
     return None
 
 
-def accepted_subprotocol(scope) -> str | None:
+def accepted_subprotocol(scope: Scope) -> str | None:
     """The subprotocol a consumer must accept with (the client's handshake needs it echoed)."""
     return SUBPROTOCOL if _from_subprotocols(scope) else None
 
 
-def _credentials(scope) -> tuple[str, str] | None:
+def _credentials(scope: Scope) -> tuple[str, str] | None:
     """(kind, value) from the subprotocols, header or query string; kind: token|jwt."""
     if value := _from_subprotocols(scope):
         return _kind(value)
@@ -57,8 +61,8 @@ def _credentials(scope) -> tuple[str, str] | None:
     return None
 
 
-@database_sync_to_async
-def user_for_credentials(kind: str, value: str):
+@database_sync_to_async  # type: ignore[untyped-decorator]  # channels ships no type hints
+def user_for_credentials(kind: str, value: str) -> AbstractBaseUser | AnonymousUser:
     """The active user the credentials belong to, or AnonymousUser."""
     if kind == "token":
         from rest_framework.authtoken.models import Token
@@ -77,22 +81,22 @@ def user_for_credentials(kind: str, value: str):
     return user if user is not None and user.is_active else AnonymousUser()
 
 
-class TokenAuthMiddleware(BaseMiddleware):
+class TokenAuthMiddleware(BaseMiddleware):  # type: ignore[misc]  # channels: no type hints
     """Sets scope["user"] from a token when one is given (an invalid one gives AnonymousUser)."""
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> Any:
         credentials = _credentials(scope)
         if credentials is not None:
             scope = dict(scope, user=await user_for_credentials(*credentials))
         return await super().__call__(scope, receive, send)
 
 
-def TokenAuthMiddlewareStack(inner):
+def TokenAuthMiddlewareStack(inner: ASGIApp) -> Any:
     """Session auth first, then a token (if present) overrides the user."""
     return AuthMiddlewareStack(TokenAuthMiddleware(inner))
 
 
-class _BrowserOriginValidator(OriginValidator):
+class _BrowserOriginValidator(OriginValidator):  # type: ignore[misc]  # channels: no type hints
     """Checks Origin only when there is one.
 
     Browsers always send Origin, so cross-site pages are still refused; command-line and
@@ -100,11 +104,11 @@ class _BrowserOriginValidator(OriginValidator):
     Channels' own validator would refuse them outright.
     """
 
-    def valid_origin(self, parsed_origin) -> bool:
-        return parsed_origin is None or super().valid_origin(parsed_origin)
+    def valid_origin(self, parsed_origin: ParseResult | None) -> bool:
+        return parsed_origin is None or bool(super().valid_origin(parsed_origin))
 
 
-def AllowedHostsOriginValidator(application):
+def AllowedHostsOriginValidator(application: ASGIApp) -> Any:
     allowed_hosts = settings.ALLOWED_HOSTS
     if settings.DEBUG and not allowed_hosts:
         allowed_hosts = ["localhost", "127.0.0.1", "[::1]"]

@@ -1,6 +1,8 @@
 """Demo data registry: each app's `demo.seed(stdout)` adds its part, idempotently."""
 
 import importlib
+from collections.abc import Callable, Iterator
+from typing import Any
 
 # Order matters: users first, then the domains that refer to them.
 DEMO_MODULES = [
@@ -14,7 +16,7 @@ DEMO_MODULES = [
 ]
 
 
-def demo_seeders():
+def demo_seeders() -> Iterator[tuple[str, Callable[..., Any]]]:
     for name in DEMO_MODULES:
         try:
             module = importlib.import_module(name)

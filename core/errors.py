@@ -171,4 +171,4 @@ class InternalError(AppError):
 class Unavailable(AppError):
     status = 503
     default_code = "service_unavailable"
-    default_message = _("A dependency is unavailable, try again later.")
+    default_message: str | Promise = _("A dependency is unavailable, try again later.")

@@ -5,6 +5,8 @@ silently cut `1.5` to 1 for integer columns. Here an id filter is a plain intege
 such row: an empty page) and an integer column takes integers only.
 """
 
+from typing import Any
+
 import django_filters
 from django import forms
 from django.db import models
@@ -17,16 +19,16 @@ BIGINT = 2**63 - 1
 class StrictIntegerField(forms.IntegerField):
     """Digits only: Django's IntegerField also takes "5.0" (and "-93159873444839.0")."""
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> int | None:
         if isinstance(value, str) and value.strip() and not value.strip().lstrip("-").isdigit():
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)
 
 
-class IntegerFilter(django_filters.NumberFilter):
+class IntegerFilter(django_filters.NumberFilter):  # type: ignore[misc]  # untyped library
     field_class = StrictIntegerField
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("min_value", -BIGINT)
         kwargs.setdefault("max_value", BIGINT)
         super().__init__(*args, **kwargs)
@@ -38,7 +40,8 @@ class StrictBooleanField(forms.NullBooleanField):
 
     widget = forms.TextInput
 
-    def to_python(self, value):
+    # Null-able: None for no value, which the stubs' BooleanField.to_python does not allow.
+    def to_python(self, value: Any) -> bool | None:  # type: ignore[override]
         if value in (None, ""):
             return None
         if isinstance(value, bool):
@@ -51,7 +54,7 @@ class StrictBooleanField(forms.NullBooleanField):
         raise forms.ValidationError("Must be true or false.", code="invalid")
 
 
-class StrictBooleanFilter(django_filters.BooleanFilter):
+class StrictBooleanFilter(django_filters.BooleanFilter):  # type: ignore[misc]  # untyped library
     field_class = StrictBooleanField
 
 
@@ -68,7 +71,7 @@ _INTEGER_COLUMNS = (
 )
 
 
-class FilterSet(django_filters.FilterSet):
+class FilterSet(django_filters.FilterSet):  # type: ignore[misc]  # untyped library
     FILTER_DEFAULTS = {
         **filterset.FILTER_FOR_DBFIELD_DEFAULTS,
         **{column: {"filter_class": IntegerFilter} for column in _INTEGER_COLUMNS},
@@ -76,12 +79,12 @@ class FilterSet(django_filters.FilterSet):
     }
 
     @classmethod
-    def filter_for_lookup(cls, field, lookup_type):
+    def filter_for_lookup(cls, field: "models.Field[Any, Any]", lookup_type: str) -> Any:
         # A foreign key filters like the column it points at (an integer or a UUID).
         if isinstance(field, models.ForeignKey) and lookup_type == "exact":
             return super().filter_for_lookup(field.target_field, lookup_type)
         return super().filter_for_lookup(field, lookup_type)
 
 
-class DjangoFilterBackend(BaseDjangoFilterBackend):
+class DjangoFilterBackend(BaseDjangoFilterBackend):  # type: ignore[misc]  # untyped library
     filterset_base = FilterSet

@@ -8,13 +8,15 @@ parts (validators, messages, choices).
 """
 
 import copy
+from typing import Any
 
 from rest_framework import serializers
+from rest_framework.fields import Field
 
 
-class FlatInputSerializer(serializers.Serializer):
-    def get_fields(self):
-        fields = {}
+class FlatInputSerializer(serializers.Serializer[Any]):
+    def get_fields(self) -> dict[str, Field[Any, Any, Any, Any]]:
+        fields: dict[str, Field[Any, Any, Any, Any]] = {}
         for name, field in self._declared_fields.items():
             if isinstance(field, serializers.BaseSerializer):  # nested: keep DRF's deep copy
                 fields[name] = copy.deepcopy(field)

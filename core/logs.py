@@ -9,7 +9,11 @@ record. Imported by the logging configuration: no Django models here.
 import logging
 import re
 import uuid
-from contextvars import ContextVar
+from collections.abc import Callable
+from contextvars import ContextVar, Token
+from typing import Any
+
+from django.http import HttpRequest, HttpResponseBase
 
 REQUEST_ID_HEADER = "X-Request-ID"
 TASK_HEADER = "request_id"  # the Celery message header that carries it to the worker
@@ -17,10 +21,10 @@ TASK_HEADER = "request_id"  # the Celery message header that carries it to the w
 _SANE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
-task_var: ContextVar[tuple[str, str] | None] = ContextVar("task", default=None)
+task_var: ContextVar[tuple[str | None, str | None] | None] = ContextVar("task", default=None)
 
 
-def sane_request_id(value) -> str | None:
+def sane_request_id(value: object) -> str | None:
     if isinstance(value, str) and _SANE_ID.fullmatch(value):
         return value
     return None
@@ -48,12 +52,12 @@ class LogContextFilter(logging.Filter):
 class RequestIdMiddleware:
     """Gives the request its id for the time of the request and echoes it in the response."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         request_id = sane_request_id(request.META.get("HTTP_X_REQUEST_ID")) or str(uuid.uuid4())
-        request.request_id = request_id
+        request.request_id = request_id  # type: ignore[attr-defined]  # our own request attribute
         # Not reset on the way out: Django logs the response ("Not Found: ...") after the
         # middleware chain. The next request sets its own; request_finished clears it.
         request_id_var.set(request_id)
@@ -62,12 +66,12 @@ class RequestIdMiddleware:
         return response
 
 
-def clear_request_id(**kwargs) -> None:
+def clear_request_id(**kwargs: object) -> None:
     """request_finished (the response is sent): later lines of this thread carry no id."""
     request_id_var.set(None)
 
 
-def configure_logging(logging_settings: dict) -> None:
+def configure_logging(logging_settings: dict[str, Any]) -> None:
     """LOGGING_CONFIG: the dictConfig, plus Python warnings as log records (JSON too)."""
     import logging.config
 
@@ -76,17 +80,18 @@ def configure_logging(logging_settings: dict) -> None:
 
 
 # --- Celery: the id travels as a message header; the worker restores it around the task. ------
-_task_tokens: dict[str, tuple] = {}
+_TaskTokens = tuple[Token[str | None], Token[tuple[str | None, str | None] | None]]
+_task_tokens: dict[str | None, _TaskTokens] = {}
 
 
-def add_request_id_header(headers=None, **kwargs) -> None:
+def add_request_id_header(headers: dict[str, Any] | None = None, **kwargs: object) -> None:
     """before_task_publish: stamp the enqueued task with the current request id."""
     request_id = request_id_var.get()
     if request_id and headers is not None:
         headers.setdefault(TASK_HEADER, request_id)
 
 
-def restore_request_id(task_id=None, task=None, **kwargs) -> None:
+def restore_request_id(task_id: str | None = None, task: Any = None, **kwargs: object) -> None:
     """task_prerun: the enqueuing request's id (an eager task keeps the caller's)."""
     sent = sane_request_id(getattr(task.request, TASK_HEADER, None)) if task else None
     _task_tokens[task_id] = (
@@ -95,7 +100,7 @@ def restore_request_id(task_id=None, task=None, **kwargs) -> None:
     )
 
 
-def forget_request_id(task_id=None, **kwargs) -> None:
+def forget_request_id(task_id: str | None = None, **kwargs: object) -> None:
     """task_postrun: back to the worker's own context."""
     tokens = _task_tokens.pop(task_id, None)
     if tokens:
@@ -103,7 +108,7 @@ def forget_request_id(task_id=None, **kwargs) -> None:
         request_id_var.reset(tokens[0])
 
 
-def configure_worker_logging(loglevel=None, **kwargs) -> None:
+def configure_worker_logging(loglevel: str | int | None = None, **kwargs: object) -> None:
     """setup_logging: worker and beat log through the project's LOGGING (plain or JSON)."""
     from django.conf import settings
 
@@ -128,7 +133,7 @@ def redact(text: str) -> str:
     return SECRET_PARAMETERS.sub(r"\g<name>[redacted]", text) if "=" in text else text
 
 
-def _redact_value(value):
+def _redact_value(value: object) -> object:
     return redact(value) if isinstance(value, str) else value
 
 

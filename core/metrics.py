@@ -16,15 +16,21 @@ import hmac
 import logging
 import os
 import time
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
+from typing import TYPE_CHECKING, Any, cast
 
 import prometheus_client
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django_prometheus.middleware import PrometheusAfterMiddleware
 from django_prometheus.utils import Time, TimeSince
 from prometheus_client import CollectorRegistry, multiprocess
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.metrics_core import Metric
+
+if TYPE_CHECKING:
+    import redis
 
 logger = logging.getLogger(__name__)
 
@@ -49,16 +55,16 @@ class MetricsEndpointMiddleware:
     METRICS_TOKEN unset the path falls through to the usual JSON 404.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.path != METRICS_PATH or not settings.METRICS_TOKEN:
             return self.get_response(request)
         return metrics_response(request)
 
 
-class HttpMetricsMiddleware(PrometheusAfterMiddleware):
+class HttpMetricsMiddleware(PrometheusAfterMiddleware):  # type: ignore[misc]  # untyped library
     """django-prometheus' request series, only those that answer "which view, which method,
     which status, how fast" (and exceptions by type and view).
 
@@ -66,13 +72,15 @@ class HttpMetricsMiddleware(PrometheusAfterMiddleware):
     a fraction of that. The names stay django-prometheus' own, so its dashboards work.
     """
 
-    def process_request(self, request):
-        request.prometheus_after_middleware_event = Time()
+    def process_request(self, request: HttpRequest) -> None:
+        request.prometheus_after_middleware_event = Time()  # type: ignore[attr-defined]
 
-    def process_view(self, request, view_func, *view_args, **view_kwargs):
+    def process_view(
+        self, request: HttpRequest, view_func: object, *view_args: object, **view_kwargs: object
+    ) -> None:
         return None
 
-    def process_response(self, request, response):
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> Any:
         method = self._method(request)
         view = self._get_view_name(request)
         status = str(response.status_code)
@@ -83,7 +91,7 @@ class HttpMetricsMiddleware(PrometheusAfterMiddleware):
             metrics.requests_latency_by_view_method.labels(view, method).observe(TimeSince(started))
         return response
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         # Counted only: the JSON 500 made of it passes process_response, which times it once.
         self.metrics.exceptions_by_type.labels(type(exception).__name__).inc()
         self.metrics.exceptions_by_view.labels(self._get_view_name(request)).inc()
@@ -93,7 +101,7 @@ def _error(status: int, detail: str, code: str) -> JsonResponse:
     return JsonResponse({"detail": detail, "code": code}, status=status)
 
 
-def metrics_response(request) -> HttpResponse:
+def metrics_response(request: HttpRequest) -> HttpResponse:
     scheme, _, token = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         response = _error(401, "Authentication credentials were not provided.", "not_authenticated")
@@ -110,7 +118,7 @@ def metrics_response(request) -> HttpResponse:
     return HttpResponse(body, content_type=prometheus_client.CONTENT_TYPE_LATEST)
 
 
-def _process_registry():
+def _process_registry() -> CollectorRegistry:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # reads every process's files
@@ -127,7 +135,7 @@ def _scrape_registry() -> CollectorRegistry:
 
 # --- Redis ---------------------------------------------------------------------------------------
 @cache
-def _redis(url: str):
+def _redis(url: str) -> "redis.Redis":
     import redis
 
     # redis-py's pool notices a fork, so a client made before prefork stays safe in children.
@@ -135,15 +143,17 @@ def _redis(url: str):
 
 
 # --- Celery task series: written by the worker, read at scrape time ---------------------------
-_started: dict[str, float] = {}
+_started: dict[str | None, float] = {}
 
 
-def task_started(task_id=None, **kwargs) -> None:
+def task_started(task_id: str | None = None, **kwargs: object) -> None:
     """task_prerun."""
     _started[task_id] = time.monotonic()
 
 
-def task_finished(task_id=None, task=None, state=None, **kwargs) -> None:
+def task_finished(
+    task_id: str | None = None, task: Any = None, state: str | None = None, **kwargs: object
+) -> None:
     """task_postrun: count the task by state and add its duration to the histogram."""
     started = _started.pop(task_id, None)
     if started is None or not settings.REDIS_URL:
@@ -163,8 +173,9 @@ def task_finished(task_id=None, task=None, state=None, **kwargs) -> None:
         logger.warning("Could not record task metrics for %s", name, exc_info=True)
 
 
-def _task_families():
-    raw = _redis(settings.REDIS_URL).hgetall(settings.METRICS_CELERY_KEY)
+def _task_families() -> list[Metric]:
+    # A synchronous client: redis-py's stubs type its answers as "maybe awaitable".
+    raw = cast(dict[bytes, bytes], _redis(settings.REDIS_URL).hgetall(settings.METRICS_CELERY_KEY))
     counts: dict[tuple[str, str], int] = {}
     sums: dict[str, float] = {}
     buckets: dict[str, dict[str, int]] = {}
@@ -185,15 +196,16 @@ def _task_families():
     failures = CounterMetricFamily(
         "celery_task_failures", "Celery tasks that raised (state FAILURE).", labels=["task"]
     )
-    for (name, state), value in sorted(counts.items()):
-        tasks.add_metric([name, state], value)
+    for (name, state), count in sorted(counts.items()):
+        tasks.add_metric([name, state], count)
         if state == "FAILURE":
-            failures.add_metric([name], value)
+            failures.add_metric([name], count)
     durations = HistogramMetricFamily(
         "celery_task_duration_seconds", "Celery task run time.", labels=["task"]
     )
     for name, per_bucket in sorted(buckets.items()):
-        running, cumulative = 0, []
+        running = 0
+        cumulative: list[tuple[str, float]] = []
         for le in _BUCKET_LABELS:
             running += per_bucket.get(le, 0)
             cumulative.append((le, running))
@@ -201,7 +213,7 @@ def _task_families():
     return [tasks, failures, durations]
 
 
-def _queue_family():
+def _queue_family() -> GaugeMetricFamily:
     family = GaugeMetricFamily(
         "celery_queue_length", "Messages waiting in a Celery queue.", labels=["queue"]
     )
@@ -216,7 +228,7 @@ def _queue_family():
     return family
 
 
-def _domain_families():
+def _domain_families() -> list[Metric]:
     from billing.selectors import active_run_counts
     from receipts.selectors import uncounted_receipt_count
 
@@ -236,8 +248,8 @@ def _domain_families():
 class ScrapeTimeCollector:
     """Series computed when Prometheus asks; a source that is down drops only its own series."""
 
-    def collect(self):
-        sources = [_domain_families]
+    def collect(self) -> Iterator[Metric]:
+        sources: list[Callable[[], Iterable[Metric]]] = [_domain_families]
         if settings.REDIS_URL:
             sources.append(_task_families)
         if settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://")):

@@ -1,10 +1,13 @@
 import logging
+from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponseBase, JsonResponse
 from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
+
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
 
 # Browser-facing pages keep Django's HTML errors; every other path is API and answers JSON.
 HTML_PREFIXES = ("/admin/", "/static/")
@@ -27,10 +30,10 @@ def json_error(status: int) -> JsonResponse:
 class JsonErrorsMiddleware:
     """Turns Django's HTML error pages (unmatched URL, 405 of plain views, crashes) into JSON."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         if request.path.startswith(HTML_PREFIXES) or response.status_code not in _DEFAULT_ERRORS:
             return response
@@ -41,7 +44,7 @@ class JsonErrorsMiddleware:
             replacement["Allow"] = response["Allow"]
         return replacement
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> JsonResponse | None:
         if isinstance(exception, RequestDataTooBig):
             return json_error(413)
         if request.path.startswith(HTML_PREFIXES):
@@ -57,10 +60,10 @@ class NulCharactersMiddleware:
     (a 500) instead of simply finding nothing. JSON bodies are checked by core.parsers.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if "\x00" in request.path or _query_has_nul(request):
             return JsonResponse(
                 {"detail": "NUL characters are not allowed in the URL.", "code": "nul_character"},
@@ -69,7 +72,7 @@ class NulCharactersMiddleware:
         return self.get_response(request)
 
 
-def _query_has_nul(request) -> bool:
+def _query_has_nul(request: HttpRequest) -> bool:
     query = request.META.get("QUERY_STRING", "")
     if "%00" not in query and "\x00" not in query:
         return False

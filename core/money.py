@@ -16,7 +16,7 @@ def round_money(value: Decimal | int | str) -> Decimal:
     return Decimal(value).quantize(KOPECK, rounding=ROUND_HALF_UP)
 
 
-def money_field(**kwargs: Any) -> models.DecimalField:
+def money_field(**kwargs: Any) -> "models.DecimalField[Decimal, Decimal]":
     """A model (or ORM expression output) field for an amount in roubles and kopecks."""
     return models.DecimalField(
         max_digits=MONEY_MAX_DIGITS, decimal_places=MONEY_DECIMAL_PLACES, **kwargs

@@ -1,8 +1,14 @@
+from typing import Any
+
 from django.conf import settings
+from django.core.paginator import Paginator
 from rest_framework import exceptions, pagination
+from rest_framework.request import Request
 
 
-def _query_int(request, name: str, *, minimum: int, maximum: int | None = None) -> int | None:
+def _query_int(
+    request: Request, name: str, *, minimum: int, maximum: int | None = None
+) -> int | None:
     """An optional integer query parameter, or a 400 saying what is wrong with it."""
     values = request.query_params.getlist(name)
     if not values:
@@ -28,20 +34,22 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     page_size_query_param = "page_size"
 
+    # The stubs declare a plain attribute; here it is read from the settings on each use.
     @property
-    def max_page_size(self) -> int:
-        return settings.API_MAX_PAGE_SIZE
+    def max_page_size(self) -> int:  # type: ignore[override]
+        size: int = settings.API_MAX_PAGE_SIZE
+        return size
 
-    def get_page_size(self, request):
+    def get_page_size(self, request: Request) -> int | None:
         size = _query_int(
             request, self.page_size_query_param, minimum=1, maximum=self.max_page_size
         )
         return size or self.page_size
 
-    def get_page_number(self, request, paginator):
+    def get_page_number(self, request: Request, paginator: "Paginator[Any]") -> int:
         return _query_int(request, self.page_query_param, minimum=1) or 1
 
-    def get_schema_operation_parameters(self, view):
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
             schema = parameter["schema"]

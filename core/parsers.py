@@ -6,6 +6,8 @@ one would fail at the database; it is refused here with 400 instead.
 """
 
 import codecs
+from collections.abc import Iterable, Mapping
+from typing import IO, Any
 
 from django.conf import settings
 from rest_framework import exceptions
@@ -24,9 +26,9 @@ class NulCharacter(exceptions.ParseError):
     default_code = "nul_character"
 
 
-def has_nul(value) -> bool:
+def has_nul(value: object) -> bool:
     """Whether a parsed JSON value holds U+0000 in any string or key (iterative)."""
-    stack = [value]
+    stack: list[object] = [value]
     while stack:
         value = stack.pop()
         if isinstance(value, str):
@@ -42,23 +44,23 @@ def has_nul(value) -> bool:
     return False
 
 
-def check_depth(value, max_depth: int) -> None:
+def check_depth(value: object, max_depth: int) -> None:
     """Raise NestingTooDeep past `max_depth` levels; level by level, containers only."""
-    level = [value] if isinstance(value, dict | list) else []
+    level: list[dict[Any, Any] | list[Any]] = [value] if isinstance(value, dict | list) else []
     depth = 1
     while level:
         if depth > max_depth:
             raise NestingTooDeep(f"The JSON body is nested deeper than {max_depth} levels.")
-        below = []
+        below: list[dict[Any, Any] | list[Any]] = []
         for container in level:
-            items = container.values() if isinstance(container, dict) else container
+            items: Iterable[Any] = container.values() if isinstance(container, dict) else container
             below.extend(item for item in items if isinstance(item, dict | list))
         level, depth = below, depth + 1
 
 
-def loads_limited(text: str, *, reject_nul: bool, strict: bool = True):
+def loads_limited(text: str, *, reject_nul: bool, strict: bool = True) -> Any:
     """json.loads with the depth limit (and, if asked, no NUL); ParseError for bad input."""
-    max_depth = settings.JSON_MAX_DEPTH
+    max_depth: int = settings.JSON_MAX_DEPTH
     try:
         data = drf_json.loads(text, parse_constant=drf_json.strict_constant if strict else None)
     except RecursionError:
@@ -85,7 +87,12 @@ class JSONParser(BaseParser):
     renderer_class = None
     reject_nul = True
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(
+        self,
+        stream: IO[Any] | None,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
+    ) -> Any:
         parser_context = parser_context or {}
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         raw = stream.read() if stream is not None else b""

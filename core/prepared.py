@@ -52,7 +52,7 @@ class PreparedStatement:
         plan = _GENERIC_PLAN if generic_plan else ""
         self.execute_sql = f"{plan} EXECUTE {self.name}({arguments})"
 
-    def execute(self, cursor, params: Mapping[str, Any], *, before: str = "") -> None:
+    def execute(self, cursor: Any, params: Mapping[str, Any], *, before: str = "") -> None:
         """Run the statement on Django's `cursor` with `params`; `before` (e.g. a SET LOCAL)
         is sent in the same round trip."""
         db = cursor.db

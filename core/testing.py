@@ -9,13 +9,20 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
 
+if TYPE_CHECKING:
+    from rest_framework.test import APIClient
+    from selenium.webdriver import Chrome
+
 BASE_DIR = Path(settings.BASE_DIR)
+T = TypeVar("T")
 
 
 def test_database_url() -> str:
@@ -35,7 +42,9 @@ def process_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def wait_for_log(path: Path, marker: str, proc: subprocess.Popen, timeout: float = 60) -> None:
+def wait_for_log(
+    path: Path, marker: str, proc: subprocess.Popen[bytes], timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if marker in path.read_text(errors="replace"):
@@ -46,7 +55,9 @@ def wait_for_log(path: Path, marker: str, proc: subprocess.Popen, timeout: float
     raise RuntimeError(f"process did not become ready:\n{path.read_text(errors='replace')}")
 
 
-def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+def stop_process(
+    proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 20
+) -> None:
     if proc.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
@@ -60,7 +71,9 @@ def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: flo
 
 
 @contextlib.contextmanager
-def celery_worker(queues: str = "celery,receipts", concurrency: int = 1, purge: bool = True, **env):
+def celery_worker(
+    queues: str = "celery,receipts", concurrency: int = 1, purge: bool = True, **env: str
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run a real `celery worker` process on the test database; yields the Popen object.
 
     The tests must use committed data (`transactional_db`), as the worker has its own
@@ -84,13 +97,15 @@ def celery_worker(queues: str = "celery,receipts", concurrency: int = 1, purge: 
         )  # fmt: skip
     try:
         wait_for_log(log, " ready.", proc)
-        proc.log_path = log
+        proc.log_path = log  # type: ignore[attr-defined]  # the tests read the worker's log
         yield proc
     finally:
         stop_process(proc)
 
 
-def wait_until(predicate, timeout: float = 30, interval: float = 0.1, message: str = ""):
+def wait_until(
+    predicate: Callable[[], T], timeout: float = 30, interval: float = 0.1, message: str = ""
+) -> T:
     """Poll `predicate` until it returns a truthy value; fail the test after `timeout`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -101,7 +116,7 @@ def wait_until(predicate, timeout: float = 30, interval: float = 0.1, message: s
     raise AssertionError(message or f"condition not met within {timeout}s")
 
 
-def token_client(user):
+def token_client(user: Any) -> "APIClient":
     """An API client signed in with the user's DRF token (created if missing)."""
     from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
@@ -116,11 +131,12 @@ def free_port() -> int:
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 @contextlib.contextmanager
-def asgi_server(**env):
+def asgi_server(**env: str) -> Iterator[tuple[str, Path]]:
     """Run the product's ASGI server (uvicorn) on a free port of 127.0.0.1 against the test
     database; yields (base URL, log path). Use committed data (`transactional_db`)."""
     port = free_port()
@@ -143,7 +159,7 @@ def asgi_server(**env):
 
 
 @contextlib.contextmanager
-def uvicorn_server(*args: str, **env: str):
+def uvicorn_server(*args: str, **env: str) -> Iterator[tuple[str, Path]]:
     """A real uvicorn serving config.asgi on a free loopback port; yields (host:port, log path).
 
     Extra `args` go to uvicorn (e.g. "--access-log"); `env` to the process.
@@ -168,7 +184,7 @@ def uvicorn_server(*args: str, **env: str):
     sock.close()
     base = f"127.0.0.1:{port}"
 
-    def ready():
+    def ready() -> bool:
         try:
             return httpx.get(f"http://{base}/healthz", timeout=1).status_code == 200
         except httpx.TransportError:
@@ -187,7 +203,9 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
 @contextlib.contextmanager
-def headless_chromium(language: str = "en", width: int = 1280, height: int = 900):
+def headless_chromium(
+    language: str = "en", width: int = 1280, height: int = 900
+) -> Iterator["Chrome"]:
     """A selenium driver for Debian's headless Chromium sending `Accept-Language: language`.
 
     The browser and its driver are the system packages (scripts/ensure-browser.sh installs

@@ -1,6 +1,6 @@
 import logging
 
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from core.health import readiness_failures
@@ -10,13 +10,13 @@ logger = logging.getLogger(__name__)
 
 
 @require_GET
-def healthz(request):
+def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness: the process answers."""
     return JsonResponse({"status": "ok"})
 
 
 @require_GET
-def readyz(request):
+def readyz(request: HttpRequest) -> JsonResponse:
     """Readiness: database, broker and Redis reachable; 503 naming what failed otherwise."""
     failures = readiness_failures()
     if failures:
@@ -36,9 +36,9 @@ def readyz(request):
     return JsonResponse({"status": "ok"})
 
 
-def not_found(request, exception=None):
+def not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return json_error(404)
 
 
-def server_error(request):
+def server_error(request: HttpRequest) -> JsonResponse:
     return json_error(500)

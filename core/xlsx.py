@@ -6,16 +6,19 @@ xlsx the product makes writes its rows through `safe_row`: such text becomes a s
 with Excel's quote prefix, shown and kept as the literal text.
 """
 
+from collections.abc import Iterable
+from typing import Any
+
 from openpyxl.cell.cell import Cell
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-def is_risky(value) -> bool:
+def is_risky(value: object) -> bool:
     return isinstance(value, str) and value.startswith(FORMULA_PREFIXES)
 
 
-def safe_cell(sheet, value):
+def safe_cell(sheet: Any, value: Any) -> Any:
     """`value` as openpyxl should get it: risky text as a plain string cell, the rest as is."""
     if not is_risky(value):
         return value
@@ -26,6 +29,6 @@ def safe_cell(sheet, value):
     return cell
 
 
-def safe_row(sheet, values) -> list:
+def safe_row(sheet: Any, values: Iterable[Any]) -> list[Any]:
     """A row for `sheet.append` (normal and write-only sheets) with risky text made safe."""
     return [safe_cell(sheet, value) for value in values]

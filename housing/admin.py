@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -168,8 +170,9 @@ class MeterReadingForm(forms.ModelForm):
         model = MeterReading
         fields = ["meter", "year", "month", "value"]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         reading = self.instance if self.instance.pk else None
         meter = data.get("meter") or (reading.meter if reading else None)
         year = data.get("year") or (reading.year if reading else None)

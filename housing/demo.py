@@ -4,6 +4,8 @@ import random
 from datetime import date
 from decimal import Decimal
 
+from django.core.management.base import OutputWrapper
+
 from housing.models import Flat, House, MeterReading, Street, WaterMeter
 from housing.periods import current_month, previous_month
 
@@ -53,7 +55,7 @@ def _build_house(street_name: str, number: int, flats: int, rng: random.Random) 
     return house
 
 
-def seed(*, stdout) -> list[str]:
+def seed(*, stdout: OutputWrapper) -> list[str]:
     rng = random.Random(20240501)
     created = 0
     for street_name, number, flats in DEMO_HOUSES:

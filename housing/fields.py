@@ -1,6 +1,7 @@
 """Serializer fields shared by the housing and billing APIs."""
 
 from decimal import ROUND_HALF_UP, Context, Decimal
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -11,8 +12,12 @@ class RoundedDecimalField(serializers.DecimalField):
     90.3072359239811) and rounds it half-up to the field's decimal places instead of refusing it."""
 
     rounds = True  # the OpenAPI pattern allows any number of decimal places
+    # Always given here (quantity_field, money fields); DRF's own field allows None.
+    max_digits: int
+    decimal_places: int
+    max_whole_digits: int
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("rounding", ROUND_HALF_UP)
         super().__init__(**kwargs)
 
@@ -32,7 +37,7 @@ class RoundedDecimalField(serializers.DecimalField):
         return super().validate_precision(rounded)
 
 
-def quantity_field(**kwargs) -> RoundedDecimalField:
+def quantity_field(**kwargs: Any) -> RoundedDecimalField:
     """Areas and meter values: 3 decimal places."""
     return RoundedDecimalField(max_digits=12, decimal_places=3, **kwargs)
 
@@ -51,7 +56,8 @@ class IntegerListField(serializers.Field):
 
     default_error_messages = {"invalid": "Give positive integers separated by commas."}
 
-    def to_internal_value(self, data) -> list[int]:
+    def to_internal_value(self, data: Any) -> list[int]:
+        items: list[Any]
         if isinstance(data, int) and not isinstance(data, bool):
             items = [data]
         elif isinstance(data, str):
@@ -68,5 +74,5 @@ class IntegerListField(serializers.Field):
             self.fail("invalid")
         return numbers
 
-    def to_representation(self, value):
+    def to_representation(self, value: Any) -> Any:
         return value

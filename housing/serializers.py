@@ -1,6 +1,7 @@
 """The resource API's shapes (/api/v1/...). Money and quantities are decimal strings."""
 
 from decimal import Decimal
+from typing import Any
 
 from rest_framework import serializers
 
@@ -189,7 +190,7 @@ class TariffSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "price", "valid_from", "house", "created_at"]
         read_only_fields = ["created_at"]
         # Uniqueness is checked by the service (and the database) with a clear message.
-        validators = []
+        validators: list[Any] = []
 
 
 class TariffUpdateSerializer(serializers.Serializer):

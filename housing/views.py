@@ -1,13 +1,19 @@
 """The resource API (/api/v1/...) over the same services as the compatible endpoints."""
 
+from typing import Any, TypeVar
+
+from django.db.models import Model, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 
 from core.openapi import OPERATOR_API_ERRORS
 from core.permissions import IsOperatorOrReadOnly
 from housing import selectors, services
+from housing.models import Flat, House, MeterReading, Tariff, WaterMeter
 from housing.serializers import (
     BulkReadingsSerializer,
     FlatCreateSerializer,
@@ -29,7 +35,10 @@ from housing.serializers import (
 ERRORS = OPERATOR_API_ERRORS
 
 
-def _validated(serializer_class, request, **kwargs) -> dict:
+S = TypeVar("S", bound=BaseSerializer[Any])
+
+
+def _validated(serializer_class: type[S], request: Request, **kwargs: Any) -> S:
     serializer = serializer_class(data=request.data, **kwargs)
     serializer.is_valid(raise_exception=True)
     return serializer
@@ -43,12 +52,16 @@ class RegistryViewSet(
     """Reads for any signed-in user, writes for operators; writes go through services."""
 
     permission_classes = [IsOperatorOrReadOnly]
+    delete_kwarg: str  # the keyword under which delete_service takes the object
 
-    def _answer(self, obj, code=status.HTTP_200_OK) -> Response:
+    def delete_service(self, **kwargs: Any) -> None:
+        raise NotImplementedError
+
+    def _answer(self, obj: Model, code: int = status.HTTP_200_OK) -> Response:
         fresh = self.get_queryset().get(pk=obj.pk)
         return Response(self.get_serializer(fresh).data, status=code)
 
-    def destroy(self, request, *args, **kwargs):
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         self.delete_service(**{self.delete_kwarg: self.get_object()})
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -78,18 +91,18 @@ class HouseViewSet(RegistryViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     delete_kwarg = "house"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[House]:
         return selectors.houses_with_flats()
 
-    def delete_service(self, **kwargs):
+    def delete_service(self, **kwargs: Any) -> None:
         services.delete_house(**kwargs)
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = _validated(HouseCreateSerializer, request)
         house = services.create_house(**body.service_kwargs())
         return self._answer(house, status.HTTP_201_CREATED)
 
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = _validated(HouseUpdateSerializer, request, partial=True)
         house = services.update_house(house=self.get_object(), **body.service_kwargs())
         return self._answer(house)
@@ -116,17 +129,17 @@ class FlatViewSet(RegistryViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     delete_kwarg = "flat"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Flat]:
         return selectors.flat_list()
 
-    def delete_service(self, **kwargs):
+    def delete_service(self, **kwargs: Any) -> None:
         services.delete_flat(**kwargs)
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(FlatCreateSerializer, request).validated_data
         return self._answer(services.create_flat(**data), status.HTTP_201_CREATED)
 
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(FlatUpdateSerializer, request).validated_data
         return self._answer(services.update_flat(flat=self.get_object(), **data))
 
@@ -158,18 +171,18 @@ class MeterViewSet(RegistryViewSet):
     http_method_names = ["get", "post", "delete", "head", "options"]
     delete_kwarg = "meter"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[WaterMeter]:
         return selectors.meter_list()
 
-    def delete_service(self, **kwargs):
+    def delete_service(self, **kwargs: Any) -> None:
         services.delete_meter(**kwargs)
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(MeterCreateSerializer, request).validated_data
         return self._answer(services.create_meter(**data), status.HTTP_201_CREATED)
 
     @action(detail=True, methods=["post"])
-    def replace(self, request, pk=None):
+    def replace(self, request: Request, pk: str | None = None) -> Response:
         data = _validated(MeterReplaceSerializer, request).validated_data
         new_meter = services.replace_meter(meter=self.get_object(), **data)
         return self._answer(new_meter, status.HTTP_201_CREATED)
@@ -210,20 +223,20 @@ class ReadingViewSet(RegistryViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     delete_kwarg = "reading"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[MeterReading]:
         return selectors.reading_list()
 
-    def delete_service(self, **kwargs):
+    def delete_service(self, **kwargs: Any) -> None:
         services.delete_reading(**kwargs)
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(ReadingCreateSerializer, request).validated_data
         (reading,) = services.record_readings(
             entries=[(data["meter"], data["value"])], year=data["year"], month=data["month"]
         )
         return self._answer(reading, status.HTTP_201_CREATED)
 
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(ReadingUpdateSerializer, request, partial=True).validated_data
         reading = self.get_object()
         if "value" not in data:  # nothing to change (a PATCH's fields are all optional)
@@ -231,7 +244,7 @@ class ReadingViewSet(RegistryViewSet):
         return self._answer(services.update_reading(reading=reading, **data))
 
     @action(detail=False, methods=["post"])
-    def bulk(self, request):
+    def bulk(self, request: Request) -> Response:
         body = _validated(BulkReadingsSerializer, request)
         data = body.validated_data
         readings = services.record_house_readings(
@@ -263,16 +276,16 @@ class TariffViewSet(RegistryViewSet):
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     delete_kwarg = "tariff"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Tariff]:
         return selectors.tariff_list()
 
-    def delete_service(self, **kwargs):
+    def delete_service(self, **kwargs: Any) -> None:
         services.delete_tariff(**kwargs)
 
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(TariffSerializer, request).validated_data
         return self._answer(services.create_tariff(**data), status.HTTP_201_CREATED)
 
-    def partial_update(self, request, *args, **kwargs):
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _validated(TariffUpdateSerializer, request).validated_data
         return self._answer(services.update_tariff(tariff=self.get_object(), **data))

@@ -5,10 +5,12 @@ the seed again adds nothing for hours already seeded (a later run adds the newer
 """
 
 import random
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import Group, Permission
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -53,9 +55,9 @@ def pos_user() -> User:
     return user
 
 
-def demo_receipt(transaction_id: str, place_id: str, hour) -> dict:
+def demo_receipt(transaction_id: str, place_id: str, hour: datetime) -> dict[str, Any]:
     rng = random.Random(transaction_id)
-    items = []
+    items: list[dict[str, Any]] = []
     for product_id, category, price in rng.sample(CATALOGUE, rng.randint(1, 3)):
         items.append(
             {
@@ -80,7 +82,7 @@ def demo_receipt(transaction_id: str, place_id: str, hour) -> dict:
     }
 
 
-def demo_receipts(now=None) -> list[dict]:
+def demo_receipts(now: datetime | None = None) -> list[dict[str, Any]]:
     current = hour_of(now or timezone.now())
     receipts = []
     for back in range(HOURS, 0, -1):
@@ -93,7 +95,7 @@ def demo_receipts(now=None) -> list[dict]:
     return receipts
 
 
-def seed(*, stdout) -> list[str]:
+def seed(*, stdout: OutputWrapper) -> list[str]:
     user = pos_user()
     token, _ = Token.objects.get_or_create(user=user)
     results = ingest_receipts(

@@ -13,6 +13,7 @@ import os
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -22,7 +23,7 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, default=str, separators=(",", ":
 
 
 class Journal:
-    def __init__(self, path: str | os.PathLike, max_bytes: int, backups: int):
+    def __init__(self, path: str | os.PathLike[str], max_bytes: int, backups: int) -> None:
         self.path = Path(path)
         self.max_bytes = max_bytes
         self.backups = backups
@@ -96,7 +97,9 @@ def get_journal() -> Journal:
         return _journal
 
 
-def journal_record(*, event: str, outcome: str, caller=None, **fields) -> dict:
+def journal_record(
+    *, event: str, outcome: str, caller: Any = None, **fields: Any
+) -> dict[str, Any]:
     """A journal line: when, what happened, who asked and how it ended."""
     return {
         "time": datetime.now(UTC).isoformat(),
@@ -107,7 +110,7 @@ def journal_record(*, event: str, outcome: str, caller=None, **fields) -> dict:
     }
 
 
-def caller_label(user) -> str | None:
+def caller_label(user: Any) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return f"{user.pk}:{user.get_username()}"

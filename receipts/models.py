@@ -6,6 +6,8 @@ items as posted; `DeadLetter` keeps what was refused. Consumer side: `Place`, `C
 `PlaceHour` / `PlaceCategoryHour` are the hourly rollups the analytics endpoints read.
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -14,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from core.money import money_field
 
 
-def without_nul(value):
+def without_nul(value: Any) -> Any:
     """`value` with every U+0000 written as the visible text `\\u0000` (keys too).
 
     PostgreSQL text and jsonb cannot hold U+0000; a refused receipt must still be kept.
@@ -31,12 +33,12 @@ def without_nul(value):
 class NulSafeJSONField(models.JSONField):
     """A JSONField that stores what it is given even when a string holds U+0000."""
 
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: Any) -> Any:
         return super().get_prep_value(without_nul(value))
 
 
 class NulSafeCharField(models.CharField):
-    def get_prep_value(self, value):
+    def get_prep_value(self, value: Any) -> Any:
         return without_nul(super().get_prep_value(value))
 
 

@@ -9,7 +9,7 @@ from django.db.models import Exists, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
 from core.money import round_money
-from core.permissions import is_operator
+from core.permissions import AnyUser, is_operator
 from receipts.hours import hour_of
 from receipts.models import (
     Place,
@@ -136,7 +136,7 @@ def last_day_series(*, place: Place, now: datetime | None = None) -> list[dict]:
     return series
 
 
-def postable_places(user) -> frozenset[str] | None:
+def postable_places(user: AnyUser) -> frozenset[str] | None:
     """The place ids `user` may post receipts for; None means any (operators, superusers)."""
     if is_operator(user):
         return None
@@ -145,7 +145,7 @@ def postable_places(user) -> frozenset[str] | None:
     )
 
 
-def point_of_sale_places(user) -> QuerySet[PointOfSalePlace]:
+def point_of_sale_places(user: AnyUser) -> QuerySet[PointOfSalePlace]:
     return PointOfSalePlace.objects.filter(user=user).select_related("assigned_by")
 
 

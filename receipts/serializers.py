@@ -5,8 +5,10 @@ by `receipts.validation.validate_receipt` (one fast validator for every entry po
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
 from rest_framework import serializers
+from rest_framework.fields import Field
 
 from core.serializer_fields import money_serializer_field
 from receipts.models import Place
@@ -27,7 +29,8 @@ class ReceiptInSerializer(serializers.Serializer):
     timestamp = serializers.DateTimeField(
         help_text="ISO 8601; without an offset it is read in the server's time zone."
     )
-    items = ReceiptItemInSerializer(many=True, min_length=1)
+    # many=True makes a ListSerializer, which takes min_length (the stubs do not know).
+    items = ReceiptItemInSerializer(many=True, min_length=1)  # type: ignore[call-arg]
     total_amount = money_serializer_field(
         min_value=0,
         help_text="Sum of quantity x price over the items (within 0.01); tips not included.",
@@ -72,7 +75,10 @@ class BulkResultSerializer(serializers.Serializer):
         "(counted once); conflict: the id was used with other content; invalid: see errors; "
         "forbidden: the place is not assigned to this point of sale (nothing stored).",
     )
-    errors = serializers.DictField(required=False, help_text="Field errors, as in a 400 answer.")
+    # An output field named like Serializer.errors (this serializer only renders).
+    errors = serializers.DictField(  # type: ignore[assignment]
+        required=False, help_text="Field errors, as in a 400 answer."
+    )
 
 
 class BulkOutSerializer(serializers.Serializer):
@@ -146,7 +152,7 @@ MOMENT_PATTERN = (
 class MomentField(serializers.DateTimeField):
     default_error_messages = {"out_of_range": "Give a moment between 1970 and 2099."}
 
-    def to_internal_value(self, value):
+    def to_internal_value(self, value: Any) -> datetime:
         try:
             moment = super().to_internal_value(value)
         except OverflowError:
@@ -165,13 +171,13 @@ class AnalyticsQuerySerializer(serializers.Serializer):
         required=False, help_text="Hours starting before this moment (ISO 8601 or a date)."
     )
 
-    def get_fields(self):
+    def get_fields(self) -> dict[str, Field[Any, Any, Any, Any]]:
         # The parameter is `from`, a Python keyword: declared as `from_`, renamed here.
         fields = super().get_fields()
         fields["from"] = fields.pop("from_")
         return fields
 
-    def to_internal_value(self, data):
+    def to_internal_value(self, data: Any) -> Any:
         # A bare date means its midnight in the server's time zone.
         data = {
             key: f"{value}T00:00" if isinstance(value, str) and len(value.strip()) == 10 else value
@@ -180,7 +186,7 @@ class AnalyticsQuerySerializer(serializers.Serializer):
         }
         return super().to_internal_value(data)
 
-    def validate(self, attrs):
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         since, until = attrs.get("from"), attrs.get("to")
         if since and until and since >= until:
             raise serializers.ValidationError({"to": ["Must be later than `from`."]})

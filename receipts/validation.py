@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -108,7 +109,7 @@ class CleanReceipt:
 class ReceiptInvalid(Exception):
     """The receipt failed validation; `errors` is shaped like DRF's serializer errors."""
 
-    def __init__(self, errors: dict):
+    def __init__(self, errors: dict[str, Any]) -> None:
         super().__init__(errors)
         self.errors = errors
 
@@ -210,7 +211,7 @@ def _timestamp(data: dict, errors: dict) -> datetime | None:
     return parsed
 
 
-def _item(raw, errors: dict) -> CleanItem | None:
+def _item(raw: object, errors: dict[str, Any]) -> CleanItem | None:
     if not isinstance(raw, dict):
         errors["non_field_errors"] = ["Each item must be an object."]
         return None
@@ -226,12 +227,12 @@ def _item(raw, errors: dict) -> CleanItem | None:
     elif quantity > MAX_QUANTITY:
         errors["quantity"] = [f"Ensure this value is less than or equal to {MAX_QUANTITY}."]
     price = _money(raw, "price", errors)
-    if errors:
+    if errors or quantity is None:  # (no quantity is always an error too)
         return None
     return CleanItem(product_id=product_id, quantity=quantity, price=price, category=category)
 
 
-def validate_receipt(data) -> CleanReceipt:
+def validate_receipt(data: object) -> CleanReceipt:
     """Check one posted receipt; raise `ReceiptInvalid` saying which fields are wrong and why."""
     if not isinstance(data, dict):
         raise ReceiptInvalid({"non_field_errors": ["Expected a receipt object."]})
@@ -271,7 +272,7 @@ def validate_receipt(data) -> CleanReceipt:
                 f"total_amount {total_amount} does not match the sum of quantity x price "
                 f"over the items, {items_sum} (tips are not part of total_amount)."
             ]
-    if errors:
+    if errors or timestamp is None:  # (no timestamp is always an error too)
         raise ReceiptInvalid(errors)
     return CleanReceipt(
         transaction_id=transaction_id,
@@ -286,7 +287,7 @@ def validate_receipt(data) -> CleanReceipt:
     )
 
 
-def transaction_id_of(data) -> str:
+def transaction_id_of(data: object) -> str:
     """Best-effort transaction id of something that may not be a valid receipt."""
     if isinstance(data, dict) and isinstance(data.get("transaction_id"), str | int):
         return str(data["transaction_id"])[:255]

@@ -1,10 +1,16 @@
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -41,6 +47,9 @@ from receipts.services.ingestion import (
     journal_refused_request,
     record_malformed_request,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid receipt: says which field and why."),
@@ -80,7 +89,9 @@ class ReceiptPostView(APIView):
     channel = Channel.CHECKS
     max_body_setting = "DATA_UPLOAD_MAX_MEMORY_SIZE"
 
-    def permission_denied(self, request, message=None, code=None):
+    def permission_denied(
+        self, request: Request, message: str | None = None, code: str | None = None
+    ) -> NoReturn:
         outcome = "unauthenticated" if not request.user.is_authenticated else "forbidden"
         journal_refused_request(
             request=request, outcome=outcome, channel=self.channel, detail=str(message or "")
@@ -117,7 +128,7 @@ class ReceiptPostView(APIView):
 class SingleReceiptView(ReceiptPostView):
     count_now = False
 
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         [result] = ingest_receipts(
             payloads=[self.read_body(request)],
             caller=request.user,
@@ -211,7 +222,7 @@ class BulkChecksView(ReceiptPostView):
     channel = Channel.BULK
     max_body_setting = "RECEIPTS_BULK_MAX_BODY_BYTES"
 
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         body = self.read_body(request)
         problem = None
         if not isinstance(body, list):
@@ -269,11 +280,11 @@ class PlaceListView(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = PlaceSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Place]:
         return selectors.places()
 
 
-def _hour_range(request) -> selectors.HourRange:
+def _hour_range(request: Request) -> selectors.HourRange:
     query = AnalyticsQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     return selectors.HourRange(
@@ -294,12 +305,12 @@ class AnalyticsListView(generics.GenericAPIView):
     permission_classes = [IsAnalyst]
     serializer_class = PlaceAnalyticsSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Place]:
         return selectors.places()
 
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         hours = _hour_range(request)
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.get_queryset()) or []  # the view is paginated
         data = selectors.place_analytics(places=page, hours=hours)
         return self.get_paginated_response(PlaceAnalyticsSerializer(data, many=True).data)
 
@@ -325,7 +336,7 @@ def _place(place_id: str) -> Place:
 class PlaceAnalyticsView(APIView):
     permission_classes = [IsAnalyst]
 
-    def get(self, request, place_id: str):
+    def get(self, request: Request, place_id: str) -> Response:
         place = _place(place_id)
         [data] = selectors.place_analytics(places=[place], hours=_hour_range(request))
         return Response(PlaceAnalyticsSerializer(data).data)
@@ -338,7 +349,12 @@ class SvgRenderer(BaseRenderer):
     format = "svg"
     charset = "utf-8"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         return data if isinstance(data, bytes) else str(data or "").encode()
 
 
@@ -346,7 +362,7 @@ class PlaceChartView(APIView):
     permission_classes = [IsAnalyst]
     renderer_classes = [SvgRenderer, JSONRenderer]
 
-    def handle_exception(self, exc):
+    def handle_exception(self, exc: Exception) -> Response:
         # Errors are JSON `{detail, code}` whatever the client accepts.
         self.request.accepted_renderer = JSONRenderer()
         self.request.accepted_media_type = JSONRenderer.media_type
@@ -364,16 +380,16 @@ class PlaceChartView(APIView):
             404: OpenApiResponse(description="Unknown place."),
         },
     )
-    def get(self, request, place_id: str):
+    def get(self, request: Request, place_id: str) -> HttpResponseBase:
         place = _place(place_id)
         svg = charts.last_day_svg(place=place, series=selectors.last_day_series(place=place))
         return HttpResponse(svg, content_type="image/svg+xml; charset=utf-8")
 
 
-class _PointOfSaleUserMixin:
+class _PointOfSaleUserMixin(APIView):
     permission_classes = [IsOperator]
 
-    def _user(self, user_id: int):
+    def _user(self, user_id: int) -> "User":
         from django.contrib.auth import get_user_model
 
         user = get_user_model().objects.filter(pk=user_id).first()
@@ -397,7 +413,7 @@ class PointOfSalePlacesView(_PointOfSaleUserMixin, APIView):
             404: OpenApiResponse(description="Unknown user."),
         },
     )
-    def get(self, request, user_id: int):
+    def get(self, request: Request, user_id: int) -> Response:
         places = selectors.point_of_sale_places(self._user(user_id))
         return Response(PointOfSalePlaceSerializer(places, many=True).data)
 
@@ -414,7 +430,7 @@ class PointOfSalePlacesView(_PointOfSaleUserMixin, APIView):
             404: OpenApiResponse(description="Unknown user."),
         },
     )
-    def post(self, request, user_id: int):
+    def post(self, request: Request, user_id: int) -> Response:
         user = self._user(user_id)
         data = PointOfSalePlaceInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -439,7 +455,7 @@ class PointOfSalePlaceView(_PointOfSaleUserMixin, APIView):
             404: OpenApiResponse(description="Unknown user or place not assigned."),
         },
     )
-    def delete(self, request, user_id: int, place_id: str):
+    def delete(self, request: Request, user_id: int, place_id: str) -> Response:
         if not points_of_sale.unassign_place(user=self._user(user_id), place_code=place_id):
             raise PlaceNotAssigned(f"Place {place_id!r} is not assigned to this point of sale.")
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,6 +1,8 @@
 """Residents in the admin: residents on the flat page, flat codes, collection accounts, payments
 and notices, and the payments overview (per house and month, with the debtors' xlsx)."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.db.models import F
 from django.http import HttpResponse
@@ -21,6 +23,9 @@ from residents.models import (
 )
 from residents.statements import debtors_xlsx
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 
 class ResidencyInline(admin.TabularInline):
     model = Residency
@@ -36,7 +41,8 @@ class ResidencyInline(admin.TabularInline):
 # The flat page is housing's; residents adds its inline there so housing need not know of it.
 _flat_admin = admin.site._registry.get(Flat)
 if _flat_admin is not None and ResidencyInline not in _flat_admin.inlines:
-    _flat_admin.inlines = [*_flat_admin.inlines, ResidencyInline]
+    # (patching the registered instance on purpose; the stubs call the attribute a class one)
+    _flat_admin.inlines = [*_flat_admin.inlines, ResidencyInline]  # type: ignore[misc]
 
 
 @admin.display(description=_("submitted by"))
@@ -51,7 +57,7 @@ def submitted_by(reading) -> str:
 _reading_admin = admin.site._registry.get(MeterReading)
 if _reading_admin is not None and submitted_by not in _reading_admin.list_display:
     _reading_admin.list_display = [*_reading_admin.list_display, submitted_by]
-    _reading_admin.list_select_related = [
+    _reading_admin.list_select_related = [  # type: ignore[misc]  # as above; never a bool here
         *_reading_admin.list_select_related,
         "submission__user",
     ]
@@ -158,7 +164,7 @@ class RentPaymentAdmin(ReadOnlyAdmin):
         return obj.due
 
     @admin.display(description=_("payment"), ordering="payment_state")
-    def payment_state(self, obj) -> str:
+    def payment_state(self, obj) -> "StrPromise":
         return {"paid": _("paid"), "partly_paid": _("partly paid"), "unpaid": _("unpaid")}[
             obj.payment_state
         ]
@@ -173,6 +179,8 @@ class RentPaymentAdmin(ReadOnlyAdmin):
             return None
         [(house_id, year, month)] = periods
         house = Charge.objects.filter(house_id=house_id).select_related("house__street").first()
+        if house is None:  # the charges were deleted since the list was shown
+            return None
         content = debtors_xlsx(house=house.house, year=year, month=month)
         response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
         filename = f"debtors-house-{house_id}-{year}-{month:02d}.xlsx"

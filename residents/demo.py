@@ -3,6 +3,7 @@ account, and a flat code for flat 2 waits to be redeemed (e.g. by bob)."""
 
 from datetime import timedelta
 
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
 from accounts.balances import services as balances
@@ -12,7 +13,7 @@ from residents import services
 from residents.models import CollectionAccount, FlatCode
 
 
-def seed(*, stdout) -> list[str]:
+def seed(*, stdout: OutputWrapper) -> list[str]:
     house = House.objects.filter(street__name="Первая улица", number=1).first()
     if house is None:
         return []

@@ -10,7 +10,9 @@ before a crash may be sent again).
 """
 
 import logging
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -38,7 +40,7 @@ def due_date(year: int, month: int) -> date:
     return date(year, month, min(settings.RENT_DUE_DAY, 28))
 
 
-def _contact(user_row: dict) -> tuple[str, str] | None:
+def _contact(user_row: Mapping[str, Any]) -> tuple[str, str] | None:
     if user_row["user__phone"]:
         return Notification.Channel.SMS, user_row["user__phone"]
     if user_row["user__email"]:
@@ -128,7 +130,10 @@ def queue_reminders(*, today: date | None = None) -> int:
     closes = window.closes.isoformat()
     notices = []
     for row in rows.iterator(chunk_size=settings.NOTIFY_BATCH_SIZE):
-        channel, address = _contact(row)
+        contact = _contact(row)
+        if contact is None:  # the query keeps only residents with a phone or an e-mail
+            continue
+        channel, address = contact
         text = _("Please submit the water meter readings of flat %(flat)s by %(closes)s.") % {
             "flat": row["flat__number"],
             "closes": closes,

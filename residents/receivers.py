@@ -1,8 +1,12 @@
 """Receivers of other apps' signals."""
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
+
+if TYPE_CHECKING:
+    from billing.models import RentRun
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +22,7 @@ def _enqueue(run_id: str) -> None:
         logger.exception("Could not enqueue the notices of rent run %s", run_id)
 
 
-def queue_rent_notices_on_commit(sender, run, **kwargs) -> None:
+def queue_rent_notices_on_commit(sender: object, run: "RentRun", **kwargs: Any) -> None:
     """A rent run completed: notify its flats' residents once the completion is committed."""
     run_id = str(run.pk)
     transaction.on_commit(lambda: _enqueue(run_id))

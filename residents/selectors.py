@@ -18,6 +18,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Greatest
 
+from accounts.models import User
 from billing.models import Charge
 from core.money import money_field
 from housing.models import Flat, House, MeterReading, WaterMeter
@@ -28,7 +29,7 @@ ZERO = Decimal("0.00")
 MONEY = money_field()
 
 
-def my_flats(*, user) -> QuerySet[Flat]:
+def my_flats(*, user: User) -> QuerySet[Flat]:
     """The user's flats with their meters and each meter's readings, newest first."""
     readings = MeterReading.objects.select_related("submission").order_by("-year", "-month")
     meters = WaterMeter.objects.order_by("pk").prefetch_related(
@@ -42,14 +43,14 @@ def my_flats(*, user) -> QuerySet[Flat]:
     )
 
 
-def my_flat(*, user, flat_id) -> Flat:
+def my_flat(*, user: User, flat_id: int) -> Flat:
     flat = my_flats(user=user).filter(pk=flat_id).first()
     if flat is None:
         raise NotYours("No such flat of yours.")
     return flat
 
 
-def my_readings(*, user) -> QuerySet[MeterReading]:
+def my_readings(*, user: User) -> QuerySet[MeterReading]:
     return (
         MeterReading.objects.filter(meter__flat__residencies__user=user)
         .select_related("meter__flat", "submission")
@@ -70,7 +71,9 @@ def with_payment_state(charges: QuerySet[Charge]) -> QuerySet[Charge]:
     )
 
 
-def my_charges(*, user, year=None, month=None, flat=None) -> QuerySet[Charge]:
+def my_charges(
+    *, user: User, year: int | None = None, month: int | None = None, flat: int | None = None
+) -> QuerySet[Charge]:
     charges = Charge.objects.filter(flat__residencies__user=user)
     if year:
         charges = charges.filter(year=year)
@@ -83,7 +86,7 @@ def my_charges(*, user, year=None, month=None, flat=None) -> QuerySet[Charge]:
     )
 
 
-def my_charge(*, user, charge_id) -> Charge:
+def my_charge(*, user: User, charge_id: int) -> Charge:
     charge = my_charges(user=user).filter(pk=charge_id).first()
     if charge is None:
         raise NotYours("No such charge of yours.")

@@ -1,6 +1,7 @@
 """Shapes of the residents API. Money is a decimal string, quantities too."""
 
 from decimal import Decimal
+from typing import Any
 
 from rest_framework import serializers
 
@@ -121,13 +122,14 @@ class ChargePaymentSerializer(serializers.ModelSerializer):
         model = ChargePayment
         fields = ["id", "charge", "amount", "movement", "created_at"]
 
-    def get_charge(self, payment) -> MyChargeSerializer:  # type: ignore[valid-type]
+    # The return annotation names the serializer for the OpenAPI schema (drf-spectacular).
+    def get_charge(self, payment) -> MyChargeSerializer:
         from residents.selectors import with_payment_state
 
         charge = with_payment_state(Charge.objects.filter(pk=payment.charge_id)).select_related(
             "flat"
         )
-        return MyChargeSerializer(charge.get()).data
+        return MyChargeSerializer(charge.get()).data  # type: ignore[return-value]
 
 
 # --- operators -------------------------------------------------------------------------------
@@ -141,7 +143,7 @@ class ResidencySerializer(serializers.ModelSerializer):
         model = Residency
         fields = ["id", "user", "flat", "created_at", "created_by"]
         read_only_fields = ["created_at", "created_by"]
-        validators = []  # linking twice answers the existing residency
+        validators: list[Any] = []  # linking twice answers the existing residency
 
 
 class FlatCodeSerializer(serializers.ModelSerializer):

@@ -66,7 +66,7 @@ def insert_notices(
     statement: str,
     *,
     kind: str,
-    version: int,
+    version: str,
     text_params: list[str],
     house_id: int,
     year: int,

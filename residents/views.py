@@ -2,7 +2,11 @@
 404), and the operators' residency, flat code, collection account, readings and payments views.
 """
 
+from typing import Any, cast
+
+from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -13,9 +17,13 @@ from drf_spectacular.utils import (
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
 from rest_framework.views import APIView
 
+from accounts.models import User
+from accounts.requests import AuthenticatedRequest
 from billing.models import Charge
 from billing.statements import house_statement_xlsx
 from core.idempotency import idempotent
@@ -24,6 +32,7 @@ from core.permissions import IsOperator
 from housing.models import Flat, House
 from residents import selectors, services
 from residents import serializers as s
+from residents.models import FlatCode, Residency
 from residents.statements import debtors_xlsx
 
 TAG = ["residents"]
@@ -51,7 +60,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 YEAR_MONTH = [s.MonthQuerySerializer]
 
 
-def _valid(serializer_class, data):
+def _valid(serializer_class: type[BaseSerializer[Any]], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
@@ -74,10 +83,10 @@ class MyFlatListView(generics.ListAPIView):
     serializer_class = s.MyFlatSerializer
     pagination_class = None
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Flat]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Flat.objects.none()
-        return selectors.my_flats(user=self.request.user)
+        return selectors.my_flats(user=cast(User, self.request.user))  # IsAuthenticated
 
 
 class MyFlatDetailView(APIView):
@@ -89,7 +98,7 @@ class MyFlatDetailView(APIView):
         description="404 for a flat I do not live in.",
         responses={200: s.MyFlatSerializer, 401: ERR_401, 404: ERR_404},
     )
-    def get(self, request, flat_id: int):
+    def get(self, request: AuthenticatedRequest, flat_id: int) -> Response:
         return Response(
             s.MyFlatSerializer(selectors.my_flat(user=request.user, flat_id=flat_id)).data
         )
@@ -112,7 +121,7 @@ class RedeemFlatCodeView(APIView):
             ),
         },
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = _valid(s.RedeemSerializer, request.data)
         residency = services.redeem_flat_code(user=request.user, code=data["code"])
         flat = selectors.my_flat(user=request.user, flat_id=residency.flat_id)
@@ -127,7 +136,7 @@ class MyReadingListView(APIView):
         summary="My flats' readings, newest first",
         responses={200: s.ResidentReadingSerializer(many=True), 401: ERR_401},
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         readings = selectors.my_readings(user=request.user)[:500]
         return Response(s.ResidentReadingSerializer(readings, many=True).data)
 
@@ -141,7 +150,7 @@ class MyReadingListView(APIView):
         request=s.ResidentReadingCreateSerializer,
         responses={201: s.ResidentReadingSerializer, **RESIDENT_ERRORS, 409: READING_409},
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = _valid(s.ResidentReadingCreateSerializer, request.data)
         reading = services.submit_reading(
             user=request.user, meter_id=data["meter"], value=data["value"]
@@ -161,7 +170,7 @@ class MyReadingDetailView(APIView):
         request=s.ResidentReadingUpdateSerializer,
         responses={200: s.ResidentReadingSerializer, **RESIDENT_ERRORS, 409: READING_409},
     )
-    def patch(self, request, reading_id: int):
+    def patch(self, request: AuthenticatedRequest, reading_id: int) -> Response:
         data = _valid(s.ResidentReadingUpdateSerializer, request.data)
         reading = services.correct_reading(
             user=request.user, reading_id=reading_id, value=data["value"]
@@ -184,11 +193,11 @@ class MyChargeListView(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = s.MyChargeSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Charge]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no user
             return Charge.objects.none()
         query = _valid(s.ChargesQuerySerializer, self.request.query_params)
-        return selectors.my_charges(user=self.request.user, **query)
+        return selectors.my_charges(user=cast(User, self.request.user), **query)  # signed in
 
 
 class MyChargeDetailView(APIView):
@@ -199,7 +208,7 @@ class MyChargeDetailView(APIView):
         summary="One charge of my flats",
         responses={200: s.MyChargeSerializer, 401: ERR_401, 404: ERR_404},
     )
-    def get(self, request, charge_id: int):
+    def get(self, request: AuthenticatedRequest, charge_id: int) -> Response:
         return Response(
             s.MyChargeSerializer(selectors.my_charge(user=request.user, charge_id=charge_id)).data
         )
@@ -229,7 +238,7 @@ class PayChargeView(APIView):
         },
     )
     @idempotent
-    def post(self, request, charge_id: int):
+    def post(self, request: Request, charge_id: int) -> Response:
         data = _valid(s.PayInputSerializer, request.data)
         payment = services.pay_charge(
             user=request.user, charge_id=charge_id, amount=data.get("amount")
@@ -251,7 +260,7 @@ class MyStatementView(APIView):
             **RESIDENT_ERRORS,
         },
     )
-    def get(self, request, flat_id: int):
+    def get(self, request: AuthenticatedRequest, flat_id: int) -> HttpResponseBase:
         flat = selectors.my_flat(user=request.user, flat_id=flat_id)
         query = _valid(s.MonthQuerySerializer, request.query_params)
         content = house_statement_xlsx(house=flat.house, flat=flat, **query)
@@ -277,7 +286,7 @@ class ResidencyViewSet(
     serializer_class = s.ResidencySerializer
     filterset_fields = ["flat", "user", "flat__house"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Residency]:
         return selectors.residencies()
 
     @extend_schema(
@@ -286,7 +295,7 @@ class ResidencyViewSet(
         description="201 with a new residency; 200 with the existing one when already linked.",
         responses={201: s.ResidencySerializer, 200: s.ResidencySerializer, **OPERATOR_ERRORS},
     )
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.ResidencySerializer, request.data)
         residency, created = services.link_resident(
             flat=data["flat"], user=data["user"], by=request.user
@@ -299,7 +308,7 @@ class ResidencyViewSet(
         summary="Unlink a resident from a flat (operator)",
         responses={204: None, **OPERATOR_ERRORS},
     )
-    def destroy(self, request, *args, **kwargs):
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         services.unlink_resident(residency=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -312,7 +321,7 @@ class FlatCodeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
     serializer_class = s.FlatCodeSerializer
     filterset_fields = ["flat"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[FlatCode]:
         return selectors.flat_codes()
 
     @extend_schema(
@@ -322,13 +331,13 @@ class FlatCodeViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.G
         "works once and expires after FLAT_CODE_TTL_HOURS (default 72).",
         responses={201: s.FlatCodeSerializer, **OPERATOR_ERRORS},
     )
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.FlatCodeSerializer, request.data)
         code = services.create_flat_code(flat=data["flat"], by=request.user)
         return Response(s.FlatCodeSerializer(code).data, status=status.HTTP_201_CREATED)
 
 
-def _house(house_id) -> House:
+def _house(house_id: int) -> House:
     return get_object_or_404(House.objects.select_related("street"), pk=house_id)
 
 
@@ -350,7 +359,7 @@ class CollectionAccountView(APIView):
         summary="Where a house's rent is paid to (operator)",
         responses={200: s.CollectionAccountAnswerSerializer, **OPERATOR_ERRORS},
     )
-    def get(self, request, house_id: int):
+    def get(self, request: Request, house_id: int) -> Response:
         return self._answer(_house(house_id))
 
     @extend_schema(
@@ -361,7 +370,7 @@ class CollectionAccountView(APIView):
         request=s.CollectionAccountSerializer,
         responses={200: s.CollectionAccountAnswerSerializer, **OPERATOR_ERRORS},
     )
-    def put(self, request, house_id: int):
+    def put(self, request: Request, house_id: int) -> Response:
         house = _house(house_id)
         data = _valid(s.CollectionAccountSerializer, request.data)
         services.set_collection_account(house=house, account=data["account"])
@@ -378,7 +387,7 @@ class HouseReadingsView(APIView):
         parameters=YEAR_MONTH,
         responses={200: s.HouseReadingsSerializer, **OPERATOR_ERRORS},
     )
-    def get(self, request, house_id: int):
+    def get(self, request: Request, house_id: int) -> Response:
         house = _house(house_id)
         query = _valid(s.MonthQuerySerializer, request.query_params)
         data = selectors.house_readings(house=house, **query)
@@ -395,7 +404,7 @@ class HousePaymentsView(APIView):
         parameters=YEAR_MONTH,
         responses={200: s.HousePaymentsSerializer, **OPERATOR_ERRORS},
     )
-    def get(self, request, house_id: int):
+    def get(self, request: Request, house_id: int) -> Response:
         house = _house(house_id)
         query = _valid(s.MonthQuerySerializer, request.query_params)
         return Response(
@@ -417,7 +426,7 @@ class HouseDebtorsXlsxView(APIView):
             **OPERATOR_ERRORS,
         },
     )
-    def get(self, request, house_id: int):
+    def get(self, request: Request, house_id: int) -> HttpResponseBase:
         house = _house(house_id)
         query = _valid(s.MonthQuerySerializer, request.query_params)
         content = debtors_xlsx(house=house, **query)

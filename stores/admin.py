@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import TYPE_CHECKING, TypedDict
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -13,6 +16,17 @@ from django.utils.translation import gettext_lazy as _
 from core.admin import NoDeleteAdmin, ReadOnlyAdmin, ReadOnlyInline
 from stores import services
 from stores.models import ITEM_ID_MAX_LENGTH, ReportDelivery, StockItem, StockMovement, Store
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _LastMove(TypedDict):
+    last_moved_at: datetime | None
+
+
+class _ItemsCount(TypedDict):
+    items_count: int
 
 
 class StockOperationForm(forms.Form):
@@ -33,14 +47,13 @@ class StockInline(ReadOnlyInline):
     model = StockItem
     verbose_name = _("stock item")
     verbose_name_plural = _("stock")
-    fields = ["item_id", "quantity", "last_movement", "history"]
-    readonly_fields = fields
+    fields = readonly_fields = ("item_id", "quantity", "last_movement", "history")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(last_moved_at=Max("movements__created_at"))
 
     @admin.display(description=_("last movement"))
-    def last_movement(self, obj: StockItem) -> str:
+    def last_movement(self, obj: "WithAnnotations[StockItem, _LastMove]") -> str:
         if obj.last_moved_at is None:
             return "-"
         return date_format(timezone.localtime(obj.last_moved_at), "DATETIME_FORMAT")
@@ -67,7 +80,7 @@ class StoreAdmin(NoDeleteAdmin):  # deleting a store would take its stock and mo
         )
 
     @admin.display(description=_("items in stock"), ordering="items_count")
-    def items_count(self, obj: Store) -> int:
+    def items_count(self, obj: "WithAnnotations[Store, _ItemsCount]") -> int:
         return obj.items_count
 
     def get_readonly_fields(self, request, obj=None):
@@ -109,7 +122,8 @@ class StoreAdmin(NoDeleteAdmin):  # deleting a store would take its stock and mo
         if not form.is_valid():
             for field, errors in form.errors.items():
                 label = form.fields[field].label if field in form.fields else ""
-                self.message_user(request, f"{label}: {' '.join(errors)}", messages.ERROR)
+                text = " ".join(str(error) for error in errors)
+                self.message_user(request, f"{label}: {text}", messages.ERROR)
             return HttpResponseRedirect(back)
         data = form.cleaned_data
         try:

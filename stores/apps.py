@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
@@ -5,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 STOREKEEPER_GROUP = "storekeeper"
 
 
-def _setup_after_migrate(sender, using="default", **kwargs) -> None:
+def _setup_after_migrate(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
     """Create the stores named in STORE_IDS and the storekeeper group on every `migrate`."""
     from django.contrib.auth.models import Group, Permission
 

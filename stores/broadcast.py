@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -35,7 +36,7 @@ def store_group(store_id: str) -> str:
 class _PublisherLoop:
     """One event loop per process (re-created after a fork), running in a daemon thread."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pid: int | None = None
@@ -55,7 +56,7 @@ class _PublisherLoop:
 _publisher = _PublisherLoop()
 
 
-async def _send(layer, group: str, message: dict) -> None:
+async def _send(layer: Any, group: str, message: dict[str, Any]) -> None:
     try:
         await asyncio.wait_for(layer.group_send(group, message), SEND_TIMEOUT)
     except Exception:  # the change is committed; a missed live update is only logged

@@ -1,6 +1,7 @@
 """Live stock report of one store over a websocket."""
 
 import json
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -15,7 +16,7 @@ CLOSE_UNKNOWN_STORE = 4404
 
 
 @database_sync_to_async
-def _current_report(store_id: str) -> dict | None:
+def _current_report(store_id: str) -> dict[str, Any] | None:
     try:
         store = services.resolve_store(store_id=store_id)
     except StoreNotFound:
@@ -32,7 +33,7 @@ class StoreStockConsumer(AsyncJsonWebsocketConsumer):
 
     group_name: str | None = None
 
-    async def connect(self):
+    async def connect(self) -> None:
         await self.accept(subprotocol=accepted_subprotocol(self.scope))
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -51,25 +52,25 @@ class StoreStockConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.send_json(report)
 
-    async def disconnect(self, code):
+    async def disconnect(self, code: int) -> None:
         if self.group_name:
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
             self.group_name = None
 
     @classmethod
-    async def decode_json(cls, text_data):
+    async def decode_json(cls, text_data: str) -> Any:
         # Any text is a request for the report; a non-JSON one must not kill the socket.
         try:
             return json.loads(text_data)
         except (ValueError, RecursionError):  # RecursionError: nested absurdly deep
             return None
 
-    async def receive_json(self, content, **kwargs):
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Any message from the client asks for the current report again."""
         report = await _current_report(self.scope["url_route"]["kwargs"]["store_id"])
         if report is not None:
             await self.send_json(report)
 
-    async def stock_report(self, event):
+    async def stock_report(self, event: dict[str, Any]) -> None:
         text = event.get("text")
         await (self.send(text_data=text) if text else self.send_json(event["report"]))

@@ -1,6 +1,7 @@
 """Demo stores with stock, and a storekeeper who may change it."""
 
 from django.contrib.auth.models import Group
+from django.core.management.base import OutputWrapper
 
 from accounts.demo import demo_user
 from stores import services
@@ -14,7 +15,7 @@ DEMO_STOCK = {
 }
 
 
-def seed(*, stdout) -> list[str]:
+def seed(*, stdout: OutputWrapper) -> list[str]:
     services.ensure_configured_stores()
     operator = demo_user("operator")
     for store_id, stock in DEMO_STOCK.items():

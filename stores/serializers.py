@@ -1,3 +1,5 @@
+from typing import Any
+
 from rest_framework import serializers
 
 from core.lean_serializers import FlatInputSerializer
@@ -22,7 +24,8 @@ class OperationInputSerializer(StockLineInputSerializer):
 
 class GroupOperationInputSerializer(serializers.Serializer):
     operation = serializers.ChoiceField(choices=OPERATIONS)
-    items = StockLineInputSerializer(
+    # many=True makes a ListSerializer, which takes min/max_length (the stubs do not know).
+    items = StockLineInputSerializer(  # type: ignore[call-arg]
         many=True,
         allow_empty=False,
         min_length=1,
@@ -85,7 +88,7 @@ class StockMovementSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def to_representation(self, instance):
+    def to_representation(self, instance: Any) -> Any:
         data = super().to_representation(instance)
         # Who did what is personal data: operators see it, everyone else reads null.
         request = self.context.get("request")
@@ -101,4 +104,7 @@ class ShortageSerializer(serializers.Serializer):
 
 
 class InsufficientStockErrorSerializer(ApiErrorSerializer):
-    errors = ShortageSerializer(many=True, help_text="Every line that could not be served.")
+    # An output field named like Serializer.errors (this serializer only renders).
+    errors = ShortageSerializer(  # type: ignore[assignment]
+        many=True, help_text="Every line that could not be served."
+    )

@@ -31,7 +31,7 @@ MAX_INLINE_WAIT = 60.0  # longer 429 waits are left to the Celery retry
 class TelegramUnavailable(Exception):
     """Telegram could not be reached or kept refusing; the task retries later."""
 
-    def __init__(self, message: str, retry_in: float | None = None):
+    def __init__(self, message: str, retry_in: float | None = None) -> None:
         super().__init__(message)
         self.retry_in = retry_in
 

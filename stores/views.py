@@ -1,6 +1,11 @@
 """The stores HTTP endpoints: paths and bodies as the stores API specifies them."""
 
+from collections.abc import Mapping
+from typing import Any
+
+from django.db.models import QuerySet
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -11,6 +16,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, renderers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,7 +24,7 @@ from core.idempotency import idempotent
 from core.openapi import XLSX_CONTENT_TYPE, api_error
 from core.permissions import IsOperatorOrReadOnly
 from stores import selectors, services, xlsx
-from stores.models import StockMovement
+from stores.models import StockMovement, Store
 from stores.permissions import CanOperateStockOrReadOnly
 from stores.serializers import (
     GroupOperationInputSerializer,
@@ -61,7 +67,7 @@ SHORTAGE = {
 }
 
 
-def _request_id(request) -> str:
+def _request_id(request: Request) -> str:
     value = request.headers.get(REQUEST_ID_HEADER, "").strip()
     if len(value) > 64:
         raise ValidationError({REQUEST_ID_HEADER: [_("At most %(max)s characters.") % {"max": 64}]})
@@ -69,7 +75,7 @@ def _request_id(request) -> str:
     return value or getattr(request, "request_id", None) or services.new_request_id()
 
 
-class StockViewMixin:
+class StockViewMixin(APIView):
     permission_classes = [CanOperateStockOrReadOnly]
 
 
@@ -87,7 +93,7 @@ class StoreListView(generics.ListCreateAPIView):
     permission_classes = [IsOperatorOrReadOnly]
     serializer_class = StoreSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Store]:
         return selectors.list_stores()
 
     @extend_schema(
@@ -102,7 +108,7 @@ class StoreListView(generics.ListCreateAPIView):
             **COMMON_ERRORS,
         },
     )
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = StoreInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         store = services.create_store(store_id=body.validated_data["store_id"])
@@ -117,7 +123,7 @@ class StoreStockView(StockViewMixin, APIView):
         description="Items with quantity > 0, sorted by item_id." + SLASH,
         responses={200: StoreReportSerializer, **COMMON_ERRORS},
     )
-    def get(self, request, store_id: str):
+    def get(self, request: Request, store_id: str) -> Response:
         store = services.resolve_store(store_id=store_id)
         return Response(selectors.store_report(store=store))
 
@@ -135,7 +141,7 @@ class StoreStockView(StockViewMixin, APIView):
         responses={200: StoreReportSerializer, **SHORTAGE, **COMMON_ERRORS},
     )
     @idempotent
-    def post(self, request, store_id: str):
+    def post(self, request: Request, store_id: str) -> Response:
         store = services.resolve_store(store_id=store_id)
         body = OperationInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -165,7 +171,7 @@ class GroupOperationView(StockViewMixin, APIView):
         responses={200: StoreReportSerializer, **SHORTAGE, **COMMON_ERRORS},
     )
     @idempotent
-    def post(self, request, store_id: str):
+    def post(self, request: Request, store_id: str) -> Response:
         store = services.resolve_store(store_id=store_id)
         body = GroupOperationInputSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -191,7 +197,7 @@ class CleanView(StockViewMixin, APIView):
         responses={200: StoreReportSerializer, **COMMON_ERRORS},
     )
     @idempotent
-    def post(self, request, store_id: str):
+    def post(self, request: Request, store_id: str) -> Response:
         store = services.resolve_store(store_id=store_id)
         report = services.clean_store(
             store=store, user=request.user, request_id=_request_id(request)
@@ -207,7 +213,12 @@ class XlsxRenderer(renderers.BaseRenderer):
     charset = None
     render_style = "binary"
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
         if isinstance(data, bytes):
             return data
         return renderers.JSONRenderer().render(data)
@@ -229,7 +240,7 @@ class XlsxReportView(APIView):
             **COMMON_ERRORS,
         },
     )
-    def get(self, request, store_id: str):
+    def get(self, request: Request, store_id: str) -> HttpResponseBase:
         store = services.resolve_store(store_id=store_id)
         content = xlsx.build_workbook([selectors.store_report(store=store)])
         response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
@@ -244,7 +255,7 @@ class _MovementLogView(generics.ListAPIView):
 
     serializer_class = StockMovementSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[StockMovement]:
         if getattr(self, "swagger_fake_view", False):  # schema generation, no URL kwargs
             return StockMovement.objects.none()
         store = services.resolve_store(store_id=self.kwargs["store_id"])

@@ -15,7 +15,7 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_staff", "is_superuser", "is_analyst", "is_active")
     search_fields = ("username", "email", "phone", "invite_code")
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Role"), {"fields": ("is_analyst",)}),
         (
             _("Profile and invites"),

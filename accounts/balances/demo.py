@@ -4,6 +4,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
 from accounts.balances import services
@@ -19,7 +20,7 @@ DEMO_SERVICES = [
 DEMO_RATES = {"USD": "92.5058", "EUR": "100.3123", "CNY": "12.7390", "GBP": "116.4455"}
 
 
-def seed(*, stdout) -> list[str]:
+def seed(*, stdout: OutputWrapper) -> list[str]:
     alice, bob = demo_user("alice"), demo_user("bob")
     alice_account, _ = services.open_account(user=alice)
     bob_account, _ = services.open_account(user=bob)
@@ -38,7 +39,7 @@ def seed(*, stdout) -> list[str]:
             ExchangeRate.objects.create(
                 currency=currency, date=today - dt.timedelta(days=7), rate=rate, source="demo"
             )
-    first_service = Service.objects.filter(is_active=True).order_by("id").first()
+    first_service = Service.objects.filter(is_active=True).earliest("id")  # seeded above
     auth = "-H 'Authorization: Token <alice token>'"
     transfer = json.dumps(
         {"from_account": alice_account.pk, "to_account": bob_account.pk, "amount": 150}

@@ -1,6 +1,7 @@
 """Input and output shapes of the balances API. Money goes out as fixed-decimal strings."""
 
 from decimal import Decimal
+from typing import cast
 
 from django.conf import settings
 from django.utils import timezone
@@ -14,7 +15,7 @@ from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from core.serializer_fields import money_serializer_field
 
 MAX_ID = 2**63 - 1  # bigint: larger ids are bad input, not a database error
-COMMENT_MAX_LENGTH = Movement._meta.get_field("comment").max_length
+COMMENT_MAX_LENGTH = cast(int, Movement._meta.get_field("comment").max_length)  # a CharField's
 
 
 def _not_above_max_amount(value: Decimal) -> None:

@@ -94,6 +94,8 @@ def _post_movement_sqlite(movement: MovementToPost, *, max_balance: Decimal) -> 
             return refused
         balances = {}
         if movement.debit_id:
+            if debit_balance is None:  # the account to debit does not exist: own_ok is False
+                return refused
             balances[movement.debit_id] = debit_balance - movement.amount
             if balances[movement.debit_id] < 0:
                 return refused

@@ -1,5 +1,8 @@
 """HTTP layer of the balances API: parse, call a service or selector, serialize."""
 
+from typing import Any
+
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -10,12 +13,15 @@ from drf_spectacular.utils import (
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.serializers import BaseSerializer
+from rest_framework.views import APIView
 
 from accounts.balances import selectors, services
 from accounts.balances import serializers as s
 from accounts.balances.errors import NoSuchService
-from accounts.models import Account, Movement
+from accounts.models import Account, Movement, Service
 from core.idempotency import idempotent
 from core.openapi import api_error
 from core.permissions import HeaderAuthForSafeMethods, IsOperatorOrReadOnly
@@ -55,7 +61,7 @@ ERR_503 = api_error("The account stayed locked by other operations too long; ret
 WRITE_ERRORS = {400: ERR_400, 402: ERR_402, 404: ERR_404, 409: ERR_409, 422: ERR_422, 503: ERR_503}
 
 
-def _converting_context(view) -> dict:
+def _converting_context(view: APIView) -> dict[str, Any]:
     query = s.CurrencyQuerySerializer(data=view.request.query_params)
     query.is_valid(raise_exception=True)
     currency = query.validated_data.get("currency")
@@ -81,7 +87,7 @@ class AccountListView(generics.ListAPIView):
     queryset = Account.objects.none()  # schema generation only
     serializer_class = s.AccountSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Account]:
         return selectors.accounts_of(user=self.request.user)
 
     def get_serializer_context(self) -> dict:
@@ -100,7 +106,7 @@ class AccountListView(generics.ListAPIView):
         },
     )
     @idempotent
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         account, created = services.open_account(user=request.user)
         return Response(
             s.AccountSerializer(account).data,
@@ -125,7 +131,7 @@ class AccountDetailView(generics.RetrieveAPIView):
     queryset = Account.objects.none()  # schema generation only
     serializer_class = s.AccountSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Account]:
         return selectors.accounts_of(user=self.request.user)
 
     def get_serializer_context(self) -> dict:
@@ -139,7 +145,7 @@ class DepositListCreateView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.DepositSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Movement]:
         return selectors.deposits_of(user=self.request.user)
 
     @extend_schema(
@@ -151,7 +157,7 @@ class DepositListCreateView(generics.ListAPIView):
         responses={201: s.DepositSerializer, **WRITE_ERRORS},
     )
     @idempotent
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.DepositInputSerializer, request)
         movement = services.deposit(
             user=request.user,
@@ -169,7 +175,7 @@ class WithdrawalListCreateView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.WithdrawalSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Movement]:
         return selectors.withdrawals_of(user=self.request.user)
 
     @extend_schema(
@@ -182,7 +188,7 @@ class WithdrawalListCreateView(generics.ListAPIView):
         responses={201: s.WithdrawalSerializer, **WRITE_ERRORS},
     )
     @idempotent
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.WithdrawalInputSerializer, request)
         movement = services.withdraw(
             user=request.user,
@@ -221,7 +227,7 @@ class ServiceViewSet(
     permission_classes = [IsOperatorOrReadOnly]
     lookup_value_regex = r"\d+"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Service]:
         return selectors.services_catalogue()
 
     def get_permissions(self):
@@ -229,7 +235,7 @@ class ServiceViewSet(
             return [IsAuthenticated(), HeaderAuthForSafeMethods()]
         return super().get_permissions()
 
-    def perform_destroy(self, instance) -> None:
+    def perform_destroy(self, instance: Service) -> None:
         services.archive_service(service=instance)
 
     @extend_schema(
@@ -263,7 +269,7 @@ class ServiceViewSet(
     )
     @action(detail=True, methods=["get", "post"])
     @idempotent
-    def purchase(self, request, pk=None):
+    def purchase(self, request: Request, pk: str) -> Response:
         source = request.query_params if request.method == "GET" else request.data
         data = _valid(s.PurchaseInputSerializer, request, data=source)
         movement = services.purchase(
@@ -279,7 +285,7 @@ class PurchaseListView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.PurchaseSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Movement]:
         return selectors.purchases_of(user=self.request.user)
 
 
@@ -292,7 +298,7 @@ class TransferListCreateView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.TransferSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Movement]:
         return selectors.outgoing_transfers_of(user=self.request.user)
 
     @extend_schema(
@@ -306,7 +312,7 @@ class TransferListCreateView(generics.ListAPIView):
         responses={201: s.TransferSerializer, **WRITE_ERRORS},
     )
     @idempotent
-    def post(self, request, *args, **kwargs):
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _valid(s.TransferInputSerializer, request)
         movement = services.transfer(
             user=request.user,
@@ -327,7 +333,7 @@ class IncomingTransferListView(generics.ListAPIView):
     queryset = Movement.objects.none()  # schema generation only
     serializer_class = s.TransferSerializer
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Movement]:
         return selectors.incoming_transfers_of(user=self.request.user)
 
 
@@ -358,7 +364,7 @@ class HistoryView(generics.ListAPIView):
         query.is_valid(raise_exception=True)
         return query.validated_data
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Movement]:
         query = self._query()
         return selectors.history_of(
             user=self.request.user, ordering=query["ordering"], kind=query.get("type")
@@ -372,7 +378,9 @@ class HistoryView(generics.ListAPIView):
         return context
 
 
-def _valid(serializer_class, request, data=None) -> dict:
+def _valid(
+    serializer_class: type[BaseSerializer[Any]], request: Request, data: Any = None
+) -> dict[str, Any]:
     serializer = serializer_class(data=request.data if data is None else data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

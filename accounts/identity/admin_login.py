@@ -1,14 +1,16 @@
 """The admin's login page behind the same sign-in throttles as POST /auth/login/."""
 
+from typing import Any
+
 from django.contrib import admin
-from django.http import JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from accounts.identity.throttles import ThrottleGroup, ThrottleUnavailable, check_signin_throttles
 
 ADMIN_LOGIN = ThrottleGroup(throttle_group="admin_login", throttle_account_field="username")
 
 
-def admin_login(request, extra_context=None):
+def admin_login(request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
     """Django's admin login, refused with 429 once the client IP or the username is over its
     sign-in rate: the password is then not even checked, so a guess cannot succeed."""
     if request.method == "POST":

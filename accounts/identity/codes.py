@@ -33,7 +33,7 @@ DAY = timedelta(days=1)
 
 # An SMS code is 4 digits, an e-mail code 6. Neither starts with 0, because
 # The phone sign-in types the SMS code as an int and a client may send it as a JSON number.
-CODE_LENGTHS = {Channel.SMS: 4, Channel.EMAIL: 6}
+CODE_LENGTHS: dict[str, int] = {Channel.SMS: 4, Channel.EMAIL: 6}
 
 
 @dataclass(frozen=True)
@@ -249,7 +249,7 @@ def deliver_code(*, code_id: int, code: str) -> bool:
     return True
 
 
-def purge_stale_codes(*, older_than: timedelta = DAY, now=None) -> int:
+def purge_stale_codes(*, older_than: timedelta = DAY, now: datetime | None = None) -> int:
     """Delete code rows whose code expired more than `older_than` ago, and sign-in events
     older than a day; returns how many code rows went.
 

@@ -16,6 +16,7 @@ class SignInThrottled(RateLimited):
 
 class ThrottleUnavailable(Unavailable):
     default_code = "throttle_unavailable"
+    # Not translated (it never was): the same English text in every language.
     default_message = "Sign-in is unavailable for a moment (its rate limits cannot be checked)."
 
 

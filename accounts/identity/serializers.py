@@ -1,5 +1,7 @@
 """Input and output shapes of the identity API (input and output kept apart where they differ)."""
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,12 +21,12 @@ class SignedOutSerializer(serializers.Serializer):
 class PhoneField(serializers.CharField):
     """A phone number, normalised to E.164; a number that cannot exist is refused."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 32)
         kwargs.setdefault("help_text", "International format, e.g. +79991234567.")
         super().__init__(**kwargs)
 
-    def to_internal_value(self, data) -> str:
+    def to_internal_value(self, data: Any) -> str:
         value = super().to_internal_value(data)
         try:
             return normalize_phone(value)
@@ -32,7 +34,7 @@ class PhoneField(serializers.CharField):
             raise serializers.ValidationError(exc.messages[0], code="invalid_phone") from exc
 
 
-def _code_field_schema(length: int) -> dict:
+def _code_field_schema(length: int) -> dict[str, Any]:
     return {
         "oneOf": [
             {"type": "integer", "minimum": 10 ** (length - 1), "maximum": 10**length - 1},
@@ -48,7 +50,7 @@ class _CodeField(serializers.Field):
     length: int
     default_error_messages = {"invalid": gettext_lazy("Enter the {length}-digit code.")}
 
-    def to_internal_value(self, data) -> str:
+    def to_internal_value(self, data: Any) -> str:
         if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("invalid", length=self.length)
         value = str(data).strip()
@@ -56,7 +58,7 @@ class _CodeField(serializers.Field):
             self.fail("invalid", length=self.length)
         return value
 
-    def to_representation(self, value) -> str:
+    def to_representation(self, value: Any) -> str:
         return str(value)
 
 
@@ -150,6 +152,8 @@ USERNAME_TAKEN = gettext_lazy("This username is taken.")
 
 class _UsernameUniqueIgnoringCase:
     """`Alice` and `alice` are one username (a LOWER(username) unique index backs this)."""
+
+    instance: Any  # mixed into a ModelSerializer
 
     def validate_username(self, value: str) -> str:
         exclude = self.instance.pk if self.instance is not None else None

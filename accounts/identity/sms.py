@@ -85,7 +85,7 @@ class HttpSmsBackend(BaseSmsBackend):
             raise SmsDeliveryError(f"SMS gateway answered {response.status_code}")
 
 
-BACKENDS = {
+BACKENDS: dict[str, type[BaseSmsBackend]] = {
     "console": ConsoleSmsBackend,
     "file": FileSmsBackend,
     "http": HttpSmsBackend,

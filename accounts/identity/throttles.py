@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from redis.exceptions import RedisError
@@ -25,13 +26,19 @@ from accounts.identity.phones import normalize_phone
 
 logger = logging.getLogger(__name__)
 
+# A DRF Request, or the admin login's plain HttpRequest (the stubs accept only the former).
+AnyRequest = Any
+
 
 class _SignInThrottle(SimpleRateThrottle):
+    scope: str  # every subclass names its rate
+
     def get_rate(self) -> str:
         # Read at request time (not import time) so that settings overrides apply.
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        # The stubs type the rates as numbers; they are "N/period" strings.
+        return api_settings.DEFAULT_THROTTLE_RATES[self.scope]  # type: ignore[return-value]
 
-    def allow_request(self, request, view) -> bool:
+    def allow_request(self, request: AnyRequest, view: Any) -> bool:
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
         try:
@@ -40,18 +47,18 @@ class _SignInThrottle(SimpleRateThrottle):
             logger.error("sign-in throttle store unreachable: %r", exc)
             raise ThrottleUnavailable() from exc
 
-    def _key(self, view, ident: str) -> str:
+    def _key(self, view: Any, ident: str) -> str:
         return self.cache_format % {"scope": f"{self.scope}:{view.throttle_group}", "ident": ident}
 
 
 class SignInIPThrottle(_SignInThrottle):
     scope = "signin_ip"
 
-    def get_cache_key(self, request, view) -> str:
+    def get_cache_key(self, request: AnyRequest, view: Any) -> str:
         return self._key(view, self.get_ident(request))
 
 
-def account_ident(kind: str, value) -> str:
+def account_ident(kind: str, value: object) -> str:
     """The canonical form of a phone, e-mail or username, so spellings share one counter."""
     value = str(value).strip()
     if kind == "phone":
@@ -67,7 +74,7 @@ class SignInAccountThrottle(_SignInThrottle):
 
     scope = "signin_account"
 
-    def get_cache_key(self, request, view) -> str | None:
+    def get_cache_key(self, request: AnyRequest, view: Any) -> str | None:
         field = view.throttle_account_field
         # A DRF request has the parsed body in `data`; the admin's plain Django form in POST.
         data = request.data if hasattr(request, "data") else request.POST
@@ -88,7 +95,7 @@ class ThrottleGroup:
     throttle_account_field: str
 
 
-def check_signin_throttles(request, group: ThrottleGroup) -> int | None:
+def check_signin_throttles(request: AnyRequest, group: ThrottleGroup) -> int | None:
     """Count the request in the sign-in throttles; seconds to wait if it is refused, else None.
 
     Raises ThrottleUnavailable when the cache cannot be reached.

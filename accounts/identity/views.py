@@ -1,11 +1,15 @@
 """Identity endpoints. Each view validates input, calls one service and shapes the answer."""
 
+from typing import cast
+
 from django.contrib.auth import logout as session_logout
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.filters import SearchFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -30,6 +34,8 @@ from accounts.identity.serializers import (
     SignedOutSerializer,
 )
 from accounts.identity.throttles import SIGNIN_THROTTLES
+from accounts.models import User
+from accounts.requests import AuthenticatedRequest
 from core.openapi import api_error
 from core.permissions import IsOperator
 
@@ -74,7 +80,7 @@ class PhoneLoginView(SignInView):
         responses={200: PhoneCodeSentSerializer, 400: BAD_INPUT, 429: THROTTLED, 503: UNAVAILABLE},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = PhoneLoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         phone = serializer.validated_data["phone"]
@@ -106,7 +112,7 @@ class PhoneVerifyView(SignInView):
         },
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = PhoneVerifySerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _user, key = services.sign_in_by_phone(
@@ -123,7 +129,7 @@ class ProfileView(APIView):
         "phones of the users who activated mine.",
         responses={200: ProfileSerializer, 401: UNAUTHENTICATED},
     )
-    def get(self, request):
+    def get(self, request: AuthenticatedRequest) -> Response:
         user = selectors.profile_of(user_id=request.user.pk)
         return Response(ProfileSerializer(user).data)
 
@@ -137,7 +143,7 @@ class ProfileView(APIView):
         request=InviteActivationSerializer,
         responses={200: ProfileSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED},
     )
-    def patch(self, request):
+    def patch(self, request: AuthenticatedRequest) -> Response:
         serializer = InviteActivationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         code = serializer.validated_data.get("foreign_invite_code")
@@ -163,7 +169,7 @@ class EmailCodeView(SignInView):
         responses={200: EmailCodeSentSerializer, 400: BAD_INPUT, 429: THROTTLED, 503: UNAVAILABLE},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = EmailAddressSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         email = services.normalize_email(serializer.validated_data["email"])
@@ -191,7 +197,7 @@ class EmailTokenView(SignInView):
         },
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = EmailTokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _user, pair = services.sign_in_by_email(
@@ -207,7 +213,7 @@ class _RefreshTokenView(APIView):
     authentication_classes = ()
     permission_classes = (AllowAny,)
 
-    def get_authenticate_header(self, request) -> str:
+    def get_authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
 
@@ -221,7 +227,7 @@ class JwtRefreshView(_RefreshTokenView):
         responses={200: JwtPairSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = JwtRefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         pair = services.refresh_jwt(refresh=serializer.validated_data["refresh"])
@@ -238,7 +244,7 @@ class JwtLogoutView(_RefreshTokenView):
         responses={200: SignedOutSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = JwtRefreshSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.revoke_jwt(refresh=serializer.validated_data["refresh"])
@@ -251,7 +257,7 @@ class MeView(APIView):
         summary="My account",
         responses={200: MeSerializer, 401: UNAUTHENTICATED},
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response(MeSerializer(request.user).data)
 
     @extend_schema(
@@ -262,7 +268,7 @@ class MeView(APIView):
         request=MeSerializer,
         responses={200: MeSerializer, 400: BAD_INPUT, 401: UNAUTHENTICATED},
     )
-    def patch(self, request):
+    def patch(self, request: AuthenticatedRequest) -> Response:
         serializer = MeSerializer(request.user, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         user = services.update_user(user=request.user, **serializer.validated_data)
@@ -307,12 +313,14 @@ class UserViewSet(
     search_fields = ("username", "email", "phone")
     http_method_names = ["get", "patch", "head", "options"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[User]:
         return selectors.users_for_admin()
 
     def perform_update(self, serializer):
         services.update_user_as_operator(
-            actor=self.request.user, user=serializer.instance, **serializer.validated_data
+            actor=cast(User, self.request.user),  # IsAuthenticated: never anonymous here
+            user=serializer.instance,
+            **serializer.validated_data,
         )
 
 
@@ -332,7 +340,7 @@ class RegistrationView(SignInView):
         responses={201: DrfTokenKeySerializer, 400: BAD_INPUT, 429: THROTTLED, 503: UNAVAILABLE},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = RegistrationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _user, key = services.register_with_password(
@@ -355,7 +363,7 @@ class PasswordLoginView(SignInView):
         responses={200: DrfTokenKeySerializer, 400: BAD_INPUT, 429: THROTTLED, 503: UNAVAILABLE},
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         serializer = PasswordLoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         _user, key = services.sign_in_with_password(request=request, **serializer.validated_data)
@@ -371,7 +379,7 @@ class PasswordLogoutView(APIView):
         request=None,
         responses={200: SignedOutSerializer, 401: UNAUTHENTICATED},
     )
-    def post(self, request):
+    def post(self, request: AuthenticatedRequest) -> Response:
         services.sign_out_token(user=request.user)
         session_logout(request._request)
         return Response({"detail": _("Signed out.")})

@@ -1,5 +1,6 @@
 import secrets
 import string
+from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
@@ -29,7 +30,10 @@ class UserManager(DjangoUserManager):
     def _create_user_object(self, username, email, password, **extra_fields):
         # createsuperuser and create_user check the username's case-insensitive uniqueness
         # here: a ValidationError is a clean "taken" message, an IntegrityError a traceback.
-        user = super()._create_user_object(username, email, password, **extra_fields)
+        # Django 5.2's hook shared by create_user and create_superuser; not in the stubs yet.
+        user = super()._create_user_object(  # type: ignore[misc]
+            username, email, password, **extra_fields
+        )
         if self.filter(username__iexact=user.username).exists():
             raise ValidationError("That username is already taken.", code="unique")
         return user
@@ -87,9 +91,9 @@ class User(AbstractUser):
         null=True, blank=True, verbose_name=_("invite activated")
     )
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]  # not in the stubs
         swappable = "AUTH_USER_MODEL"
         constraints = [
             models.UniqueConstraint(

@@ -36,7 +36,7 @@ def business_data() -> dict:
     user = User.objects.create_user(username="alice", password="x")
     account, _ = balances.open_account(user=user)
     balances.deposit(user=user, account_id=account.pk, amount=Decimal("100.00"))
-    balances.purchase(user=user, service_id=ServiceFactory(price=Decimal("5.00")).pk)
+    balances.purchase(user=user, service_id=ServiceFactory.create(price=Decimal("5.00")).pk)
     ingest_receipts(
         payloads=[receipt_payload("tx-1"), receipt_payload("bad", items=[])], channel="checks"
     )

@@ -13,10 +13,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 from django.core.files import File
 from django.core.management import call_command
+from django.db.models import Model, QuerySet
 from rest_framework.authtoken.models import Token
 
 from core.openapi import BUSINESS_RULES, IDEMPOTENCY, IDEMPOTENCY_HEADER
@@ -68,7 +70,17 @@ def _role(path: str) -> str:
     return "operator"
 
 
-def _prepare_data() -> dict:
+M = TypeVar("M", bound=Model)
+
+
+def _first(queryset: "QuerySet[M, M]") -> M:
+    """The queryset's first row, which the demo data always has."""
+    row = queryset.first()
+    assert row is not None, queryset.model
+    return row
+
+
+def _prepare_data() -> dict[str, Any]:
     """The demo data plus one of everything the path parameters name; returns their ids."""
     from accounts.models import Account, Service, User
     from billing import runs as billing_runs
@@ -84,7 +96,7 @@ def _prepare_data() -> dict:
     with open(os.devnull, "w") as devnull:
         call_command("seed_demo_data", force=True, stdout=devnull, stderr=devnull)
     alice = User.objects.get(username="alice")
-    home = Residency.objects.filter(user=alice).select_related("flat").first().flat
+    home = _first(Residency.objects.filter(user=alice).select_related("flat")).flat
     house = home.house
     run, _ = billing.start_rent_run(house=house, year=2026, month=10)
     billing_runs.execute_run(run_id=run.pk, pause=0)
@@ -102,7 +114,7 @@ def _prepare_data() -> dict:
     # demo point of sale keeps its places.
     bob = User.objects.get(username="bob")
     spare, _ = link_resident(
-        flat=Flat.objects.filter(house=house).exclude(pk=home.pk).first(), user=bob
+        flat=_first(Flat.objects.filter(house=house).exclude(pk=home.pk)), user=bob
     )
     spare_pos = User.objects.create_user(username="pos-contract", password="x" * 20)
     spare_pos.groups.set(User.objects.get(username="pos").groups.all())
@@ -115,24 +127,24 @@ def _prepare_data() -> dict:
         "ids": {
             "/api/v1/houses/{id}/": house.pk,
             "/api/v1/houses/{house_id}/": house.pk,
-            "/api/v1/flats/{id}/": Flat.objects.filter(house=house).first().pk,
-            "/api/v1/meters/{id}/": WaterMeter.objects.first().pk,
-            "/api/v1/readings/{id}/": MeterReading.objects.first().pk,
-            "/api/v1/tariffs/{id}/": Tariff.objects.first().pk,
-            "/api/v1/rent-runs/{id}/": str(RentRun.objects.first().pk),
-            "/api/v1/charges/{id}/": Charge.objects.first().pk,
-            "/api/v1/services/{id}/": Service.objects.order_by("pk").first().pk,
-            "/api/v1/accounts/{id}/": Account.objects.filter(user=alice).first().pk,
+            "/api/v1/flats/{id}/": _first(Flat.objects.filter(house=house)).pk,
+            "/api/v1/meters/{id}/": _first(WaterMeter.objects.all()).pk,
+            "/api/v1/readings/{id}/": _first(MeterReading.objects.all()).pk,
+            "/api/v1/tariffs/{id}/": _first(Tariff.objects.all()).pk,
+            "/api/v1/rent-runs/{id}/": str(_first(RentRun.objects.all()).pk),
+            "/api/v1/charges/{id}/": _first(Charge.objects.all()).pk,
+            "/api/v1/services/{id}/": _first(Service.objects.order_by("pk")).pk,
+            "/api/v1/accounts/{id}/": _first(Account.objects.filter(user=alice)).pk,
             "/api/v1/users/{id}/": alice.pk,
             "/payment/progress/{task_id}/": str(run.pk),
             "/stores/{store_id}/items/{item_id}/": ("abc111", "apple"),
             "/stores/{store_id}": "abc111",
             "/api/analytics/{place_id}/": "011",
             "/api/v1/me/flats/{flat_id}/": home.pk,
-            "/api/v1/me/charges/{charge_id}/": Charge.objects.filter(flat=home).first().pk,
-            "/api/v1/me/readings/{reading_id}/": MeterReading.objects.filter(meter__flat=home)
-            .first()
-            .pk,
+            "/api/v1/me/charges/{charge_id}/": _first(Charge.objects.filter(flat=home)).pk,
+            "/api/v1/me/readings/{reading_id}/": _first(
+                MeterReading.objects.filter(meter__flat=home)
+            ).pk,
             "/api/v1/residencies/{id}/": spare.pk,
             "/api/v1/imports/{id}/": str(job.pk),
             "/api/points-of-sale/{user_id}/places/{place_id}/": (spare_pos.pk, "contract-place"),

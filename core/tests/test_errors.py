@@ -300,7 +300,7 @@ def test_django_validation_error_keeps_its_400_invalid_answer(api_client, monkey
 
 
 def _imports_of(path: Path) -> set[str]:
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
             names.update(alias.name for alias in node.names)

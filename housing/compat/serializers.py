@@ -3,6 +3,7 @@ flats: [...]}, readings as {home, flat, year, month, water_amount}. Numbers are 
 the original API sends them."""
 
 from decimal import Decimal
+from typing import Any
 
 from rest_framework import serializers
 
@@ -63,7 +64,7 @@ class FlatInSerializer(serializers.Serializer):
             )
         return attrs
 
-    def to_spec(self, data) -> FlatSpec:
+    def to_spec(self, data: dict[str, Any]) -> FlatSpec:
         return FlatSpec(
             number=data["flat_number"],
             area=data["flat_size"],
@@ -133,7 +134,7 @@ class WaterCheckerFilterSerializer(serializers.Serializer):
     flats = IntegerListField(required=False)
     flat = serializers.IntegerField(min_value=1, max_value=100_000, required=False)
 
-    def __init__(self, *args, exclude_flats: bool = False, **kwargs):
+    def __init__(self, *args: Any, exclude_flats: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if exclude_flats:  # the schema describes `flats` as a query parameter of its own
             del self.fields["flats"]

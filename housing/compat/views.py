@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -19,6 +20,7 @@ from housing.compat.serializers import (
     WaterCheckerInSerializer,
     WaterCheckerOutSerializer,
 )
+from housing.models import House
 from housing.services import ReadingSpec
 
 TAGS = ["Houses and flats"]
@@ -33,7 +35,7 @@ ADDRESS_PARAMS = [HomeAddressQuerySerializer]
 FLAT_NUMBERS = r"^[1-9]\d{0,5}(,[1-9]\d{0,5})*$"
 
 
-def _house_from_query(request):
+def _house_from_query(request: Request) -> House:
     query = HomeAddressQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     return selectors.get_house_by_address(
@@ -58,7 +60,7 @@ class HomeListView(APIView):
         "the size.",
         responses={200: HomeOutSerializer(many=True), 401: ERRORS[401]},
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response(HomeOutSerializer(selectors.houses_with_flats(), many=True).data)
 
 
@@ -72,7 +74,7 @@ class HomeDetailsView(APIView):
         parameters=ADDRESS_PARAMS,
         responses={200: HomeOutSerializer, **ERRORS, **NOT_FOUND},
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         return Response(HomeOutSerializer(_house_from_query(request)).data)
 
     @extend_schema(
@@ -87,7 +89,7 @@ class HomeDetailsView(APIView):
         request=HomeInSerializer(partial=True),
         responses={200: HomeOutSerializer, **ERRORS, **NOT_FOUND},
     )
-    def put(self, request):
+    def put(self, request: Request) -> Response:
         house = _house_from_query(request)
         body = HomeInSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
@@ -102,7 +104,7 @@ class HomeDetailsView(APIView):
         request=HomeInSerializer,
         responses={200: HomeOutSerializer, **ERRORS, **NOT_FOUND},
     )
-    def patch(self, request):
+    def patch(self, request: Request) -> Response:
         return self.put(request)
 
     @extend_schema(
@@ -112,7 +114,7 @@ class HomeDetailsView(APIView):
         parameters=ADDRESS_PARAMS,
         responses={204: None, **ERRORS, **NOT_FOUND},
     )
-    def delete(self, request):
+    def delete(self, request: Request) -> Response:
         services.delete_house(house=_house_from_query(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -129,7 +131,7 @@ class HomeCreateView(APIView):
         request=HomeInSerializer,
         responses={201: HomeOutSerializer, **ERRORS},
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         body = HomeInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         house = services.create_house(**body.service_kwargs())
@@ -158,7 +160,7 @@ class WaterCheckerCreateView(APIView):
         },
         responses={201: WaterCheckerOutSerializer, **ERRORS, **NOT_FOUND},
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         body = WaterCheckerInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -172,8 +174,8 @@ class WaterCheckerCreateView(APIView):
                 for n in data["flat_numbers"]
             ],
         )
-        readings = selectors.reading_list().filter(pk__in=[r.pk for r in readings])
-        out = WaterCheckerOutSerializer(readings, many=True).data
+        saved = selectors.reading_list().filter(pk__in=[r.pk for r in readings])
+        out = WaterCheckerOutSerializer(saved, many=True).data
         return Response(out[0] if len(out) == 1 else out, status=status.HTTP_201_CREATED)
 
 
@@ -199,7 +201,7 @@ class WaterCheckerDetailsView(APIView):
         request=None,
         responses={200: WaterCheckerOutSerializer(many=True), **ERRORS, **NOT_FOUND},
     )
-    def get(self, request):
+    def get(self, request: Request) -> Response:
         raw = dict(request.data.items()) if hasattr(request.data, "items") else {}
         raw.update(request.query_params.dict())
         filters = WaterCheckerFilterSerializer(data=raw)

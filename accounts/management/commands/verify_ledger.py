@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.balances.selectors import ledger_discrepancies
@@ -6,7 +8,7 @@ from accounts.balances.selectors import ledger_discrepancies
 class Command(BaseCommand):
     help = "Check that every account balance equals the sum of its ledger movements."
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         found = ledger_discrepancies()
         for item in found:
             self.stderr.write(

@@ -365,7 +365,7 @@ def test_history_orders_by_amount_and_date_and_pages_stably(client_for, funded_a
     for amount in ["3.00", "1.00", "3.00", "2.00"]:
         client.post("/api/v1/actions/", {"account": account.pk, "amount": amount})
 
-    def amounts(ordering: str) -> list[str]:
+    def amounts(ordering: str) -> list[tuple[int, str]]:
         rows, page = [], 1
         while True:
             body = client.get(f"/api/v1/history/?ordering={ordering}&page_size=2&page={page}")

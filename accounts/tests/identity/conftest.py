@@ -28,7 +28,9 @@ class SmsOutbox:
     def last_code(self, phone: str) -> str:
         messages = self.messages(phone)
         assert messages, f"no SMS to {phone}"
-        return re.search(r"code: (\d{4})\b", messages[-1]).group(1)
+        found = re.search(r"code: (\d{4})\b", messages[-1])
+        assert found, messages[-1]
+        return found.group(1)
 
 
 @pytest.fixture
@@ -68,7 +70,9 @@ def send_email_code(api_client, django_capture_on_commit_callbacks, mailoutbox, 
         assert response.status_code == 200, response.data
         mine = [m for m in mailoutbox if m.to == [email.lower()]]
         assert mine, f"no mail to {email}"
-        return re.search(r"code: (\d{6})\b", mine[-1].body).group(1)
+        found = re.search(r"code: (\d{6})\b", mine[-1].body)
+        assert found, mine[-1].body
+        return found.group(1)
 
     return send
 

@@ -1,3 +1,6 @@
+from argparse import ArgumentParser
+from typing import Any
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -9,14 +12,14 @@ from core.demo import demo_seeders
 class Command(BaseCommand):
     help = "Load demo data for every domain (idempotent: running it again changes nothing)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--force",
             action="store_true",
             help="Load it even with DEBUG off (it creates accounts with known passwords).",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         # The demo accounts have published passwords: never on a production instance by accident.
         if not settings.DEBUG and not options["force"]:
             raise CommandError(

@@ -1,7 +1,9 @@
 import signal
+from types import FrameType
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
@@ -11,7 +13,7 @@ class Command(BaseCommand):
         "SIGTERM/SIGINT after the batch in hand."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--bootstrap-servers", default=settings.KAFKA_BOOTSTRAP_SERVERS)
         parser.add_argument("--topic", default=settings.KAFKA_RECEIPTS_TOPIC)
         parser.add_argument("--group", default=settings.KAFKA_CONSUMER_GROUP)
@@ -22,19 +24,19 @@ class Command(BaseCommand):
             help="Do not create the topic when the broker lacks it.",
         )
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         from receipts.transports.kafka_transport import ReceiptStreamConsumer, ensure_topic
 
         stopping = False
 
-        def stop(signum, _frame):
+        def stop(signum: int, _frame: FrameType | None) -> None:
             nonlocal stopping
             stopping = True
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
 
-        def report(result) -> None:
+        def report(result: Any) -> None:
             self.stdout.write(
                 f"counted={len(result.counted)} duplicates={len(result.duplicates)} "
                 f"refused={len(result.refused)}"

@@ -1,6 +1,7 @@
 from datetime import datetime
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -20,11 +21,11 @@ class Command(BaseCommand):
         "[--since, --until). Safe to rerun; dates without an offset are in TIME_ZONE."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--since", required=True, help="ISO 8601 date or datetime")
         parser.add_argument("--until", help="ISO 8601 date or datetime (default: now)")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         since = moment(options["since"])
         until = moment(options["until"]) if options["until"] else None
         if until is not None and until <= since:
