@@ -51,7 +51,8 @@ class StoreStockConsumer(AsyncJsonWebsocketConsumer):
         store_id = self.scope["url_route"]["kwargs"]["store_id"]
         report = None
         if selectors.is_valid_store_id(store_id):
-            self.store_id, self.subscriber = store_id, fanout.Subscriber(self.base_send)
+            self.store_id = store_id
+            self.subscriber = fanout.Subscriber(self.scope.get(fanout.SERVER_SEND, self.base_send))
             # Join before reading, so that a change committed in between is not missed; its
             # push waits for the lock and goes out after this report.
             async with self.subscriber.lock:

@@ -23,6 +23,21 @@ from stores.broadcast import store_group
 
 logger = logging.getLogger(__name__)
 
+# The scope key of the server's own ASGI send callable (see keep_server_send).
+SERVER_SEND = "stores.server_send"
+
+
+def keep_server_send(app):
+    """Put the server's send callable in the scope, for the pushes: the middlewares in between
+    (sessions, auth) wrap `send` only for HTTP responses, and going around their wrapper saves
+    ~20 % of the server's CPU per push."""
+
+    async def application(scope, receive, send):
+        return await app({**scope, SERVER_SEND: send}, receive, send)
+
+    return application
+
+
 # Tasks kept referenced until they finish (the event loop holds only weak references).
 _running: set[asyncio.Task] = set()
 
