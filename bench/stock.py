@@ -257,11 +257,12 @@ def _subscriber_process(ports, token, indexes, changes, barrier, queue) -> None:
         await ws.recv()  # the report on connect
         return ws
 
-    async def run() -> list[list[float]]:
+    async def run() -> tuple[list[list[float]], float]:
         sockets = []
         for first in range(0, len(indexes), 50):  # in batches: the servers authenticate each
             sockets += await asyncio.gather(*(subscribe(n) for n in indexes[first : first + 50]))
         barrier.wait(timeout=600)  # every subscriber of every process is connected
+        cpu_started = time.process_time()
         arrivals = []
         for _ in range(changes):
             received: list[float] = []
@@ -275,14 +276,17 @@ def _subscriber_process(ports, token, indexes, changes, barrier, queue) -> None:
             await asyncio.wait_for(asyncio.gather(*receive), timeout=120)
             arrivals.append(received)
             barrier.wait(timeout=120)  # the next change comes once all have this one
+        cpu_s = time.process_time() - cpu_started
         for ws in sockets:
             await ws.close()
-        return arrivals
+        return arrivals, cpu_s
 
     queue.put(asyncio.run(run()))
 
 
-def fan_out(args, ports, token: str, store, servers) -> tuple[list[float], list[float], float]:
+def fan_out(
+    args, ports, token: str, store, servers
+) -> tuple[list[float], list[float], float, float]:
     """Subscribers spread over --subscriber-procs client processes (one Python process
     receiving 1,000 websockets is itself a bottleneck); perf_counter is the system's monotonic
     clock, so arrival times compare across processes."""
@@ -326,12 +330,13 @@ def fan_out(args, ports, token: str, store, servers) -> tuple[list[float], list[
     results = [queue.get(timeout=120) for _ in workers]
     for worker in workers:
         worker.join()
+    client_cpu_s = sum(cpu_s for _, cpu_s in results)
     last, every = [], []
     for n, started in enumerate(starts):
-        arrivals = [t for result in results for t in result[n]]
+        arrivals = [t for result, _ in results for t in result[n]]
         every += [t - started for t in arrivals]
         last.append(max(arrivals) - started)
-    return last, every, server_cpu_s
+    return last, every, server_cpu_s, client_cpu_s
 
 
 def main() -> None:
@@ -358,6 +363,9 @@ def main() -> None:
         "--subscriber-procs", type=int, default=2, help="client processes holding them (2)"
     )
     parser.add_argument("--changes", type=int, default=50, help="changes for fan-out (50)")
+    parser.add_argument(
+        "--ws-deflate", action="store_true", help="negotiate permessage-deflate (off, as deployed)"
+    )
     parser.add_argument("--skip-fanout", action="store_true", help="only the HTTP/SQL phases")
     parser.add_argument("--skip-http", action="store_true", help="only the fan-out")
     args = parser.parse_args()
@@ -426,6 +434,8 @@ def main() -> None:
                     "off",
                     "--log-level",
                     "warning",
+                    "--ws-per-message-deflate",
+                    "true" if args.ws_deflate else "false",
                 ],
                 sock,
                 {**env, "DB_CONN_MAX_AGE": "0"},
@@ -435,7 +445,7 @@ def main() -> None:
     try:
         for port, server in zip(ports, servers, strict=True):
             wait_http(port, server)
-        last, every, server_cpu_s = fan_out(args, ports, token, store, servers)
+        last, every, server_cpu_s, client_cpu_s = fan_out(args, ports, token, store, servers)
     finally:
         for server in servers:
             stop(server)
@@ -446,7 +456,8 @@ def main() -> None:
     )
     print(
         f"  ASGI servers' CPU: {1000 * server_cpu_s / args.changes:.1f} ms per change, "
-        f"{1e6 * server_cpu_s / max(1, len(every)):.0f} us per delivery (all processes)"
+        f"{1e6 * server_cpu_s / max(1, len(every)):.0f} us per delivery (all processes); "
+        f"subscriber processes' CPU: {1e6 * client_cpu_s / max(1, len(every)):.0f} us per delivery"
     )
     Store.objects.filter(store_id=STORE_ID).delete()
     sys.exit(1 if failed else 0)
