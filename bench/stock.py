@@ -11,8 +11,9 @@
    the same items and on the one hot item; prints the rates and the ratios HTTP / bare.
 3. Checks: the final quantities equal the start plus every accepted movement, none negative.
 4. Fan-out (needs REDIS_URL): --asgi-procs uvicorn processes (config.asgi) with S websocket
-   subscribers on one store spread over them; K committed changes, time from commit to the last
-   subscriber receiving it (p50/p99).
+   subscribers on one store spread over them; K committed changes, time from COMMIT (stamped
+   by an on_commit hook that runs before the service's publish) to the last subscriber
+   receiving it (p50/p99), the CPU of the servers and of the subscriber processes per delivery.
 
 Run on a migrated database:
     DEBUG=true DATABASE_URL=... REDIS_URL=... .venv/bin/python bench/stock.py --help
@@ -235,11 +236,12 @@ def _subscriber_process(ports, token, indexes, changes, barrier, queue) -> None:
         await ws.recv()  # the report on connect
         return ws
 
-    async def run() -> list[list[float]]:
+    async def run() -> tuple[list[list[float]], float]:
         sockets = []
         for first in range(0, len(indexes), 50):  # in batches: the servers authenticate each
             sockets += await asyncio.gather(*(subscribe(n) for n in indexes[first : first + 50]))
         barrier.wait(timeout=600)  # every subscriber of every process is connected
+        cpu_started = time.process_time()
         arrivals = []
         for _ in range(changes):
             received: list[float] = []
@@ -253,18 +255,21 @@ def _subscriber_process(ports, token, indexes, changes, barrier, queue) -> None:
             await asyncio.wait_for(asyncio.gather(*receive), timeout=120)
             arrivals.append(received)
             barrier.wait(timeout=120)  # the next change comes once all have this one
+        cpu_s = time.process_time() - cpu_started
         for ws in sockets:
             await ws.close()
-        return arrivals
+        return arrivals, cpu_s
 
     queue.put(asyncio.run(run()))
 
 
-def fan_out(args, ports, token: str, store, servers) -> tuple[list[float], list[float], float]:
+def fan_out(
+    args, ports, token: str, store, servers
+) -> tuple[list[float], list[float], list[float], float, float]:
     """Subscribers spread over --subscriber-procs client processes (one Python process
     receiving 1,000 websockets is itself a bottleneck); perf_counter is the system's monotonic
     clock, so arrival times compare across processes."""
-    from django.db import connections
+    from django.db import connections, transaction
 
     from stores import services
 
@@ -292,24 +297,29 @@ def fan_out(args, ports, token: str, store, servers) -> tuple[list[float], list[
     cpus = [ServerCpu(server.pid, None) for server in servers]
     for cpu in cpus:
         cpu.start()
-    starts = []
+    starts, commits = [], []
     for n in range(args.changes):
         time.sleep(0.02)  # the subscribers are listening again
-        starts.append(time.perf_counter())  # just before the transaction: an upper bound
-        services.apply_operation(
-            store=store, operation="supply", item_id=f"fan-{n % 5}", quantity=1
-        )
+        starts.append(time.perf_counter())
+        with transaction.atomic():
+            # Runs right after COMMIT, before the service's own callback reads and publishes.
+            transaction.on_commit(lambda: commits.append(time.perf_counter()))
+            services.apply_operation(
+                store=store, operation="supply", item_id=f"fan-{n % 5}", quantity=1
+            )
         barrier.wait(timeout=120)
     server_cpu_s = sum(cpu.stop() for cpu in cpus)
     results = [queue.get(timeout=120) for _ in workers]
     for worker in workers:
         worker.join()
+    client_cpu_s = sum(cpu_s for _, cpu_s in results)
     last, every = [], []
-    for n, started in enumerate(starts):
-        arrivals = [t for result in results for t in result[n]]
-        every += [t - started for t in arrivals]
-        last.append(max(arrivals) - started)
-    return last, every, server_cpu_s
+    for n, committed in enumerate(commits):
+        arrivals = [t for result, _ in results for t in result[n]]
+        every += [t - committed for t in arrivals]
+        last.append(max(arrivals) - committed)
+    writes = [c - s for s, c in zip(starts, commits, strict=True)]
+    return last, every, writes, server_cpu_s, client_cpu_s
 
 
 def main() -> None:
@@ -336,6 +346,9 @@ def main() -> None:
         "--subscriber-procs", type=int, default=2, help="client processes holding them (2)"
     )
     parser.add_argument("--changes", type=int, default=50, help="changes for fan-out (50)")
+    parser.add_argument(
+        "--ws-deflate", action="store_true", help="negotiate permessage-deflate (off, as deployed)"
+    )
     parser.add_argument("--skip-fanout", action="store_true", help="only the HTTP/SQL phases")
     parser.add_argument("--skip-http", action="store_true", help="only the fan-out")
     args = parser.parse_args()
@@ -404,6 +417,8 @@ def main() -> None:
                     "off",
                     "--log-level",
                     "warning",
+                    "--ws-per-message-deflate",
+                    "true" if args.ws_deflate else "false",
                 ],
                 {**env, "DB_CONN_MAX_AGE": "0"},
                 pass_fds=[sock.fileno()],
@@ -413,7 +428,9 @@ def main() -> None:
     try:
         for port, server in zip(ports, servers, strict=True):
             wait_ready(port, server, timeout=30)
-        last, every, server_cpu_s = fan_out(args, ports, token, store, servers)
+        last, every, writes, server_cpu_s, client_cpu_s = fan_out(
+            args, ports, token, store, servers
+        )
     finally:
         for server in servers:
             stop(server)
@@ -423,8 +440,13 @@ def main() -> None:
         f"{percentile(every, 50) * 1000:.1f} ms, {len(every)} deliveries)"
     )
     print(
+        f"  the change's transaction before that (not counted): p50 "
+        f"{percentile(writes, 50) * 1000:.1f} ms   p99 {percentile(writes, 99) * 1000:.1f} ms"
+    )
+    print(
         f"  ASGI servers' CPU: {1000 * server_cpu_s / args.changes:.1f} ms per change, "
-        f"{1e6 * server_cpu_s / max(1, len(every)):.0f} us per delivery (all processes)"
+        f"{1e6 * server_cpu_s / max(1, len(every)):.0f} us per delivery (all processes); "
+        f"subscriber processes' CPU: {1e6 * client_cpu_s / max(1, len(every)):.0f} us per delivery"
     )
     Store.objects.filter(store_id=STORE_ID).delete()
     sys.exit(1 if failed else 0)

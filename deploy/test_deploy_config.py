@@ -54,6 +54,14 @@ def test_procfile_web_trusts_only_forwarded_allow_ips_empty_by_default():
     assert '--forwarded-allow-ips "${FORWARDED_ALLOW_IPS:-}"' in procfile()["web"]
 
 
+def test_websocket_servers_do_not_compress_each_push_per_socket():
+    # permessage-deflate compresses every stock report once per subscriber (~35 % of the
+    # server CPU per push, docs/performance.md "Fan-out"); the reports are small JSON.
+    commands = [procfile()["web"], compose()["services"]["ws"]["command"], k8s_commands()["ws"]]
+    for command in commands:
+        assert "--ws-per-message-deflate false" in command, command
+
+
 def test_compose_web_servers_trust_only_nginx():
     services = compose()["services"]
     nginx_ip = services["nginx"]["networks"]["default"]["ipv4_address"]

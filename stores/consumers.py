@@ -7,8 +7,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from core.channels_auth import accepted_subprotocol
-from stores import selectors, services
-from stores.broadcast import store_group
+from stores import fanout, selectors, services
 from stores.errors import StoreNotFound
 
 CLOSE_UNAUTHENTICATED = 4401
@@ -29,9 +28,20 @@ class StoreStockConsumer(AsyncJsonWebsocketConsumer):
 
     Refusals are sent as close codes after the handshake (a refused handshake would only
     show a generic HTTP 403): 4401 not signed in, 4404 unknown store.
+
+    The pushes do not go through a channel per socket: the store's feed in this process
+    (stores/fanout.py) writes them to the socket directly.
     """
 
-    group_name: str | None = None
+    channel_layer_alias = None  # get_channel_layer(None) is None: no channel per socket
+    store_id: str | None = None
+    subscriber: fanout.Subscriber | None = None
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:  # also when the consumer failed: no socket stays subscribed
+            self._leave()
 
     async def connect(self) -> None:
         await self.accept(subprotocol=accepted_subprotocol(self.scope))
@@ -40,22 +50,28 @@ class StoreStockConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_UNAUTHENTICATED)
             return
         store_id = self.scope["url_route"]["kwargs"]["store_id"]
-        # Join before reading, so that a change committed in between is not missed.
-        group = store_group(store_id)
         report = None
         if selectors.is_valid_store_id(store_id):
-            await self.channel_layer.group_add(group, self.channel_name)
-            self.group_name = group
-            report = await _current_report(store_id)
+            self.store_id = store_id
+            self.subscriber = fanout.Subscriber(self.scope.get(fanout.SERVER_SEND, self.base_send))
+            # Join before reading, so that a change committed in between is not missed; its
+            # push waits for the lock and goes out after this report.
+            async with self.subscriber.lock:
+                await fanout.join(store_id, self.subscriber)
+                report = await _current_report(store_id)
+                if report is not None:
+                    await self.send_json(report)
         if report is None:
+            self._leave()
             await self.close(code=CLOSE_UNKNOWN_STORE)
-            return
-        await self.send_json(report)
 
     async def disconnect(self, code: int) -> None:
-        if self.group_name:
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
-            self.group_name = None
+        self._leave()
+
+    def _leave(self) -> None:
+        if self.subscriber is not None and self.store_id is not None:
+            fanout.leave(self.store_id, self.subscriber)
+            self.subscriber = None
 
     @classmethod
     async def decode_json(cls, text_data: str) -> Any:
@@ -67,10 +83,11 @@ class StoreStockConsumer(AsyncJsonWebsocketConsumer):
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Any message from the client asks for the current report again."""
-        report = await _current_report(self.scope["url_route"]["kwargs"]["store_id"])
-        if report is not None:
-            await self.send_json(report)
-
-    async def stock_report(self, event: dict[str, Any]) -> None:
-        text = event.get("text")
-        await (self.send(text_data=text) if text else self.send_json(event["report"]))
+        subscriber = self.subscriber
+        if subscriber is None:  # refused, or gone
+            return
+        async with subscriber.lock:
+            await subscriber.flush()  # pushes received before this read go out first
+            report = await _current_report(self.store_id)
+            if report is not None:
+                await self.send_json(report)
