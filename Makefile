@@ -54,7 +54,8 @@ run: install
 	@echo "Swagger UI: http://127.0.0.1:$${PORT:-8000}/api/docs/   admin: http://127.0.0.1:$${PORT:-8000}/admin/"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
-## make test: ruff, the OpenAPI check and the whole pytest suite on PostgreSQL + Redis (and the
+## make test: ruff, the import contracts, mypy, the OpenAPI check and the whole pytest suite on
+## PostgreSQL + Redis, then the domain service tests on SQLite (and the
 ## admin's browser tests in headless Chromium, installed with gettext when missing).
 test: export DATABASE_URL_GIVEN := $(DATABASE_URL)
 test: export REDIS_URL_GIVEN := $(REDIS_URL)
@@ -69,6 +70,7 @@ test: check-lock install-dev $(if $(FAST),,newman)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/pytest --create-db $(if $(FAST),-m "not slow") $(ARGS)
 	$(if $(ARGS),,$(MAKE) --no-print-directory test-sqlite)
