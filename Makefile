@@ -63,6 +63,9 @@ test: export DATABASE_URL := $(TEST_DATABASE_URL)
 test: export REDIS_URL := $(TEST_REDIS_URL)
 test: export SECRET_KEY ?= test-only-secret-key-for-the-suite-0c7f3e9a41b25d68e1f49a7c3b8d2e56
 test: export DEBUG := false
+# Redis pub/sub channels ignore the database number: one prefix per run keeps two suites on one
+# Redis (a developer's and CI's) from seeing each other's stock pushes.
+test: export CHANNELS_PREFIX ?= asgi-test-$(shell date +%s%N)
 test: check-lock install-dev $(if $(FAST),,newman)
 	scripts/ensure-services.sh
 	$(if $(FAST),,scripts/ensure-browser.sh)
