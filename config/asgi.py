@@ -4,6 +4,7 @@ In production a reverse proxy sends only /ws/ here and REST to gunicorn (faster 
 views); the quick start serves everything from this one process.
 """
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -27,3 +28,7 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )
+
+# Everything loaded so far lives as long as the process: keep the collector from walking it on
+# every full collection (each walk stalls all websocket pushes of this process).
+gc.freeze()
