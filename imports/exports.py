@@ -36,7 +36,9 @@ SUMMED = (3, 5, 7, 9, 10)  # area, water m3, water, upkeep, total
 
 def _with_house_totals(rows: Iterator[tuple], total_label: str) -> Iterator[tuple]:
     """The charges with a totals row after each house and a grand total at the end."""
-    house, sums, grand = None, None, [Decimal(0)] * len(SUMMED)
+    house: tuple | None = None
+    sums: list[Decimal] = []  # the house's, from its first row on
+    grand = [Decimal(0)] * len(SUMMED)
     for row in rows:
         if row[:2] != house:
             if house is not None:
@@ -73,6 +75,8 @@ def export_rows(what: str, *, year: int | None = None, month: int | None = None,
         return "registry", headers, sql.export_rows(sql.REGISTRY_SQL)
     if what == "tariffs":
         return "tariffs", headers, sql.export_rows(sql.TARIFFS_SQL)
+    if year is None or month is None:
+        raise ValueError(f"A {what} export is of a month: year and month are required.")
     params = {
         "year": year,
         "month": month,

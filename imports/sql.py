@@ -131,7 +131,7 @@ def _resolve_addresses_portable(addresses: Sequence[Address]) -> list[tuple]:
             number__in={flat for _, _, _, flat, _ in addresses},
         ).values_list("pk", "house_id", "number")
     }
-    meters: dict[int, list[tuple]] = defaultdict(list)
+    meters: dict[int | None, list[tuple]] = defaultdict(list)  # looked up by a flat or None
     for values in (
         WaterMeter.objects.filter(flat_id__in=set(flats.values()))
         .order_by("pk")

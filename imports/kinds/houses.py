@@ -20,6 +20,7 @@ from imports.kinds.base import (
     quantity,
     text_key,
 )
+from imports.models import ImportJob
 from imports.sql import METER_FIELDS, MeterInfo
 
 
@@ -81,7 +82,7 @@ class Houses(Kind):
     }
     required_values = ("street", "house")
 
-    def check(self, job, rows: list[Row], *, write: bool) -> None:
+    def check(self, job: ImportJob, rows: list[Row], *, write: bool) -> None:
         rows = [row for row in rows if not row.errors]
         if not rows:
             return
@@ -180,7 +181,7 @@ class Houses(Kind):
                 return False
         return True
 
-    def write(self, job, rows: list[Row]) -> None:
+    def write(self, job: ImportJob, rows: list[Row]) -> None:
         """Create what the rows need (houses through the registry service), in file order;
         what already exists, e.g. created by an earlier batch, is looked up, not repeated."""
         houses = self._houses({(r.action.street, r.action.house) for r in rows})
