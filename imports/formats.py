@@ -75,7 +75,7 @@ def match_headers(headers: list, columns: list[Column]) -> dict[str, int]:
     return found
 
 
-def detect_format(path: Path, name: str = "") -> str:
+def detect_format(path: str | Path, name: str = "") -> str:
     with open(path, "rb") as handle:
         start = handle.read(4)
     if start == ZIP_MAGIC:
@@ -85,7 +85,7 @@ def detect_format(path: Path, name: str = "") -> str:
     return CSV
 
 
-def _csv_encoding(path: Path) -> str:
+def _csv_encoding(path: str | Path) -> str:
     with open(path, "rb") as handle:
         head = handle.read(65536)
     try:

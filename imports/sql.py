@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
+from uuid import UUID
 
 from django.db import connection
 from django.utils import timezone
@@ -270,7 +271,7 @@ SELECT %s, k, r, v FROM unnest(%s::bigint[], %s::int[], %s::numeric[]) AS t(k, r
 """.format(**T)
 
 
-def seen_keys(job_pk, keys: list[int]) -> dict[int, int]:
+def seen_keys(job_pk: UUID | str, keys: list[int]) -> dict[int, int]:
     """Which of the keys the job has met already, and on which row."""
     with connection.cursor() as cursor:
         if on_postgresql():
@@ -281,7 +282,9 @@ def seen_keys(job_pk, keys: list[int]) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def insert_keys(job_pk, keys: list[int], rows: list[int], values: list) -> None:
+def insert_keys(
+    job_pk: UUID | str, keys: list[int], rows: list[int], values: list[Decimal | None]
+) -> None:
     """The keys met on these rows (with a reading's value, for the write pass)."""
     if not keys:
         return

@@ -1,5 +1,6 @@
 """The registry kind: streets, houses, flats (with area) and meters (with serials)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -110,7 +111,15 @@ class Houses(Kind):
         for row in rows:
             self._check_row(row, houses, flats, meters, planned_houses, planned_flats)
 
-    def _check_row(self, row, houses, flats, meters, planned_houses, planned_flats) -> None:
+    def _check_row(
+        self,
+        row: Row,
+        houses: dict[tuple[str, int], int],
+        flats: dict[tuple[int, int], tuple[int, Decimal]],
+        meters: dict[str, MeterInfo],
+        planned_houses: set[tuple[str, int]],
+        planned_flats: dict[tuple[str, int, int], tuple[int, Decimal]],
+    ) -> None:
         v = row.values
         if not v["street"].strip():
             row.fail("street", "A street name is required.")
@@ -157,7 +166,9 @@ class Houses(Kind):
         else:
             row.outcome = UPDATED if action.resize_flat_id else UNCHANGED
 
-    def _check_meter(self, row, existing_flat, meters) -> bool:
+    def _check_meter(
+        self, row: Row, existing_flat: tuple[int, Decimal] | None, meters: dict[str, MeterInfo]
+    ) -> bool:
         v = row.values
         meter = meters.get(v["serial"])
         if meter is None:
@@ -221,7 +232,7 @@ class Houses(Kind):
         )
 
     @staticmethod
-    def _houses(addresses: set) -> dict:
+    def _houses(addresses: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
         found = House.objects.filter(
             street__name__in={a[0] for a in addresses}, number__in={a[1] for a in addresses}
         ).values_list("pk", "street__name", "number")
@@ -230,7 +241,7 @@ class Houses(Kind):
         }
 
     @staticmethod
-    def _flats(keys) -> dict:
+    def _flats(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
         found = Flat.objects.filter(
             house_id__in={k[0] for k in keys}, number__in={k[1] for k in keys}
         ).values_list("pk", "house_id", "number")
