@@ -361,8 +361,6 @@ class CellError(ValueError):
 
 # The parsers take a cell as read (str, int, float, bool, datetime or None) and test its class
 # by identity, the cheapest test per cell, which mypy does not narrow on: hence Any.
-
-
 def raw(value: Any) -> str:
     """A cell as text, for error reports and the error file."""
     if type(value) is str:
