@@ -2,13 +2,16 @@
 jobs' list. Export buttons on the houses, readings and charges lists come from this app's
 change_list templates (templates/admin/<app>/<model>/change_list.html)."""
 
+from typing import Any
+from uuid import UUID
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 
 from imports import services
 from imports.errors import FileFormatError, NotDryRun
@@ -36,13 +39,13 @@ class ImportJobAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in ImportJob._meta.fields]
 
     @admin.display(description="done")
-    def percent_done(self, job) -> str:
+    def percent_done(self, job: ImportJob) -> str:
         return f"{job.percent:.0f}%"
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: ImportJob | None = None) -> bool:
         return False
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         own = [
             path("upload/", self.admin_site.admin_view(self.upload_view), name="imports_upload"),
             path(
@@ -58,17 +61,25 @@ class ImportJobAdmin(admin.ModelAdmin):
         ]
         return own + super().get_urls()
 
-    def add_view(self, request, form_url="", extra_context=None):
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         return self.upload_view(request)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         return self.job_view(request, object_id)
 
-    def _check(self, request) -> None:
+    def _check(self, request: HttpRequest) -> None:
         if not self.has_add_permission(request):
             raise PermissionDenied
 
-    def upload_view(self, request):
+    def upload_view(self, request: HttpRequest) -> HttpResponse:
         self._check(request)
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
@@ -96,7 +107,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/imports/upload.html", context)
 
-    def job_view(self, request, job_id):
+    def job_view(self, request: HttpRequest, job_id: UUID | str) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
         try:
@@ -117,7 +128,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/imports/job.html", context)
 
-    def confirm_view(self, request, job_id):
+    def confirm_view(self, request: HttpRequest, job_id: UUID) -> HttpResponse:
         self._check(request)
         job = get_object_or_404(ImportJob, pk=job_id)
         if request.method != "POST":

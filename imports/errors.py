@@ -6,7 +6,9 @@ from core.errors import Conflict, Invalid
 
 class NotDryRun(Conflict):
     default_code = "not_dry_run"
-    default_message = "This job is not a dry run."
+    # Untranslated like the rest of imports' messages; core.errors.Conflict's own lazy string
+    # narrows the attribute to a promise (its annotation belongs in core.errors).
+    default_message = "This job is not a dry run."  # type: ignore[assignment]
 
 
 class FileFormatError(Invalid):
@@ -14,5 +16,5 @@ class FileFormatError(Invalid):
 
     default_code = "invalid_file"
 
-    def __init__(self, message: str, code: str = "invalid_file"):
+    def __init__(self, message: str, code: str = "invalid_file") -> None:
         super().__init__(message, code=code)

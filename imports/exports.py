@@ -9,10 +9,12 @@ an export imports back with every row unchanged.
 import tempfile
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import IO
 
 from housing.periods import month_end, month_start
 from imports import formats, sql
 from imports.kinds import KINDS
+from imports.models import ImportJob
 
 CHUNK = 2000
 EXPORTS = ("registry", "readings", "tariffs", "charges")
@@ -36,7 +38,9 @@ SUMMED = (3, 5, 7, 9, 10)  # area, water m3, water, upkeep, total
 
 def _with_house_totals(rows: Iterator[tuple], total_label: str) -> Iterator[tuple]:
     """The charges with a totals row after each house and a grand total at the end."""
-    house, sums, grand = None, None, [Decimal(0)] * len(SUMMED)
+    house: tuple | None = None
+    sums: list[Decimal] = []  # the house's, from its first row on
+    grand = [Decimal(0)] * len(SUMMED)
     for row in rows:
         if row[:2] != house:
             if house is not None:
@@ -59,7 +63,9 @@ def _spread(sums: list) -> list:
     return cells
 
 
-def export_rows(what: str, *, year: int | None = None, month: int | None = None, lang="en"):
+def export_rows(
+    what: str, *, year: int | None = None, month: int | None = None, lang: str = "en"
+) -> tuple[str, list[str], Iterator[tuple]]:
     """(title, headers, rows) of an export; rows is a lazy iterator."""
     ru = lang == "ru"
     if what == "charges":
@@ -73,6 +79,8 @@ def export_rows(what: str, *, year: int | None = None, month: int | None = None,
         return "registry", headers, sql.export_rows(sql.REGISTRY_SQL)
     if what == "tariffs":
         return "tariffs", headers, sql.export_rows(sql.TARIFFS_SQL)
+    if year is None or month is None:
+        raise ValueError(f"A {what} export is of a month: year and month are required.")
     params = {
         "year": year,
         "month": month,
@@ -89,7 +97,7 @@ def csv_stream(headers: list, rows: Iterator[tuple]) -> Iterator[str]:
         yield formats.csv_line(row)
 
 
-def xlsx_file(title: str, headers: list, rows: Iterator[tuple]):
+def xlsx_file(title: str, headers: list, rows: Iterator[tuple]) -> IO[bytes]:
     """The workbook in a temporary file (deleted when closed), positioned at its start."""
     book = formats.XlsxStream(title)
     book.append(headers)
@@ -98,7 +106,7 @@ def xlsx_file(title: str, headers: list, rows: Iterator[tuple]):
     return _saved(book)
 
 
-def _saved(book: formats.XlsxStream):
+def _saved(book: formats.XlsxStream) -> IO[bytes]:
     """The workbook in a temporary file (deleted when the response closes it), rewound."""
     handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (the response closes it)
     book.save(handle)
@@ -106,7 +114,7 @@ def _saved(book: formats.XlsxStream):
     return handle
 
 
-def template_file(kind: str, lang: str = "en"):
+def template_file(kind: str, lang: str = "en") -> IO[bytes]:
     """A kind's import template: the headers and an example row."""
     columns = KINDS[kind].columns
     book = formats.XlsxStream(f"{kind} template")
@@ -115,7 +123,7 @@ def template_file(kind: str, lang: str = "en"):
     return _saved(book)
 
 
-def errors_file(job):
+def errors_file(job: ImportJob) -> IO[bytes]:
     """The job's failed rows as read, with an `error` column, ready to fix and upload again."""
     headers = list(job.state.get("headers") or [])
     book = formats.XlsxStream("errors")

@@ -3,6 +3,7 @@ in pieces (ImportFileChunk), and copied back out to a local file for each execut
 
 import hashlib
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,7 +12,9 @@ from imports.models import ImportFileChunk, ImportJob
 CHUNK_BYTES = 1024 * 1024
 
 
-def spool(chunks, suffix: str = ""):
+def spool(
+    chunks: Iterable[bytes], suffix: str = ""
+) -> "tuple[tempfile._TemporaryFileWrapper[bytes], str]":
     """The chunks in a temporary file (deleted when closed), and their sha256."""
     digest = hashlib.sha256()
     handle = tempfile.NamedTemporaryFile(suffix=suffix)  # noqa: SIM115 (the caller closes it)
@@ -23,7 +26,7 @@ def spool(chunks, suffix: str = ""):
 
 
 @contextmanager
-def job_file(job: ImportJob):
+def job_file(job: ImportJob) -> Iterator[str]:
     """The job's uploaded file as a local path, copied out of the database piece by piece."""
     pieces = (
         ImportFileChunk.objects.filter(job=job)

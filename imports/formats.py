@@ -11,11 +11,12 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import IO, Any, TextIO, cast
 from xml.etree import ElementTree
 
 from openpyxl import Workbook
@@ -51,7 +52,7 @@ class Column:
         return (self.name, self.ru, *self.aliases)
 
 
-def normalize_header(text) -> str:
+def normalize_header(text: object) -> str:
     text = str(text or "").strip().lower().replace("ё", "е")
     return re.sub(r"[\s_\-.,:;()/]+", " ", text).strip()
 
@@ -74,7 +75,7 @@ def match_headers(headers: list, columns: list[Column]) -> dict[str, int]:
     return found
 
 
-def detect_format(path: Path, name: str = "") -> str:
+def detect_format(path: str | Path, name: str = "") -> str:
     with open(path, "rb") as handle:
         start = handle.read(4)
     if start == ZIP_MAGIC:
@@ -84,7 +85,7 @@ def detect_format(path: Path, name: str = "") -> str:
     return CSV
 
 
-def _csv_encoding(path: Path) -> str:
+def _csv_encoding(path: str | Path) -> str:
     with open(path, "rb") as handle:
         head = handle.read(65536)
     try:
@@ -97,7 +98,7 @@ def _csv_encoding(path: Path) -> str:
 
 def _csv_dialect(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in (";", ",", "\t")}
-    return max(counts, key=counts.get) if any(counts.values()) else ","
+    return max(counts, key=counts.__getitem__) if any(counts.values()) else ","
 
 
 class SheetReader:
@@ -106,22 +107,24 @@ class SheetReader:
     `rows()` yields (line, cells) for the lines after the header, from `skip` data lines on;
     use it as a context manager so the file is closed."""
 
-    def __init__(self, path: Path, file_format: str):
+    def __init__(self, path: str | Path, file_format: str) -> None:
         self.path, self.format = Path(path), file_format
-        self._workbook = self._handle = None
+        self._workbook: _XlsxBook | None = None
+        self._handle: TextIO | None = None
+        self._rows: Iterator[list]
         self.total: int | None = None
         try:
             if file_format == XLSX:
-                self._workbook = _XlsxBook(path)
+                self._workbook = _XlsxBook(self.path)
                 self._rows = self._workbook.rows()
                 self.total = self._workbook.data_lines
             else:
-                encoding = _csv_encoding(path)
-                self._handle = open(path, encoding=encoding, newline="")  # noqa: SIM115
+                encoding = _csv_encoding(self.path)
+                self._handle = open(self.path, encoding=encoding, newline="")  # noqa: SIM115
                 first = self._handle.readline()
                 self._handle.seek(0)
                 self._rows = csv.reader(self._handle, delimiter=_csv_dialect(first))
-            self.headers = list(next(self._rows, None) or [])
+            self.headers = list(next(self._rows, []))
         except FileFormatError:
             self.close()
             raise
@@ -149,7 +152,7 @@ class SheetReader:
         rows through."""
         if self.total is not None:
             return self.total
-        if self.format == XLSX:
+        if self._workbook is not None:  # an xlsx file
             last = 0
             with self._workbook.open_sheet() as source:
                 tail = b""
@@ -169,10 +172,10 @@ class SheetReader:
         if self._handle is not None:
             self._handle.close()
 
-    def __enter__(self):
+    def __enter__(self) -> "SheetReader":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -182,7 +185,7 @@ class _XlsxBook:
     parse that, when the writer left it out (openpyxl's own write-only mode does), runs through
     the whole sheet, once per sheet and per opening."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path) -> None:
         reader = ExcelReader(path, read_only=True, data_only=True)
         self.archive = reader.archive
         try:
@@ -206,7 +209,7 @@ class _XlsxBook:
             raise
         self.data_lines = self._dimension_rows()
 
-    def open_sheet(self):
+    def open_sheet(self) -> IO[bytes]:
         return self.archive.open(self.sheet_path)
 
     def _dimension_rows(self) -> int | None:
@@ -242,7 +245,7 @@ class _SheetRows:
     booleans, dates (by the cell's number format), inline strings; missing rows come as empty
     lists so line numbers stay right."""
 
-    def __init__(self, strings, dates, epoch):
+    def __init__(self, strings: list[str], dates: Container[int], epoch: datetime) -> None:
         self.strings, self.dates, self.epoch = strings, dates, epoch
         self.done: list[list] = []  # rows completed since the reader took the last ones
         self.expected = 1
@@ -283,8 +286,10 @@ class _SheetRows:
 
     def end(self, tag: str) -> None:
         if tag == _CELL:
-            if self.kind is not None:
-                self.values.append(self._value())
+            # A cell's start set its kind exactly when it was inside a row (values not None).
+            values = self.values
+            if values is not None:
+                values.append(self._value())
                 self.kind = None
         elif tag in (_VALUE, _TEXT):
             if self.pieces is not None:
@@ -293,10 +298,10 @@ class _SheetRows:
                 self.cell_text = text if self.cell_text is None else self.cell_text + text
                 self.pieces = None
         elif tag == _ROW:
-            self.done.append(self.values)
+            self.done.append(cast("list", self.values))  # rows do not nest: set at its start
             self.values = None
 
-    def _value(self):
+    def _value(self) -> Any:
         value, kind = self.cell_text, self.kind
         if kind == "inlineStr":
             return value or None
@@ -330,7 +335,9 @@ def _column_index(letters: str) -> int:
     return index - 1
 
 
-def _xlsx_rows(source, strings, dates, epoch) -> Iterator[list]:
+def _xlsx_rows(
+    source: IO[bytes], strings: list[str], dates: Container[int], epoch: datetime
+) -> Iterator[list]:
     """The sheet's rows as lists of values (see _SheetRows), a chunk of XML at a time: memory
     stays flat."""
     target = _SheetRows(strings, dates, epoch)
@@ -352,7 +359,9 @@ class CellError(ValueError):
     pass
 
 
-def raw(value) -> str:
+# The parsers take a cell as read (str, int, float, bool, datetime or None) and test its class
+# by identity, the cheapest test per cell, which mypy does not narrow on: hence Any.
+def raw(value: Any) -> str:
     """A cell as text, for error reports and the error file."""
     if type(value) is str:
         return value.strip()
@@ -367,7 +376,7 @@ def raw(value) -> str:
     return str(value).strip()
 
 
-def text(value) -> str:
+def text(value: Any) -> str:
     value = value.strip() if value.__class__ is str else raw(value)
     # The apostrophe our CSV exports put before text that looks like a formula.
     if value[:1] == "'" and value[1:2] and value[1:2] in FORMULA_STARTS:
@@ -375,15 +384,15 @@ def text(value) -> str:
     return value
 
 
-def is_empty(value) -> bool:
+def is_empty(value: Any) -> bool:
     return value is None or (type(value) is str and not value.strip())
 
 
-def _cleaned(value) -> str:
+def _cleaned(value: Any) -> str:
     return str(value).strip().replace("\u00a0", "").replace(" ", "")
 
 
-def integer(value) -> int:
+def integer(value: Any) -> int:
     kind = type(value)
     if kind is int:
         return value
@@ -405,7 +414,7 @@ def integer(value) -> int:
 QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(7)}
 
 
-def decimal(value, places: int, max_digits: int) -> Decimal:
+def decimal(value: Any, places: int, max_digits: int) -> Decimal:
     kind = type(value)
     try:
         if kind is str:
@@ -434,7 +443,7 @@ def decimal(value, places: int, max_digits: int) -> Decimal:
     return exact
 
 
-def day(value) -> date:
+def day(value: Any) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -451,14 +460,14 @@ def day(value) -> date:
 # --- Writing ---------------------------------------------------------------------------------
 
 
-def safe_csv_text(value):
+def safe_csv_text(value: object) -> object:
     """Text that a spreadsheet would take for a formula gets an apostrophe in front."""
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
 
 
-def csv_line(values) -> str:
+def csv_line(values: Iterable[object]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer).writerow(
         [
@@ -472,11 +481,11 @@ def csv_line(values) -> str:
 class XlsxStream:
     """A write-only workbook of one sheet whose text cells are always text cells."""
 
-    def __init__(self, title: str):
+    def __init__(self, title: str) -> None:
         self.workbook = Workbook(write_only=True)
         self.sheet = self.workbook.create_sheet(title[:31])
 
-    def cell(self, value):
+    def cell(self, value: object) -> object:
         if isinstance(value, str):
             cell = WriteOnlyCell(self.sheet, value=None)
             cell._value, cell.data_type = value, "s"  # never a formula, whatever it starts with
@@ -485,10 +494,10 @@ class XlsxStream:
             return value.isoformat()
         return value
 
-    def append(self, values) -> None:
+    def append(self, values: Iterable[object]) -> None:
         self.sheet.append([self.cell(v) for v in values])
 
-    def save(self, target) -> None:
+    def save(self, target: str | Path | IO[bytes]) -> None:
         self.workbook.save(target)
 
 

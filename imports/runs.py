@@ -10,9 +10,11 @@ imports neither the tasks nor the services.)
 import gc
 import logging
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from itertools import islice
+from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -20,12 +22,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from imports import files, formats, sql
-from imports.kinds import CREATED, KINDS, UPDATED, Row
+from imports.kinds import CREATED, KINDS, UPDATED, Row, Staged
 from imports.models import ImportJob, ImportKey, ImportRowError
 
 logger = logging.getLogger(__name__)
 
 Status, Phase = ImportJob.Status, ImportJob.Phase
+JobId = UUID | str  # a task's argument is the id as text
 PREVIEW_ROWS = 10
 
 
@@ -38,7 +41,7 @@ def _fail(job: ImportJob, error: str) -> None:
     logger.warning("Import %s failed: %s", job.pk, error)
 
 
-def _locked(job_id) -> ImportJob | None:
+def _locked(job_id: JobId) -> ImportJob | None:
     return ImportJob.objects.select_for_update().filter(pk=job_id).first()
 
 
@@ -67,7 +70,7 @@ def _claim(job: ImportJob, path: str) -> bool:
 def _record_keys(job: ImportJob, rows: list[Row]) -> None:
     """Fail the rows whose key an earlier row of the file had (a meter's second reading of
     the month, a serial twice, a tariff twice)."""
-    first: dict[str, Row] = {}
+    first: dict[int, Row] = {}
     for row in rows:
         if row.key is None or row.errors:
             continue
@@ -82,12 +85,12 @@ def _record_keys(job: ImportJob, rows: list[Row]) -> None:
     # Which keys earlier batches had; then a plain insert of the new ones (the job's row lock,
     # held by the caller, keeps two batches from racing here).
     seen = sql.seen_keys(job_pk, list(first))
-    fresh = [row for key, row in first.items() if key not in seen]
+    fresh = {key: row for key, row in first.items() if key not in seen}
     sql.insert_keys(
         job_pk,
-        [row.key for row in fresh],
-        [row.line for row in fresh],
-        [row.staged for row in fresh],
+        list(fresh),
+        [row.line for row in fresh.values()],
+        [row.staged for row in fresh.values()],
     )
     for key, line in seen.items():
         row = first[key]
@@ -95,7 +98,7 @@ def _record_keys(job: ImportJob, rows: list[Row]) -> None:
         row.outcome = None
 
 
-def _column_header(headers: list, colmap: dict, name: str) -> str:
+def _column_header(headers: list, colmap: dict[str, int], name: str) -> str:
     index = colmap.get(name)
     return str(headers[index]).strip() if index is not None else name
 
@@ -112,7 +115,9 @@ def _count(job: ImportJob, rows: list[Row]) -> None:
             job.unchanged += 1
 
 
-def _record_errors(job: ImportJob, failed: list[Row], headers: list, colmap: dict) -> None:
+def _record_errors(
+    job: ImportJob, failed: list[Row], headers: list, colmap: dict[str, int]
+) -> None:
     ImportRowError.objects.bulk_create(
         ImportRowError(
             job=job,
@@ -127,7 +132,9 @@ def _record_errors(job: ImportJob, failed: list[Row], headers: list, colmap: dic
     )
 
 
-def process_staged_batch(job: ImportJob, staged: list, headers: list, colmap: dict) -> None:
+def process_staged_batch(
+    job: ImportJob, staged: list[Staged], headers: list, colmap: dict[str, int]
+) -> None:
     """The write pass of a kind that staged its rows in the validate pass: check them again
     under lock and write them, without the file. The caller holds the job's lock."""
     kind = KINDS[job.kind]
@@ -137,7 +144,12 @@ def process_staged_batch(job: ImportJob, staged: list, headers: list, colmap: di
     _record_errors(job, [row for row in rows if row.errors], headers, colmap)
 
 
-def process_batch(job: ImportJob, lines, headers: list, colmap: dict) -> list[Row]:
+def process_batch(
+    job: ImportJob,
+    lines: Iterable[tuple[int, list | tuple]],
+    headers: list,
+    colmap: dict[str, int],
+) -> list[Row]:
     """Check (and in a write pass, write) one batch of the file's lines; updates the job's
     counts and records the failed rows. The caller holds the job's lock."""
     kind = KINDS[job.kind]
@@ -196,7 +208,9 @@ def _finish_pass(job: ImportJob) -> bool:
     return True
 
 
-def execute_import(*, job_id, batch_size: int | None = None, pause: float | None = None) -> None:
+def execute_import(
+    *, job_id: JobId, batch_size: int | None = None, pause: float | None = None
+) -> None:
     """Run (or continue) an import in committed batches. Safe to call twice, also
     concurrently: each batch re-reads the cursor under the job's row lock."""
     batch_size = batch_size or settings.IMPORT_BATCH_SIZE
@@ -209,7 +223,7 @@ def execute_import(*, job_id, batch_size: int | None = None, pause: float | None
 
 
 @contextmanager
-def _without_cycle_collector():
+def _without_cycle_collector() -> Iterator[None]:
     """A batch allocates ~10 objects per row and keeps them to its end: the cyclic garbage
     collector, triggered by the allocations, scanned them again and again (a fifth of a
     readings import's CPU). What a batch drops is freed by reference counting; the collector
@@ -229,7 +243,7 @@ def _between_batches(pause: float) -> None:
         time.sleep(pause)
 
 
-def _execute(job_id, path: str, batch_size: int, pause: float) -> None:
+def _execute(job_id: JobId, path: str, batch_size: int, pause: float) -> None:
     with transaction.atomic():
         job = _locked(job_id)
         if job is None or job.status not in ImportJob.ACTIVE or not _claim(job, path):
@@ -263,7 +277,7 @@ def _staged(job: ImportJob) -> bool:
     return KINDS[job.kind].staged_write and Phase.VALIDATE in job.passes
 
 
-def _lock_batch(job_id, phase: str, cursor: int) -> ImportJob | None:
+def _lock_batch(job_id: JobId, phase: str, cursor: int) -> ImportJob | None:
     """The job under its lock, if it is still where this execution left it."""
     job = _locked(job_id)
     if (
@@ -280,7 +294,7 @@ def _lock_batch(job_id, phase: str, cursor: int) -> ImportJob | None:
     return job
 
 
-def _write_staged(job_id, job: ImportJob, batch_size: int, pause: float) -> None:
+def _write_staged(job_id: JobId, job: ImportJob, batch_size: int, pause: float) -> None:
     """The write pass from the rows the validate pass staged (ImportKey), in line order; the
     cursor is the file's lines done, as in a pass over the file."""
     headers = job.state.get("headers") or []
@@ -288,11 +302,12 @@ def _write_staged(job_id, job: ImportJob, batch_size: int, pause: float) -> None
     cursor = job.cursor
     while True:
         with transaction.atomic():
-            job = _lock_batch(job_id, Phase.WRITE, cursor)
-            if job is None:
+            locked = _lock_batch(job_id, Phase.WRITE, cursor)
+            if locked is None:
                 return
+            job = locked
             staged = list(
-                ImportKey.objects.filter(job_id=job_id, row__gt=cursor + 1)
+                ImportKey.objects.filter(job_id=job.pk, row__gt=cursor + 1)
                 .order_by("row")
                 .values_list("row", "key", "value")[:batch_size]
             )
@@ -307,13 +322,13 @@ def _write_staged(job_id, job: ImportJob, batch_size: int, pause: float) -> None
         _between_batches(pause)
 
 
-def note_error(*, job_id, error: str) -> None:
+def note_error(*, job_id: JobId, error: str) -> None:
     """Show why an execution broke off (the job stays active: the beat job retries it, up to
     IMPORT_MAX_ATTEMPTS)."""
     ImportJob.objects.filter(pk=job_id, status__in=ImportJob.ACTIVE).update(error=error[:2000])
 
 
-def claim_stalled_imports(*, older_than: timedelta | None = None) -> list:
+def claim_stalled_imports(*, older_than: timedelta | None = None) -> list[UUID]:
     """Active jobs whose progress has not moved for a while (their worker died, or the message
     was lost), their heartbeat moved to now so the next look skips them; the caller, inside
     the same transaction, enqueues them again. A job still alive is not harmed: the copies

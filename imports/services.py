@@ -4,6 +4,7 @@ The job's execution is imports.runs, run by the imports.run_import task.
 """
 
 from pathlib import Path
+from uuid import UUID
 
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
@@ -16,7 +17,7 @@ from imports.models import ImportJob
 Status = ImportJob.Status
 
 
-def _enqueue(job_id) -> None:
+def _enqueue(job_id: UUID) -> None:
     tasks.enqueue_run(job_id)
 
 
@@ -30,7 +31,7 @@ def _existing(*, kind: str, sha256: str, dry_run: bool, mode: str) -> ImportJob 
 
 def start_import(
     *,
-    upload,
+    upload: "File[bytes]",
     kind: str,
     dry_run: bool = False,
     mode: str = ImportJob.Mode.ALL_OR_NOTHING,
@@ -88,7 +89,7 @@ def confirm_dry_run(
         )
 
 
-def check_file(path, name: str, kind: str) -> tuple[str, list]:
+def check_file(path: str, name: str, kind: str) -> tuple[str, list]:
     """The file's format and header row, once that has every required column of the kind."""
     file_format = formats.detect_format(path, name)
     with formats.SheetReader(path, file_format) as reader:

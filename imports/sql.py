@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import NamedTuple
+from uuid import UUID
 
 from django.db import connection
 from django.utils import timezone
@@ -131,7 +132,7 @@ def _resolve_addresses_portable(addresses: Sequence[Address]) -> list[tuple]:
             number__in={flat for _, _, _, flat, _ in addresses},
         ).values_list("pk", "house_id", "number")
     }
-    meters: dict[int, list[tuple]] = defaultdict(list)
+    meters: dict[int | None, list[tuple]] = defaultdict(list)  # looked up by a flat or None
     for values in (
         WaterMeter.objects.filter(flat_id__in=set(flats.values()))
         .order_by("pk")
@@ -270,7 +271,7 @@ SELECT %s, k, r, v FROM unnest(%s::bigint[], %s::int[], %s::numeric[]) AS t(k, r
 """.format(**T)
 
 
-def seen_keys(job_pk, keys: list[int]) -> dict[int, int]:
+def seen_keys(job_pk: UUID | str, keys: list[int]) -> dict[int, int]:
     """Which of the keys the job has met already, and on which row."""
     with connection.cursor() as cursor:
         if on_postgresql():
@@ -281,7 +282,9 @@ def seen_keys(job_pk, keys: list[int]) -> dict[int, int]:
         return dict(cursor.fetchall())
 
 
-def insert_keys(job_pk, keys: list[int], rows: list[int], values: list) -> None:
+def insert_keys(
+    job_pk: UUID | str, keys: list[int], rows: list[int], values: list[Decimal | None]
+) -> None:
     """The keys met on these rows (with a reading's value, for the write pass)."""
     if not keys:
         return

@@ -2,6 +2,7 @@
 
 import logging
 from datetime import timedelta
+from uuid import UUID
 
 from celery import shared_task
 from django.db import transaction
@@ -11,12 +12,12 @@ from imports import runs
 logger = logging.getLogger(__name__)
 
 
-def enqueue_run(job_id) -> None:
+def enqueue_run(job_id: runs.JobId) -> None:
     """Send the job to a worker once the current transaction commits."""
     transaction.on_commit(lambda: _send(job_id))
 
 
-def _send(job_id) -> None:
+def _send(job_id: runs.JobId) -> None:
     try:
         run_import.delay(str(job_id))
     except Exception:
@@ -24,7 +25,7 @@ def _send(job_id) -> None:
         logger.exception("Could not enqueue import %s; the beat job will retry", job_id)
 
 
-def resume_stalled(*, older_than: timedelta | None = None) -> list:
+def resume_stalled(*, older_than: timedelta | None = None) -> list[UUID]:
     """Send again the active jobs whose progress stalled (see runs.claim_stalled_imports)."""
     with transaction.atomic():
         stalled = runs.claim_stalled_imports(older_than=older_than)

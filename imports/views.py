@@ -1,5 +1,7 @@
 """Bulk imports (background jobs) and streamed exports, for operators."""
 
+from typing import IO, Any
+
 from django.conf import settings
 from django.http import FileResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -8,6 +10,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -35,7 +38,7 @@ def _too_large() -> Response:
     )
 
 
-def _xlsx_response(handle, filename: str) -> FileResponse:
+def _xlsx_response(handle: IO[bytes], filename: str) -> FileResponse:
     return FileResponse(
         handle, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE
     )
@@ -58,7 +61,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         request={"multipart/form-data": ImportCreateSerializer},
         responses={202: ImportJobSerializer, 200: ImportJobSerializer, 413: TOO_LARGE, **ERRORS},
     )
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Refuse an oversized upload before its body is parsed and spooled to disk.
         if int(request.META.get("CONTENT_LENGTH") or 0) > _max_bytes() + 64 * 1024:
             return _too_large()
@@ -80,7 +83,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         summary="The import's progress, counts and first row errors",
         responses={200: ImportJobSerializer, **ERRORS},
     )
-    def retrieve(self, request, *args, **kwargs):
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().retrieve(request, *args, **kwargs)
 
     @extend_schema(
@@ -89,7 +92,7 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={202: ImportJobSerializer, 200: ImportJobSerializer, 409: ERRORS[400]},
     )
     @action(detail=True, methods=["post"], parser_classes=[JSONParser, FormParser, MultiPartParser])
-    def confirm(self, request, pk=None):
+    def confirm(self, request: Request, pk: str | None = None) -> Response:
         body = ConfirmSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         job, created = services.confirm_dry_run(
@@ -103,12 +106,12 @@ class ImportJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, **ERRORS},
     )
     @action(detail=True, methods=["get"], url_path=r"errors\.xlsx")
-    def errors(self, request, pk=None):
+    def errors(self, request: Request, pk: str | None = None) -> FileResponse:
         job = self.get_object()
         return _xlsx_response(exports.errors_file(job), f"errors-{job.pk}.xlsx")
 
 
-def _lang(request) -> str:
+def _lang(request: Request) -> str:
     lang = request.query_params.get("lang", "en")
     if lang not in ("en", "ru"):
         raise ValidationError({"lang": ["Must be en or ru."]})
@@ -127,7 +130,7 @@ class TemplateView(APIView):
         parameters=[KIND_PARAM, LANG_PARAM],
         responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY, **ERRORS},
     )
-    def get(self, request, kind: str):
+    def get(self, request: Request, kind: str) -> FileResponse:
         lang = _lang(request)
         return _xlsx_response(exports.template_file(kind, lang), f"{kind}-template.xlsx")
 
@@ -155,7 +158,9 @@ class ExportView(APIView):
             **ERRORS,
         },
     )
-    def get(self, request, what: str, fmt: str):
+    def get(
+        self, request: Request, what: str, fmt: str
+    ) -> Response | FileResponse | StreamingHttpResponse:
         year = month = None
         query = request.query_params
         # Required for the monthly exports; checked wherever given, as the schema says.

@@ -6,7 +6,7 @@ row error with its column, never as an exception. Lookups are a few queries per 
 readings are written with one multi-row INSERT per batch (imports.sql).
 """
 
-from imports.kinds.base import CREATED, UNCHANGED, UPDATED, Kind, Row
+from imports.kinds.base import CREATED, UNCHANGED, UPDATED, Kind, Row, Staged
 from imports.kinds.houses import Houses
 from imports.kinds.readings import Readings
 from imports.kinds.tariffs import Tariffs
@@ -22,5 +22,6 @@ __all__ = [
     "Kind",
     "Readings",
     "Row",
+    "Staged",
     "Tariffs",
 ]

@@ -1,7 +1,9 @@
 """What every import kind shares: a file's row, the cell parsers, the Kind interface."""
 
 import hashlib
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 
@@ -9,8 +11,12 @@ from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from housing.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS
 from imports import formats
 from imports.formats import CellError, Column
+from imports.models import ImportJob
 
 CREATED, UPDATED, UNCHANGED = "created", "updated", "unchanged"
+
+# A row the validate pass staged for the write pass (ImportKey): its line, key and value.
+Staged = tuple[int, int, Decimal | None]
 
 
 class Row:
@@ -18,16 +24,19 @@ class Row:
 
     __slots__ = ("line", "cells", "values", "errors", "outcome", "key", "action", "staged")
 
-    def __init__(self, line: int, cells: list):
+    def __init__(self, line: int, cells: list | tuple) -> None:
         self.line, self.cells = line, cells
-        self.values: dict = {}
-        self.errors: list = []
+        self.values: dict[str, Any] = {}
+        self.errors: list[dict[str, str]] = []
         self.outcome: str | None = None
         self.key: int | None = None
-        self.action = None
-        self.staged = None  # what the write pass needs beside the key (a reading's value)
+        # What the kind decided to do with the row; each kind has its own (a RegistryAction, a
+        # reading's meter, a tariff's house and row).
+        self.action: Any = None
+        # What the write pass needs beside the key (a reading's value).
+        self.staged: Decimal | None = None
 
-    def fail(self, column: str, message: str, value=None) -> None:
+    def fail(self, column: str, message: str, value: object = None) -> None:
         if value is None:
             value = self.values.get(column)
         self.errors.append({"column": column, "value": formats.raw(value), "message": message})
@@ -39,15 +48,15 @@ def text_key(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
 
 
-def quantity(value) -> Decimal:
+def quantity(value: object) -> Decimal:
     return formats.decimal(value, QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS)
 
 
-def money(value) -> Decimal:
+def money(value: object) -> Decimal:
     return formats.decimal(value, MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS)
 
 
-def positive_int(value) -> int:
+def positive_int(value: object) -> int:
     number = formats.integer(value)
     if number < 1:
         raise CellError("Must be 1 or more.")
@@ -56,7 +65,7 @@ def positive_int(value) -> int:
     return number
 
 
-def year_or_month(value) -> int:
+def year_or_month(value: object) -> int:
     number = formats.integer(value)
     if not 0 <= number <= 9999:
         raise CellError("Not a year or month.")
@@ -68,7 +77,7 @@ class Kind:
 
     name = ""
     columns: list[Column] = []
-    parsers: dict = {}
+    parsers: dict[str, Callable[[Any], object]] = {}
 
     def plan(self, colmap: dict[str, int]) -> list[tuple]:
         """Per column: (name, index in the file or None, parser, value required)."""
@@ -78,7 +87,7 @@ class Kind:
             for c in self.columns
         ]  # fmt: skip
 
-    def parse(self, line: int, cells: list, plan: list[tuple]) -> Row | None:
+    def parse(self, line: int, cells: list | tuple, plan: list[tuple]) -> Row | None:
         """The row's values by column name, or None for an empty line. (The hot loop of an
         import: written for speed.)"""
         row = Row(line, cells)
@@ -107,10 +116,14 @@ class Kind:
     required_values: tuple[str, ...] = ()
     staged_write = False
 
-    def check(self, job, rows: list[Row], *, write: bool) -> None:
+    def check(self, job: ImportJob, rows: list[Row], *, write: bool) -> None:
         raise NotImplementedError
 
-    def write(self, job, rows: list[Row]) -> None:
+    def check_staged(self, job: ImportJob, staged: list[Staged]) -> list[Row]:
+        """The write pass of a kind with `staged_write`: the rows its validate pass staged."""
+        raise NotImplementedError
+
+    def write(self, job: ImportJob, rows: list[Row]) -> None:
         raise NotImplementedError
 
 

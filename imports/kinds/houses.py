@@ -1,5 +1,6 @@
 """The registry kind: streets, houses, flats (with area) and meters (with serials)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from imports.kinds.base import (
     quantity,
     text_key,
 )
+from imports.models import ImportJob
 from imports.sql import METER_FIELDS, MeterInfo
 
 
@@ -81,7 +83,7 @@ class Houses(Kind):
     }
     required_values = ("street", "house")
 
-    def check(self, job, rows: list[Row], *, write: bool) -> None:
+    def check(self, job: ImportJob, rows: list[Row], *, write: bool) -> None:
         rows = [row for row in rows if not row.errors]
         if not rows:
             return
@@ -109,7 +111,15 @@ class Houses(Kind):
         for row in rows:
             self._check_row(row, houses, flats, meters, planned_houses, planned_flats)
 
-    def _check_row(self, row, houses, flats, meters, planned_houses, planned_flats) -> None:
+    def _check_row(
+        self,
+        row: Row,
+        houses: dict[tuple[str, int], int],
+        flats: dict[tuple[int, int], tuple[int, Decimal]],
+        meters: dict[str, MeterInfo],
+        planned_houses: set[tuple[str, int]],
+        planned_flats: dict[tuple[str, int, int], tuple[int, Decimal]],
+    ) -> None:
         v = row.values
         if not v["street"].strip():
             row.fail("street", "A street name is required.")
@@ -156,7 +166,9 @@ class Houses(Kind):
         else:
             row.outcome = UPDATED if action.resize_flat_id else UNCHANGED
 
-    def _check_meter(self, row, existing_flat, meters) -> bool:
+    def _check_meter(
+        self, row: Row, existing_flat: tuple[int, Decimal] | None, meters: dict[str, MeterInfo]
+    ) -> bool:
         v = row.values
         meter = meters.get(v["serial"])
         if meter is None:
@@ -180,7 +192,7 @@ class Houses(Kind):
                 return False
         return True
 
-    def write(self, job, rows: list[Row]) -> None:
+    def write(self, job: ImportJob, rows: list[Row]) -> None:
         """Create what the rows need (houses through the registry service), in file order;
         what already exists, e.g. created by an earlier batch, is looked up, not repeated."""
         houses = self._houses({(r.action.street, r.action.house) for r in rows})
@@ -220,7 +232,7 @@ class Houses(Kind):
         )
 
     @staticmethod
-    def _houses(addresses: set) -> dict:
+    def _houses(addresses: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
         found = House.objects.filter(
             street__name__in={a[0] for a in addresses}, number__in={a[1] for a in addresses}
         ).values_list("pk", "street__name", "number")
@@ -229,7 +241,7 @@ class Houses(Kind):
         }
 
     @staticmethod
-    def _flats(keys) -> dict:
+    def _flats(keys: Iterable[tuple[int, int]]) -> dict[tuple[int, int], int]:
         found = Flat.objects.filter(
             house_id__in={k[0] for k in keys}, number__in={k[1] for k in keys}
         ).values_list("pk", "house_id", "number")

@@ -1,7 +1,6 @@
 """The readings kind: one month of meter readings, checked with the meter service's rule."""
 
 from collections import defaultdict
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 
@@ -16,10 +15,12 @@ from imports.kinds.base import (
     UPDATED,
     Kind,
     Row,
+    Staged,
     positive_int,
     quantity,
     year_or_month,
 )
+from imports.models import ImportJob
 from imports.sql import MeterInfo
 
 
@@ -55,7 +56,7 @@ class Readings(Kind):
     }
     required_values = ("street", "house", "flat", "year", "month")
 
-    def _period(self, job, rows: list[Row]) -> list[Row]:
+    def _period(self, job: ImportJob, rows: list[Row]) -> list[Row]:
         """The file is one month (the first row's); rows of another month are errors."""
         ready = []
         for row in rows:
@@ -146,7 +147,7 @@ class Readings(Kind):
             serials = ", ".join(m.serial for m in active)
             row.fail("serial", f"Flat {v['flat']} has several meters ({serials}): give serial.")
 
-    def check(self, job, rows: list[Row], *, write: bool) -> None:
+    def check(self, job: ImportJob, rows: list[Row], *, write: bool) -> None:
         rows = self._period(job, rows)
         if not rows:
             return
@@ -161,7 +162,7 @@ class Readings(Kind):
         self._decide(rows, year, month, neighbours, existing)
 
     @staticmethod
-    def _decide(rows: list[Row], year: int, month: int, neighbours, existing) -> None:
+    def _decide(rows: list[Row], year: int, month: int, neighbours: dict, existing: dict) -> None:
         """Each row's outcome under the meter service's rule (the row's action is its meter)."""
         for row in rows:
             meter, value = row.action, row.values["value"]
@@ -186,7 +187,7 @@ class Readings(Kind):
     # line, its meter and value) instead of reading and resolving the file again.
     staged_write = True
 
-    def check_staged(self, job, staged: list[tuple[int, int, Decimal]]) -> list[Row]:
+    def check_staged(self, job: ImportJob, staged: list[Staged]) -> list[Row]:
         """Check a batch of staged rows (line, meter id, value) again, under the meters' lock;
         a row whose meter changed since the validate pass fails like any other."""
         year, month = job.state["period"]
@@ -206,7 +207,7 @@ class Readings(Kind):
         self._decide(ready, year, month, neighbours, existing)
         return rows
 
-    def write(self, job, rows: list[Row]) -> None:
+    def write(self, job: ImportJob, rows: list[Row]) -> None:
         year, month = job.state["period"]
         created = [row for row in rows if row.outcome == CREATED]
         sql.insert_readings(

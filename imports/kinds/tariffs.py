@@ -17,8 +17,9 @@ from imports.kinds.base import (
     positive_int,
     text_key,
 )
+from imports.models import ImportJob
 
-KIND_NAMES = {
+KIND_NAMES: dict[str, str] = {
     "water": Tariff.Kind.WATER,
     "вода": Tariff.Kind.WATER,
     "водоснабжение": Tariff.Kind.WATER,
@@ -29,7 +30,7 @@ KIND_NAMES = {
 KIND_NAMES.update({label.lower(): value for value, label in Tariff.Kind.choices})
 
 
-def _tariff_kind(value) -> str:
+def _tariff_kind(value: object) -> str:
     kind = KIND_NAMES.get(formats.normalize_header(value))
     if kind is None:
         raise CellError("Not a tariff kind (water or upkeep).")
@@ -56,7 +57,7 @@ class Tariffs(Kind):
     }
     required_values = ("kind", "price", "valid_from")
 
-    def check(self, job, rows: list[Row], *, write: bool) -> None:
+    def check(self, job: ImportJob, rows: list[Row], *, write: bool) -> None:
         rows = [row for row in rows if not row.errors]
         addresses = {(r.values["street"], r.values["house"]) for r in rows if r.values["house"]}
         houses = {
@@ -91,7 +92,7 @@ class Tariffs(Kind):
             else:
                 row.outcome = UNCHANGED if existing.price == v["price"] else UPDATED
 
-    def write(self, job, rows: list[Row]) -> None:
+    def write(self, job: ImportJob, rows: list[Row]) -> None:
         for row in rows:
             house_id, existing = row.action
             try:

@@ -23,7 +23,7 @@ def job_state(job_id) -> ImportJob:
 
 
 def february_file(house) -> bytes:
-    rows = [["Улица", "Дом", "Квартира", "Год", "Месяц", "Показание"]]
+    rows: list[list] = [["Улица", "Дом", "Квартира", "Год", "Месяц", "Показание"]]
     rows += [[house.street.name, house.number, n, 2024, 2, 100 + n] for n in range(1, FLATS + 1)]
     return xlsx_bytes(rows)
 
