@@ -14,25 +14,32 @@ that window fails one request, which marks it for a check; the next one reconnec
 """
 
 import time
-from typing import TypeVar
+from typing import Any, TypeVar
+from weakref import WeakKeyDictionary, WeakSet
 
 from django.conf import settings
 from django.db import OperationalError, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+# Per connection: when it last served a request cleanly (time.monotonic()); none after an error.
+_known_good_at: "WeakKeyDictionary[BaseDatabaseWrapper, float]" = WeakKeyDictionary()
+# Connections whose per-request check already trusts a known good connection.
+_trusting: "WeakSet[BaseDatabaseWrapper]" = WeakSet()
 
 
-def remember_good_connections(**kwargs) -> None:
+def remember_good_connections(**kwargs: Any) -> None:
     """request_finished: note when each open connection last served a request cleanly."""
     now = time.monotonic()
     for conn in connections.all(initialized_only=True):
         if conn.connection is not None and not conn.errors_occurred:
-            conn.known_good_at = now
+            _known_good_at[conn] = now
         else:
-            conn.known_good_at = None
+            _known_good_at.pop(conn, None)
 
 
-def _trust_if_known_good(conn) -> None:
+def _trust_if_known_good(conn: BaseDatabaseWrapper) -> None:
     grace = settings.DB_HEALTH_CHECK_GRACE_SECONDS
-    known_good_at = getattr(conn, "known_good_at", None)
+    known_good_at = _known_good_at.get(conn)
     if (
         grace > 0
         and conn.connection is not None
@@ -40,24 +47,27 @@ def _trust_if_known_good(conn) -> None:
         and known_good_at is not None
         and time.monotonic() - known_good_at < grace
     ):
-        conn.health_check_done = True
+        conn.health_check_done = True  # type: ignore[attr-defined]  # not in django-stubs 5.2.9
 
 
-def install_trust(sender=None, connection=None, **kwargs) -> None:
+def install_trust(
+    sender: object = None, connection: BaseDatabaseWrapper | None = None, **kwargs: Any
+) -> None:
     """connection_created: after Django's own per-request check of this connection (which
     resets `health_check_done`), mark a connection known good as checked. Wrapping the check
     itself, not a second request_started receiver, keeps this independent of receiver order
     (Django's test client reconnects its receiver after every request)."""
-    if connection is None or getattr(connection, "_trust_installed", False):
+    if connection is None or connection in _trusting:
         return
     check = connection.close_if_unusable_or_obsolete
 
-    def close_if_unusable_or_obsolete():
+    def close_if_unusable_or_obsolete() -> None:
         check()
         _trust_if_known_good(connection)
 
-    connection.close_if_unusable_or_obsolete = close_if_unusable_or_obsolete
-    connection._trust_installed = True
+    # This one connection's check, wrapped: the class keeps Django's own.
+    connection.close_if_unusable_or_obsolete = close_if_unusable_or_obsolete  # type: ignore[method-assign]
+    _trusting.add(connection)
 
 
 T = TypeVar("T")

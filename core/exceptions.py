@@ -18,7 +18,7 @@ from rest_framework.views import exception_handler, set_rollback
 from core.errors import AppError, PayloadTooLarge
 
 
-def _first_message(errors) -> tuple[str, str]:
+def _first_message(errors: object) -> tuple[str, str]:
     """The first (message, code) of a nested DRF error structure; the message reads
     'field: message' (no prefix for non_field_errors)."""
     if isinstance(errors, dict):
@@ -33,7 +33,8 @@ def _first_message(errors) -> tuple[str, str]:
     return str(errors), getattr(errors, "code", "invalid") or "invalid"
 
 
-def format_error(detail, default_code: str) -> dict:
+def format_error(detail: object, default_code: str) -> dict[str, Any]:
+    body: dict[str, Any]
     if isinstance(detail, dict) and "detail" in detail:
         # Already in our shape (e.g. simplejwt's {"detail", "code", "messages"}): keep its code.
         body = {"detail": str(detail["detail"]), "code": str(detail.get("code") or default_code)}
@@ -68,7 +69,7 @@ def app_error_response(exc: AppError, context: Mapping[str, Any]) -> Response:
     return Response(exc.body(), status=status_code, headers=headers)
 
 
-def api_exception_handler(exc, context):
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, AppError):
         return app_error_response(exc, context)
     if isinstance(exc, RequestDataTooBig):

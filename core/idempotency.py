@@ -8,14 +8,18 @@ stored answer, so N parallel retries produce exactly one effect.
 import functools
 import hashlib
 import json
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
+from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from core.errors import Unprocessable
 from core.models import IdempotencyKey
@@ -23,9 +27,12 @@ from core.models import IdempotencyKey
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 
+_View = TypeVar("_View", bound=APIView)
+_Params = ParamSpec("_Params")
 
-def request_fingerprint(request) -> str:
-    body = request.data
+
+def request_fingerprint(request: Request) -> str:
+    body: Any = request.data
     if hasattr(body, "lists"):  # QueryDict from form data: keep repeated values
         body = dict(body.lists())
     canonical = json.dumps(
@@ -47,7 +54,9 @@ def _replay(record: IdempotencyKey, fingerprint: str) -> Response:
     return response
 
 
-def idempotent(view_method):
+def idempotent(
+    view_method: Callable[Concatenate[_View, Request, _Params], Response],
+) -> Callable[Concatenate[_View, Request, _Params], Response]:
     """Decorate a DRF view method so that a retry with the same key replays the first answer.
 
     Answers with status < 500 are stored (a refused debit is replayed as refused), whatever
@@ -57,7 +66,9 @@ def idempotent(view_method):
     """
 
     @functools.wraps(view_method)
-    def wrapper(view, request, *args, **kwargs):
+    def wrapper(
+        view: _View, request: Request, /, *args: _Params.args, **kwargs: _Params.kwargs
+    ) -> Response:
         key = request.headers.get(HEADER)
         if not key:
             return view_method(view, request, *args, **kwargs)
@@ -101,11 +112,11 @@ def idempotent(view_method):
     return wrapper
 
 
-def _json_safe(data):
+def _json_safe(data: Any) -> Any:
     return json.loads(json.dumps(data, default=str)) if data is not None else None
 
 
-def purge_expired_keys(*, now=None) -> int:
+def purge_expired_keys(*, now: datetime | None = None) -> int:
     """Delete keys older than IDEMPOTENCY_KEY_TTL_HOURS; returns how many were removed."""
     cutoff = (now or timezone.now()) - timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
     deleted, _by_model = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()

@@ -7,10 +7,16 @@ types, and how to use each sign-in scheme in Swagger UI's Authorize dialog.
 """
 
 import re
+from typing import TYPE_CHECKING, Any, cast
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from drf_spectacular.utils import Direction, OpenApiExample, OpenApiResponse
 from rest_framework import serializers
+from rest_framework.request import Request
+
+if TYPE_CHECKING:
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.openapi import AutoSchema
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -41,13 +47,15 @@ ERROR_SCHEMA = {
 # Every error's body in the schema: the `ApiError` component (finish_schema replaces it with
 # ERROR_SCHEMA). Errors with more keys (stores' `errors`, residents' `window`) subclass it. No
 # docstring: drf-spectacular would copy it into the subclasses' descriptions.
-class ApiErrorSerializer(serializers.Serializer):
+class ApiErrorSerializer(serializers.Serializer[Any]):
     detail = serializers.CharField()
     code = serializers.CharField()
 
 
 def api_error(
-    description: str, serializer=ApiErrorSerializer, example: dict | None = None
+    description: str,
+    serializer: type[serializers.Serializer[Any]] = ApiErrorSerializer,
+    example: dict[str, Any] | None = None,
 ) -> OpenApiResponse:
     """An operation's error response: the error body, described for that operation (without
     an `example`, finish_schema adds the standard one of its status)."""
@@ -446,7 +454,7 @@ def _tag_of(path: str) -> str | None:
     return None
 
 
-def _escape_prose(node):
+def _escape_prose(node: object) -> None:
     """Swagger UI renders descriptions as Markdown with HTML: `<field>` would vanish."""
     if isinstance(node, dict):
         for key, value in node.items():
@@ -459,7 +467,7 @@ def _escape_prose(node):
             _escape_prose(item)
 
 
-def _error_response(status: int, description: str | None = None) -> dict:
+def _error_response(status: int, description: str | None = None) -> dict[str, Any]:
     default_description, example = STANDARD_ERRORS[status]
     return {
         "description": description or default_description,
@@ -472,7 +480,7 @@ def _error_response(status: int, description: str | None = None) -> dict:
     }
 
 
-def _add_standard_example(response: dict, status: int) -> None:
+def _add_standard_example(response: dict[str, Any], status: int) -> None:
     """A declared `ApiError` body without an example gets its status's standard one."""
     media = response.get("content", {}).get("application/json", {})
     ref = media.get("schema", {}).get("$ref", "")
@@ -484,14 +492,16 @@ def _add_standard_example(response: dict, status: int) -> None:
         media["examples"] = {"Error": {"value": STANDARD_ERRORS[status][1]}}
 
 
-def _views(generator) -> dict:
-    views = {}
-    for path, _regex, method, callback in generator.endpoints or []:
+def _views(generator: "SchemaGenerator") -> dict[tuple[str, str], type | None]:
+    views: dict[tuple[str, str], type | None] = {}
+    # drf-spectacular's endpoints carry the path regex too (DRF's stubs: 3-tuples).
+    endpoints = cast("list[tuple[str, str, str, Any]]", generator.endpoints or [])
+    for path, _regex, method, callback in endpoints:
         views[path, method.lower()] = getattr(callback, "cls", None)
     return views
 
 
-def _statuses(path: str, method: str, operation: dict, view) -> set[int]:
+def _statuses(path: str, method: str, operation: dict[str, Any], view: type | None) -> set[int]:
     """The error statuses any operation like this one can answer."""
     statuses = set()
     parameters = operation.get("parameters", [])
@@ -509,7 +519,12 @@ def _statuses(path: str, method: str, operation: dict, view) -> set[int]:
     return statuses
 
 
-def finish_schema(result, generator, request, public):
+def finish_schema(
+    result: dict[str, Any],
+    generator: "SchemaGenerator",
+    request: Request | None,
+    public: bool,
+) -> dict[str, Any]:
     from core.openapi_examples import EXAMPLES
 
     views = _views(generator)
@@ -528,7 +543,8 @@ def finish_schema(result, generator, request, public):
                 continue
             if tag:
                 operation["tags"] = [tag]
-            summary, description = OPERATION_TEXT.get(operation.get("operationId"), (None, None))
+            operation_id = operation.get("operationId", "")
+            summary, description = OPERATION_TEXT.get(operation_id, (None, None))
             if summary and not operation.get("summary"):
                 operation["summary"] = summary
             if description and not operation.get("description"):
@@ -585,7 +601,7 @@ def finish_schema(result, generator, request, public):
     return result
 
 
-def _bound_lists(schemas: dict) -> None:
+def _bound_lists(schemas: dict[str, Any]) -> None:
     """List lengths that drf-spectacular does not carry over from the serializers."""
     from stores.serializers import MAX_GROUP_LINES
 
@@ -594,7 +610,7 @@ def _bound_lists(schemas: dict) -> None:
         items.update(minItems=1, maxItems=MAX_GROUP_LINES)
 
 
-def _filter_names(view) -> set[str]:
+def _filter_names(view: type | None) -> set[str]:
     """Query parameters for which an empty value means no value (`?house=`): the django-filter
     filters and the optional fields of a view's DRF query serializer."""
     names = set(getattr(view, "filterset_fields", None) or ())
@@ -604,7 +620,7 @@ def _filter_names(view) -> set[str]:
     return names
 
 
-def _bound_parameter(parameter: dict) -> None:
+def _bound_parameter(parameter: dict[str, Any]) -> None:
     """Query filters compare integers with a 64-bit column; currencies are ISO 4217 codes."""
     from accounts.balances.currencies import ISO_4217_CODES
 
@@ -622,7 +638,7 @@ def _bound_parameter(parameter: dict) -> None:
         schema["enum"] = sorted(ISO_4217_CODES)
 
 
-def _declared(responses: dict) -> set[int]:
+def _declared(responses: dict[str, Any]) -> set[int]:
     """Error statuses an operation already declares (their bodies get the error schema)."""
     return {int(key) for key in responses if key.isdigit() and int(key) in STANDARD_ERRORS}
 
@@ -642,13 +658,15 @@ class DecimalFieldExtension(OpenApiSerializerFieldExtension):
     target_class = "rest_framework.fields.DecimalField"
     match_subclasses = True
 
-    def map_serializer_field(self, auto_schema, direction):
-        field = self.target
+    def map_serializer_field(
+        self, auto_schema: "AutoSchema", direction: Direction
+    ) -> dict[str, Any]:
+        field: serializers.DecimalField = self.target
         if getattr(field, "coerce_to_string", None) is False:  # a JSON number (compatible API)
-            schema = {"type": "number", "format": "double"}
+            schema: dict[str, Any] = {"type": "number", "format": "double"}
             if direction == "request" and not field.read_only:
-                whole = field.max_digits - field.decimal_places
-                step = 10.0**-field.decimal_places
+                whole, places = _digits(field)
+                step = 10.0**-places
                 schema["maximum"] = float(field.max_value or 10**whole - step)
                 schema["minimum"] = float(
                     field.min_value if field.min_value is not None else -(10**whole) + step
@@ -658,8 +676,8 @@ class DecimalFieldExtension(OpenApiSerializerFieldExtension):
         if direction != "request" or field.read_only:
             return schema
         rounds = getattr(field, "rounds", False)
-        whole = field.max_digits - field.decimal_places
-        step = 10.0**-field.decimal_places
+        whole, places = _digits(field)
+        step = 10.0**-places
         maximum = getattr(field, "schema_max_value", None) or field.max_value
         number = {
             "type": "number",
@@ -681,8 +699,16 @@ class DecimalFieldExtension(OpenApiSerializerFieldExtension):
         }
 
 
-def decimal_pattern(field) -> str:
-    whole = field.max_digits - field.decimal_places
+def _digits(field: serializers.DecimalField) -> tuple[int, int]:
+    """The whole digits and the decimal places of a field: every decimal field of the API
+    bounds both."""
+    if field.max_digits is None or field.decimal_places is None:
+        raise TypeError(f"{field!r} needs max_digits and decimal_places")
+    return field.max_digits - field.decimal_places, field.decimal_places
+
+
+def decimal_pattern(field: serializers.DecimalField) -> str:
+    whole, _places = _digits(field)
     maximum = getattr(field, "schema_max_value", None) or field.max_value
     if maximum is not None:
         # Every number with fewer digits than the maximum is below it.

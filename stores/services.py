@@ -132,11 +132,13 @@ def apply_group_operation(
         raise ValueError("a stock operation needs at least one line")
     if operation not in (SUPPLY, DEMAND):
         raise ValueError(f"unknown stock operation {operation!r}")
-    context = {"user_id": _user_id(user), "request_id": request_id or new_request_id()}
+    user_id, request_id = _user_id(user), request_id or new_request_id()
 
     def take_all():
         # All or nothing; on PostgreSQL one statement (the rows are locked for it alone).
-        short = set(sql.take_all(store_pk=store.pk, lines=merged, **context))
+        short = set(
+            sql.take_all(store_pk=store.pk, lines=merged, user_id=user_id, request_id=request_id)
+        )
         if short:
             available = _available(store=store, item_ids=sorted(short))
             raise InsufficientStock(
@@ -149,11 +151,23 @@ def apply_group_operation(
 
     def change():
         if operation == SUPPLY:
-            sql.supply(store_pk=store.pk, lines=merged, operation=SUPPLY, **context)
+            sql.supply(
+                store_pk=store.pk,
+                lines=merged,
+                operation=SUPPLY,
+                user_id=user_id,
+                request_id=request_id,
+            )
         elif len(merged) == 1:
             item_id, quantity = merged[0]
             # One guarded statement: nothing to roll back if it is short.
-            if not sql.take(store_pk=store.pk, item_id=item_id, quantity=quantity, **context):
+            if not sql.take(
+                store_pk=store.pk,
+                item_id=item_id,
+                quantity=quantity,
+                user_id=user_id,
+                request_id=request_id,
+            ):
                 available = _available(store=store, item_ids=[item_id])
                 raise InsufficientStock([Shortage(item_id, quantity, available.get(item_id, 0))])
         else:
@@ -164,7 +178,7 @@ def apply_group_operation(
 
 def clean_store(*, store: Store, user=None, request_id: str | None = None) -> dict:
     """Set every item of the store to 0 (movements record what was removed); returns the report."""
-    context = {"user_id": _user_id(user), "request_id": request_id or new_request_id()}
+    user_id, request_id = _user_id(user), request_id or new_request_id()
 
     def change():
         with transaction.atomic():
@@ -182,7 +196,8 @@ def clean_store(*, store: Store, user=None, request_id: str | None = None) -> di
             sql.log(
                 operation=CLEAN,
                 changes=[(item.pk, -item.quantity, 0) for item in items],
-                **context,
+                user_id=user_id,
+                request_id=request_id,
             )
 
     return _report_after(store=store, change=change)

@@ -8,6 +8,7 @@ the same steps as separate statements inside a transaction.
 """
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -37,7 +38,9 @@ def _single_statement() -> bool:
 MOVE_COLUMNS = "(item_id, operation, delta, quantity_after, user_id, request_id, created_at)"
 
 
-def supply(*, store_pk: int, lines: Lines, operation: str, user_id, request_id: str) -> None:
+def supply(
+    *, store_pk: int, lines: Lines, operation: str, user_id: int | None, request_id: str
+) -> None:
     """Add each quantity, creating missing items, and log the movements; rows are locked in
     the order of `lines` (callers sort them)."""
     now = timezone.now()
@@ -76,14 +79,16 @@ def supply(*, store_pk: int, lines: Lines, operation: str, user_id, request_id: 
             )
 
 
-def take(*, store_pk: int, item_id: str, quantity: int, user_id, request_id: str) -> bool:
+def take(
+    *, store_pk: int, item_id: str, quantity: int, user_id: int | None, request_id: str
+) -> bool:
     """The guarded decrement (`quantity >= n`) and its movement; False if there is not enough."""
     now = timezone.now()
     update = (
         f"UPDATE {_items()} SET quantity = quantity - %s, updated_at = %s "
         f"WHERE store_id = %s AND item_id = %s AND quantity >= %s RETURNING id, quantity"
     )
-    params = [quantity, now, store_pk, item_id, quantity]
+    params: list[int | str | datetime] = [quantity, now, store_pk, item_id, quantity]
     with connection.cursor() as cursor:
         if _single_statement():
             cursor.execute(
@@ -121,7 +126,7 @@ def store_by_id(store_id: str) -> Store | None:
     return None if row is None else Store.from_db(connection.alias, columns, row)
 
 
-def take_all(*, store_pk: int, lines: Lines, user_id, request_id: str) -> list[str]:
+def take_all(*, store_pk: int, lines: Lines, user_id: int | None, request_id: str) -> list[str]:
     """Take every line (guarded, with its movement), all or nothing; the short item ids.
 
     On PostgreSQL one call of `stores_take_all` (migration stores 0003): the locks live for
@@ -172,7 +177,9 @@ def in_stock(*, store_pk: int) -> list[tuple[str, int]]:
         return cursor.fetchall()
 
 
-def log(*, operation: str, changes: list[tuple[int, int, int]], user_id, request_id: str) -> None:
+def log(
+    *, operation: str, changes: list[tuple[int, int, int]], user_id: int | None, request_id: str
+) -> None:
     """Write one movement per (item pk, delta, quantity after)."""
     StockMovement.objects.bulk_create(
         StockMovement(

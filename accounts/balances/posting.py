@@ -62,7 +62,7 @@ def post(posting: Posting) -> Movement:
             logger.warning("Lock timeout on accounts %s/%s", posting.debit_id, posting.credit_id)
             raise AccountBusy() from exc
         raise
-    if outcome.movement_id is None:
+    if outcome.movement_id is None or outcome.created_at is None:  # written: both are set
         _raise_refusal(posting, outcome)
     return Movement(
         pk=outcome.movement_id,
@@ -81,7 +81,9 @@ def _raise_refusal(posting: Posting, outcome: sql.PostingOutcome) -> NoReturn:
         raise NoSuchAccount(_("No such account of yours."), field=posting.own_field)
     if not outcome.other_ok:
         raise NoSuchAccount(_("No such account."), field=posting.other_field)
-    if posting.debit_id and outcome.debit_balance < posting.amount:
+    # An account that does not exist has no balance, and was refused above.
+    balance = outcome.debit_balance
+    if posting.debit_id and balance is not None and balance < posting.amount:
         raise NotEnoughMoney(
             _("Not enough money: the balance is %(balance)s, %(amount)s is needed.")
             % {"balance": outcome.debit_balance, "amount": posting.amount}

@@ -44,7 +44,7 @@ def open_account(*, user) -> tuple[Account, bool]:
     return Account.objects.get_or_create(user=user)
 
 
-def check_amount(amount: Decimal) -> Decimal:
+def check_amount(amount: object) -> Decimal:
     """Refuse amounts that are not positive, have more than 2 decimals or exceed the maximum."""
     if not isinstance(amount, Decimal) or not amount.is_finite():
         raise InvalidAmount(_("Must be a decimal number."), field="amount")

@@ -104,7 +104,7 @@ def sign_in_by_phone(*, phone: str, code: str) -> tuple[User, str]:
     if rejection is not None:
         _reject("token", rejection)
     _ensure_active(user)
-    update_last_login(None, user)
+    update_last_login(type(user), user)
     return user, drf_token(user)
 
 
@@ -137,7 +137,7 @@ def sign_in_by_email(*, email: str, code: str) -> tuple[User, JwtPair]:
     if rejection is not None:
         _reject("confirmation_code", rejection)
     _ensure_active(user)
-    update_last_login(None, user)
+    update_last_login(type(user), user)
     return user, jwt_pair(user)
 
 
@@ -178,7 +178,7 @@ def register_with_password(*, username: str, password: str) -> tuple[User, str]:
             user.save()
     except IntegrityError as exc:
         raise UsernameTaken(field="username") from exc
-    update_last_login(None, user)
+    update_last_login(type(user), user)
     return user, drf_token(user)
 
 
@@ -187,7 +187,7 @@ def sign_in_with_password(*, username: str, password: str, request=None) -> tupl
     user = authenticate(request, username=username, password=password)
     if user is None:
         raise InvalidCredentials(field="non_field_errors")
-    update_last_login(None, user)
+    update_last_login(type(user), user)
     return user, drf_token(user)
 
 

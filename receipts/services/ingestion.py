@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -43,6 +44,29 @@ class IngestResult:
     canonical: dict | None = field(default=None, repr=False)
     fingerprint: str = ""
 
+    def validated(self) -> tuple[CleanReceipt, dict[str, Any]]:
+        """The clean receipt and its canonical form: set on every receipt that passed
+        validation (created, duplicate or conflict), never on an invalid or forbidden one."""
+        if self.clean is None or self.canonical is None:
+            raise ValueError(f"Receipt {self.transaction_id!r} did not pass validation.")
+        return self.clean, self.canonical
+
+
+def _receipt_row(result: IngestResult) -> tuple[object, ...]:
+    clean, canonical = result.validated()
+    return (
+        clean.transaction_id,
+        clean.timestamp,
+        clean.place_id,
+        clean.place_name,
+        clean.payment_method,
+        clean.total_amount,
+        clean.nds_amount,
+        clean.tips_amount,
+        COMPACT_JSON.encode(canonical["items"]),
+        result.fingerprint,
+    )
+
 
 def _insert_receipts(
     accepted: list[IngestResult], *, caller_id: int | None, channel: str
@@ -54,18 +78,7 @@ def _insert_receipts(
     if not accepted:
         return {}
     rows = [
-        (
-            result.clean.transaction_id,
-            result.clean.timestamp,
-            result.clean.place_id,
-            result.clean.place_name,
-            result.clean.payment_method,
-            result.clean.total_amount,
-            result.clean.nds_amount,
-            result.clean.tips_amount,
-            COMPACT_JSON.encode(result.canonical["items"]),
-            result.fingerprint,
-        )
+        _receipt_row(result)
         # In one order for everyone: two requests sharing ids then never deadlock on them.
         for result in sorted(accepted, key=lambda result: result.transaction_id)
     ]
@@ -95,11 +108,11 @@ def ingest_receipts(
         written = _insert_receipts(list(accepted.values()), caller_id=caller_id, channel=channel)
         _compare_with_stored(results, accepted, written)
         _dead_letters(results, payloads, caller_id=caller_id, channel=channel)
-        fresh = [r.canonical for r in results if r.outcome == Outcome.CREATED]
+        fresh = [r.validated()[1] for r in results if r.outcome == Outcome.CREATED]
         if count_now:
             # Counting is idempotent, so a duplicate that the stream has not counted yet is
             # counted here rather than waited for.
-            again = [r.canonical for r in results if r.outcome == Outcome.DUPLICATE]
+            again = [r.validated()[1] for r in results if r.outcome == Outcome.DUPLICATE]
             consume_events(events=fresh + again, channel=channel)
         elif fresh:
             transaction.on_commit(lambda: _publish_safely(fresh))

@@ -109,8 +109,11 @@ def publish(events: list[dict]) -> None:
 
 
 def decode(message: Message) -> dict | None:
+    value = message.value()
+    if value is None:  # a tombstone: no receipt in it
+        return None
     try:
-        event = json.loads(message.value())
+        event = json.loads(value)
     except (TypeError, ValueError):
         return None
     return event if isinstance(event, dict) else None
@@ -179,8 +182,11 @@ class ReceiptStreamConsumer:
         """Seek back to the first message of each partition so the batch is read again."""
         first: dict[tuple[str, int], int] = {}
         for message in messages:
-            key = (message.topic(), message.partition())
-            first[key] = min(first.get(key, message.offset()), message.offset())
+            topic, partition, offset = message.topic(), message.partition(), message.offset()
+            if topic is None or partition is None or offset is None:
+                continue  # only error events have no position, and poll_batch drops those
+            key = (topic, partition)
+            first[key] = min(first.get(key, offset), offset)
         for (topic, partition), offset in first.items():
             self.consumer.seek(TopicPartition(topic, partition, offset))
 
