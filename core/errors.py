@@ -87,7 +87,7 @@ class Invalid(AppError):
 
     status = 400
     default_code = "invalid"
-    default_message = _("Invalid input.")
+    default_message: str | Promise = _("Invalid input.")
 
 
 class Unauthenticated(AppError):
@@ -95,43 +95,43 @@ class Unauthenticated(AppError):
 
     status = 401
     default_code = "authentication_failed"
-    default_message = _("Incorrect authentication credentials.")
+    default_message: str | Promise = _("Incorrect authentication credentials.")
 
 
 class InsufficientFunds(AppError):
     status = 402
     default_code = "insufficient_funds"
-    default_message = _("Not enough money.")
+    default_message: str | Promise = _("Not enough money.")
 
 
 class Forbidden(AppError):
     status = 403
     default_code = "permission_denied"
-    default_message = _("You do not have permission to perform this action.")
+    default_message: str | Promise = _("You do not have permission to perform this action.")
 
 
 class NotFound(AppError):
     status = 404
     default_code = "not_found"
-    default_message = _("Not found.")
+    default_message: str | Promise = _("Not found.")
 
 
 class Conflict(AppError):
     status = 409
     default_code = "conflict"
-    default_message = _("The request conflicts with the current state.")
+    default_message: str | Promise = _("The request conflicts with the current state.")
 
 
 class PayloadTooLarge(AppError):
     status = 413
     default_code = "payload_too_large"
-    default_message = "The request body is too large."
+    default_message: str | Promise = "The request body is too large."
 
 
 class Unprocessable(AppError):
     status = 422
     default_code = "unprocessable"
-    default_message = _("The request cannot be processed.")
+    default_message: str | Promise = _("The request cannot be processed.")
 
 
 # DRF's wording for the wait, so its catalogue translates it (kept out of our own catalogue).
@@ -144,7 +144,7 @@ class RateLimited(AppError):
 
     status = 429
     default_code = "throttled"
-    default_message = _("Request was throttled.")
+    default_message: str | Promise = _("Request was throttled.")
 
     def __init__(
         self,
@@ -165,7 +165,7 @@ class InternalError(AppError):
 
     status = 500
     default_code = "error"
-    default_message = _("A server error occurred.")
+    default_message: str | Promise = _("A server error occurred.")
 
 
 class Unavailable(AppError):

@@ -8,7 +8,7 @@ class NotDryRun(Conflict):
     default_code = "not_dry_run"
     # Untranslated like the rest of imports' messages; core.errors.Conflict's own lazy string
     # narrows the attribute to a promise (its annotation belongs in core.errors).
-    default_message = "This job is not a dry run."  # type: ignore[assignment]
+    default_message = "This job is not a dry run."
 
 
 class FileFormatError(Invalid):
