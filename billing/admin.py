@@ -107,8 +107,7 @@ class PagedLinesFormSet(_LinesFormSet):
 
     def get_queryset(self) -> QuerySet[Charge]:
         if not hasattr(self, "_queryset"):
-            # An inline formset is always given its queryset (the parent's rows); the stubs
-            # allow None, which Django's own get_queryset reads as the model's default manager.
+            # Never None in an inline formset (the parent's rows); Django's own fallback otherwise.
             if self.queryset is not None:
                 qs = self.queryset
             else:

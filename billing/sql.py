@@ -360,6 +360,7 @@ def _write_lines_sqlite(run: RentRun, limit: int) -> BatchResult:
                 total=line.total,
             )
         )
+    # `objects` on the abstract base is unknown to the checker; it is the default manager.
     model._default_manager.bulk_create(
         lines,
         update_conflicts=True,
@@ -447,7 +448,7 @@ class MonthFacts(TypedDict):
 def _month_facts(
     *, water_price: object, upkeep_price: object, flats_count: int | None, max_flat_id: int | None
 ) -> MonthFacts:
-    # The driver's value as the model field reads it (SQLite returns numerics as floats or str).
+    # A raw cursor's value, converted as the price field converts it (SQLite's is no Decimal).
     decimal = Tariff._meta.get_field("price")
     return {
         "water": decimal.to_python(water_price) if water_price is not None else None,
