@@ -1,13 +1,16 @@
 import math
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import gettext
@@ -19,6 +22,12 @@ from billing.models import Charge, RentRun
 from core.admin import NoDeleteAdmin, ReadOnlyAdmin, ReadOnlyInline, add_service_errors
 from housing.models import House
 from housing.periods import current_month, validate_month
+
+if TYPE_CHECKING:
+    # Generic only in django-stubs; Django's own class takes no type arguments at runtime.
+    _LinesFormSet = BaseInlineFormSet[Charge, RentRun, forms.ModelForm[Charge]]
+else:
+    _LinesFormSet = BaseInlineFormSet
 
 
 class RentMonthForm(forms.Form):
@@ -32,13 +41,19 @@ class RentMonthForm(forms.Form):
         help_text=_("Replace the month's charges if they were calculated already."),
     )
 
-    def __init__(self, *args, initial=None, **kwargs):
+    def __init__(
+        self,
+        data: Mapping[str, Any] | None = None,
+        *,
+        initial: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         year, month = current_month()
-        super().__init__(*args, initial={"year": year, "month": month, **(initial or {})}, **kwargs)
+        super().__init__(data, initial={"year": year, "month": month, **(initial or {})}, **kwargs)
 
-    def clean(self):
+    def clean(self) -> dict[str, Any] | None:
         data = super().clean()
-        if "year" in data and "month" in data:
+        if data is not None and "year" in data and "month" in data:
             try:
                 validate_month(data["year"], data["month"])
             except ValidationError as exc:
@@ -53,9 +68,11 @@ class RentRunStartForm(RentMonthForm):
     field_order = ["house", "year", "month", "recalculate"]
 
 
-def start_runs(request, *, houses, year: int, month: int, recalculate: bool) -> list[RentRun]:
+def start_runs(
+    request: HttpRequest, *, houses: Iterable[House], year: int, month: int, recalculate: bool
+) -> list[RentRun]:
     """Start (or find) the runs through the same service as the API, telling the operator."""
-    runs = []
+    runs: list[RentRun] = []
     for house in houses:
         run, created = services.start_rent_run(
             house=house, year=year, month=month, recalculate=recalculate, user=request.user
@@ -82,15 +99,20 @@ def progress_bar(run: RentRun) -> str:
     )
 
 
-class PagedLinesFormSet(BaseInlineFormSet):
+class PagedLinesFormSet(_LinesFormSet):
     """A run's lines one page at a time (`?lines_page=`): a big house has thousands."""
 
     per_page = 50
     requested_page = "1"
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Charge]:
         if not hasattr(self, "_queryset"):
-            qs = self.queryset.order_by("flat__number", "flat_id")
+            # Never None in an inline formset (the parent's rows); Django's own fallback otherwise.
+            if self.queryset is not None:
+                qs = self.queryset
+            else:
+                qs = self.model._default_manager.get_queryset()
+            qs = qs.order_by("flat__number", "flat_id")
             self.total = qs.count()
             self.pages = max(1, math.ceil(self.total / self.per_page))
             try:
@@ -102,8 +124,11 @@ class PagedLinesFormSet(BaseInlineFormSet):
             self._queryset = qs.select_related("flat__house__street")[start : start + self.per_page]
         return self._queryset
 
-    def page_links(self):
+    def page_links(self) -> list[tuple[int, bool]]:
         return [(n, n == self.page) for n in range(1, self.pages + 1)]
+
+
+_LINE_FIELDS = ("flat", "status", "area", "water_consumption", "water_cost", "upkeep_cost", "total")
 
 
 class LinesInline(ReadOnlyInline):
@@ -113,13 +138,32 @@ class LinesInline(ReadOnlyInline):
     template = "admin/billing/rentrun/lines_inline.html"
     verbose_name = _("line")
     verbose_name_plural = _("lines per flat")
-    fields = ["flat", "status", "area", "water_consumption", "water_cost", "upkeep_cost", "total"]
-    readonly_fields = fields
+    fields = _LINE_FIELDS
+    readonly_fields = _LINE_FIELDS
 
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
+    def get_formset(
+        self, request: HttpRequest, obj: Model | None = None, **kwargs: Any
+    ) -> "type[BaseInlineFormSet[Any, Any, forms.ModelForm[Any]]]":
+        # A subclass of `formset` (Django's formset factory builds it), so a PagedLinesFormSet.
+        formset = cast(type[PagedLinesFormSet], super().get_formset(request, obj, **kwargs))
         formset.requested_page = request.GET.get("lines_page", "1")
         return formset
+
+
+_RUN_FIELDS = ("house", "period", "status", "progress", "result", "error")
+_RUN_DETAIL_FIELDS = (
+    "id",
+    "recalculate",
+    "water_tariff",
+    "upkeep_tariff",
+    "needs_reading_flats",
+    "attempts",
+    "created_by",
+    "created_at",
+    "started_at",
+    "heartbeat_at",
+    "finished_at",
+)
 
 
 @admin.register(RentRun)
@@ -134,33 +178,15 @@ class RentRunAdmin(NoDeleteAdmin):
     list_select_related = ["house__street"]
     list_per_page = 50
     fieldsets = [
-        (None, {"fields": ["house", "period", "status", "progress", "result", "error"]}),
-        (
-            _("Details"),
-            {
-                "classes": ["collapse"],
-                "fields": [
-                    "id",
-                    "recalculate",
-                    "water_tariff",
-                    "upkeep_tariff",
-                    "needs_reading_flats",
-                    "attempts",
-                    "created_by",
-                    "created_at",
-                    "started_at",
-                    "heartbeat_at",
-                    "finished_at",
-                ],
-            },
-        ),
+        (None, {"fields": _RUN_FIELDS}),
+        (_("Details"), {"classes": ["collapse"], "fields": _RUN_DETAIL_FIELDS}),
     ]
-    readonly_fields = [name for _title, options in fieldsets for name in options["fields"]]
+    readonly_fields = (*_RUN_FIELDS, *_RUN_DETAIL_FIELDS)
     inlines = [LinesInline]
     actions = ["resume"]
     change_form_template = "admin/billing/rentrun/change_form.html"
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
     @admin.display(description=_("run"), ordering="created_at")
@@ -175,7 +201,7 @@ class RentRunAdmin(NoDeleteAdmin):
     def progress(self, obj: RentRun) -> str:
         return progress_bar(obj)
 
-    def get_urls(self):
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "<path:object_id>/progress/",
@@ -185,7 +211,7 @@ class RentRunAdmin(NoDeleteAdmin):
             *super().get_urls(),
         ]
 
-    def progress_view(self, request, object_id):
+    def progress_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
         """What the run page polls while the run works."""
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -206,7 +232,9 @@ class RentRunAdmin(NoDeleteAdmin):
             }
         )
 
-    def add_view(self, request, form_url="", extra_context=None):
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = RentRunStartForm(request.POST or None, initial=request.GET.dict() or None)
@@ -230,7 +258,13 @@ class RentRunAdmin(NoDeleteAdmin):
         }
         return TemplateResponse(request, "admin/billing/rentrun/start.html", context)
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
         run = get_object_or_404(RentRun, pk=object_id) if _is_uuid(object_id) else None
         extra = {**(extra_context or {})}
         if run is not None:
@@ -239,7 +273,7 @@ class RentRunAdmin(NoDeleteAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     @admin.action(description=_("Resume / retry the selected runs"))
-    def resume(self, request, queryset):
+    def resume(self, request: HttpRequest, queryset: QuerySet[RentRun]) -> None:
         resumed = 0
         for run in queryset.exclude(status=RentRun.Status.COMPLETED):
             try:

@@ -4,6 +4,8 @@ calculated for any month since, for any house."""
 from datetime import date
 from decimal import Decimal
 
+from django.core.management.base import OutputWrapper
+
 from housing.demo import MONTHS_OF_READINGS, last_months
 from housing.models import House, Tariff
 
@@ -14,7 +16,7 @@ GLOBAL_TARIFFS = {
 VALID_FROM = date(2020, 1, 1)
 
 
-def seed(*, stdout) -> list[str]:
+def seed(*, stdout: OutputWrapper) -> list[str]:
     for kind, price in GLOBAL_TARIFFS.items():
         Tariff.objects.get_or_create(
             kind=kind, house=None, valid_from=VALID_FROM, defaults={"price": price}

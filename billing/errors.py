@@ -1,12 +1,14 @@
 """The refusals of rent runs (see core.errors)."""
 
+from django.utils.functional import lazystr
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict, NotFound
 
 
 class NoSuchRun(NotFound):
-    default_message = "No such task."
+    # Not translated: the compatible API's wording. A lazy string, as NotFound's message is.
+    default_message = lazystr("No such task.")
 
 
 class RunCompleted(Conflict):

@@ -2,6 +2,7 @@
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -12,7 +13,7 @@ from core.money import money_field
 from housing.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS, Flat, House
 
 
-def _quantity(**kwargs) -> models.DecimalField:
+def _quantity(**kwargs: Any) -> "models.DecimalField[Decimal, Decimal]":
     return models.DecimalField(
         max_digits=QUANTITY_MAX_DIGITS, decimal_places=QUANTITY_DECIMAL_PLACES, **kwargs
     )

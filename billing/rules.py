@@ -59,12 +59,13 @@ def rent_line(
 ) -> Line:
     """The flat's line for the month (see the module doc)."""
     used = [meter_consumption(meter) for meter in meters]
+    known = [amount for amount in used if amount is not None]
     if not used:
         status, consumption = LineStatus.NO_METER, Decimal(0)
-    elif None in used:
+    elif len(known) < len(used):
         status, consumption = LineStatus.NEEDS_READING, Decimal(0)
     else:
-        status, consumption = LineStatus.OK, sum(used, Decimal(0))  # type: ignore[arg-type]
+        status, consumption = LineStatus.OK, sum(known, Decimal(0))
     water_cost = round_money(consumption * water_tariff)
     upkeep_cost = round_money(area * upkeep_tariff)
     return Line(str(status), consumption, water_cost, upkeep_cost, water_cost + upkeep_cost)

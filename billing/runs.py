@@ -11,8 +11,10 @@ caller that re-enqueues stalled runs passes the way to enqueue one).
 
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -29,7 +31,9 @@ logger = logging.getLogger(__name__)
 Status = RentRun.Status
 
 
-def execute_run(*, run_id, batch_size: int | None = None, pause: float | None = None) -> None:
+def execute_run(
+    *, run_id: uuid.UUID | str, batch_size: int | None = None, pause: float | None = None
+) -> None:
     """Run (or continue) a rent calculation in committed batches. Safe to call twice, also
     concurrently: each batch re-reads the cursor under the run's row lock, and the batch's
     lines, the cursor and the running sum commit together."""
@@ -75,7 +79,7 @@ def _fail(run: RentRun, error: str) -> None:
     logger.warning("Rent run %s failed: %s", run.pk, error)
 
 
-def _claim(run: RentRun, *, facts: dict | None = None) -> bool:
+def _claim(run: RentRun, *, facts: sql.MonthFacts | None = None) -> bool:
     """Count this execution as an attempt and, on the first one, fix the run's tariffs and
     work list (`facts` when the caller read them with the lock). False when the run failed
     instead. The caller holds the run's lock."""
@@ -87,16 +91,17 @@ def _claim(run: RentRun, *, facts: dict | None = None) -> bool:
     if run.status == Status.PENDING:
         if facts is None:
             facts = sql.house_month_facts(house_id=run.house_id, year=run.year, month=run.month)
-        missing = [kind for kind in Tariff.Kind.values if facts[kind] is None]
-        if missing:
+        water, upkeep = facts["water"], facts["upkeep"]
+        if water is None or upkeep is None:
+            prices = ((Tariff.Kind.WATER, water), (Tariff.Kind.UPKEEP, upkeep))
+            missing = [kind for kind, price in prices if price is None]
             _fail(
                 run,
                 f"No {' and no '.join(missing)} tariff in force on "
                 f"{run.year}-{run.month:02d}-01 for this house or globally.",
             )
             return False
-        run.water_tariff = facts[Tariff.Kind.WATER]
-        run.upkeep_tariff = facts[Tariff.Kind.UPKEEP]
+        run.water_tariff, run.upkeep_tariff = water, upkeep
         run.total_flats, run.max_flat_id = facts["flats_count"], facts["max_flat_id"]
         run.status = Status.IN_PROGRESS
         run.started_at = now
@@ -113,22 +118,22 @@ def _publish_recalculation(run: RentRun) -> None:
         run_id=run.pk
     ).delete()
     StagedLine.objects.filter(run=run).delete()
-    run.result = run.result or 0
+    run.result = run.result or Decimal(0)
     run.status = Status.COMPLETED
     run.error = ""
     run.finished_at = run.heartbeat_at = timezone.now()
     run.save(update_fields=["result", "status", "error", "finished_at", "heartbeat_at"])
 
 
-def note_run_error(*, run_id, error: str) -> None:
+def note_run_error(*, run_id: uuid.UUID | str, error: str) -> None:
     """Show why an execution broke off (the run stays active: resume_stalled_runs retries it,
     up to RENT_MAX_ATTEMPTS)."""
     RentRun.objects.filter(pk=run_id, status__in=RentRun.ACTIVE).update(error=error[:2000])
 
 
 def resume_stalled_runs(
-    *, enqueue: Callable[[object], None], older_than: timedelta | None = None
-) -> list:
+    *, enqueue: Callable[[uuid.UUID], None], older_than: timedelta | None = None
+) -> list[uuid.UUID]:
     """Re-enqueue (with `enqueue`, inside this transaction) the active runs whose progress has
     not moved for a while (their worker died, or the message was lost). A run still alive is
     not harmed: the copies share the row lock."""

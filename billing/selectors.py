@@ -1,11 +1,13 @@
 """Reads of rent runs and charges; each costs a fixed number of queries."""
 
 import uuid
+from decimal import Decimal
+from typing import TypedDict, cast
 
 from django.db.models import Count, Q, QuerySet, Sum
 
 from billing.errors import NoSuchRun
-from billing.models import Charge, LineStatus, RentRun, StagedLine
+from billing.models import Charge, ChargeFields, LineStatus, RentRun, StagedLine
 from housing.models import House
 
 
@@ -13,7 +15,7 @@ def run_list() -> QuerySet[RentRun]:
     return RentRun.objects.select_related("house__street").order_by("-created_at")
 
 
-def get_run(*, run_id) -> RentRun:
+def get_run(*, run_id: uuid.UUID | str) -> RentRun:
     """A run by its id (the API's task_id); anything that is not one is a 404."""
     try:
         run_uuid = uuid.UUID(str(run_id))
@@ -25,11 +27,15 @@ def get_run(*, run_id) -> RentRun:
     return run
 
 
-def run_lines(*, run: RentRun) -> QuerySet:
+def run_lines(*, run: RentRun) -> QuerySet[ChargeFields]:
     """The lines a run has written so far, by flat number: published charges, or a
     recalculation's staged lines until it publishes them."""
-    model = StagedLine if run.recalculate and run.status != RentRun.Status.COMPLETED else Charge
-    return model.objects.filter(run=run).select_related("flat").order_by("flat__number")
+    lines: QuerySet[ChargeFields]
+    if run.recalculate and run.status != RentRun.Status.COMPLETED:
+        lines = StagedLine.objects.filter(run=run)
+    else:
+        lines = Charge.objects.filter(run=run)
+    return lines.select_related("flat").order_by("flat__number")
 
 
 def charge_list() -> QuerySet[Charge]:
@@ -46,20 +52,30 @@ def house_month_charges(*, house: House, year: int, month: int) -> QuerySet[Char
     )
 
 
-def house_month_totals(*, house: House, year: int, month: int) -> dict:
+class HouseMonthTotals(TypedDict):
+    flats: int
+    water_cost: Decimal | None  # the sums are None for a month without charges
+    upkeep_cost: Decimal | None
+    total: Decimal | None
+    needs_reading: int
+
+
+def house_month_totals(*, house: House, year: int, month: int) -> HouseMonthTotals:
     """Sums of a house's charges for a month."""
-    return Charge.objects.filter(house=house, year=year, month=month).aggregate(
+    totals = Charge.objects.filter(house=house, year=year, month=month).aggregate(
         flats=Count("id"),
         water_cost=Sum("water_cost"),
         upkeep_cost=Sum("upkeep_cost"),
         total=Sum("total"),
         needs_reading=Count("id", filter=Q(status=LineStatus.NEEDS_READING)),
     )
+    # aggregate() is typed as dict[str, Any]; the keys and types are the ones asked for above.
+    return cast(HouseMonthTotals, totals)
 
 
 def active_run_counts() -> dict[str, int]:
     """Rent runs not finished yet, by status (PENDING, IN_PROGRESS): one query, for /metrics."""
-    counts = dict.fromkeys(RentRun.ACTIVE, 0)
+    counts = {status.value: 0 for status in RentRun.ACTIVE}
     rows = RentRun.objects.filter(status__in=RentRun.ACTIVE).values("status").order_by()
     counts.update({row["status"]: row["n"] for row in rows.annotate(n=Count("id"))})
     return counts

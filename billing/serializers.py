@@ -1,5 +1,7 @@
 """The resource API's billing shapes (/api/v1/...). Money is a decimal string here."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 from billing.models import Charge, RentRun
@@ -8,7 +10,7 @@ from housing.models import House
 from housing.serializers import MonthSerializer
 
 
-class RunHouseSerializer(serializers.ModelSerializer):
+class RunHouseSerializer(serializers.ModelSerializer[House]):
     street_name = serializers.CharField(source="street.name")
 
     class Meta:
@@ -16,13 +18,13 @@ class RunHouseSerializer(serializers.ModelSerializer):
         fields = ["id", "number", "street_name"]
 
 
-class RunProgressSerializer(serializers.Serializer):
+class RunProgressSerializer(serializers.Serializer[RentRun]):
     done = serializers.IntegerField(source="done_flats")
     total = serializers.IntegerField(source="total_flats")
     percent = serializers.FloatField()
 
 
-class RentRunSerializer(serializers.ModelSerializer):
+class RentRunSerializer(serializers.ModelSerializer[RentRun]):
     house = RunHouseSerializer()
     progress = RunProgressSerializer(source="*")
 
@@ -54,7 +56,7 @@ class RentRunCreateSerializer(MonthSerializer):
     recalculate = serializers.BooleanField(default=False)
 
 
-class ChargeSerializer(serializers.ModelSerializer):
+class ChargeSerializer(serializers.ModelSerializer[Charge]):
     flat_number = serializers.IntegerField(source="flat.number")
 
     class Meta:
@@ -82,7 +84,9 @@ class HouseMonthQuerySerializer(MonthSerializer):
     pass
 
 
-class HouseMonthChargesSerializer(serializers.Serializer):
+# Renders a dict: the house month's totals and its `lines` (charges). No docstring: it would
+# become the schema's description.
+class HouseMonthChargesSerializer(serializers.Serializer[dict[str, Any]]):
     house = serializers.IntegerField()
     year = serializers.IntegerField()
     month = serializers.IntegerField()

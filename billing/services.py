@@ -1,9 +1,11 @@
 """Rent runs: start and restart (the execution in committed batches is billing.runs, run by
 the billing.calculate_rent task these enqueue)."""
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from billing.errors import RunActive, RunCompleted
 from billing.models import RentRun, StagedLine
 from billing.tasks import enqueue_run
@@ -14,7 +16,12 @@ Status = RentRun.Status
 
 
 def start_rent_run(
-    *, house: House, year: int, month: int, recalculate: bool = False, user=None
+    *,
+    house: House,
+    year: int,
+    month: int,
+    recalculate: bool = False,
+    user: User | AnonymousUser | None = None,
 ) -> tuple[RentRun, bool]:
     """Start calculating a house's rent for a month; returns (run, created).
 
@@ -58,7 +65,8 @@ def restart_run(*, run: RentRun) -> RentRun:
             run.attempts = 0
             run.done_flats = run.total_flats = run.last_flat_id = run.max_flat_id = 0
             run.needs_reading_flats = 0
-            run.result = None
+            # core.money.money_field is typed non-null whatever its `null=`: this field is nullable.
+            run.result = None  # type: ignore[assignment]
             run.started_at = run.finished_at = None
             run.recalculate = RentRun.objects.filter(
                 house_id=run.house_id, year=run.year, month=run.month, status=Status.COMPLETED

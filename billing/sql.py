@@ -8,16 +8,17 @@ saves the run through the ORM. The run's lock and the facts a run fixes when it 
 more statement; publishing a recalculation is one statement both databases run.
 """
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.models import Charge, RentRun, StagedLine
+from billing.models import Charge, ChargeFields, RentRun, StagedLine
 from billing.rules import MeterMonth, rent_line
 from core.db import by_vendor
 from core.prepared import PreparedStatement
@@ -266,10 +267,10 @@ def _write_next_batch_sqlite(*, run: RentRun, limit: int) -> BatchResult:
     if batch.flats:
         run.last_flat_id = batch.last_flat_id
         run.done_flats += batch.flats
-        run.result = (run.result or 0) + batch.total
+        run.result = (run.result or Decimal(0)) + batch.total
         run.needs_reading_flats += batch.needs_reading
     if batch.flats < limit and not run.recalculate:
-        run.result = run.result or 0
+        run.result = run.result or Decimal(0)
         run.status = RentRun.Status.COMPLETED
         run.error = ""
         run.finished_at = now
@@ -333,8 +334,8 @@ def _write_lines_sqlite(run: RentRun, limit: int) -> BatchResult:
                 has_older=meter_id in with_older,
             )
         )
-    model = StagedLine if run.recalculate else Charge
-    lines = []
+    model: type[ChargeFields] = StagedLine if run.recalculate else Charge
+    lines: list[ChargeFields] = []
     for flat_id, area in flats:
         line = rent_line(
             area=area,
@@ -359,7 +360,8 @@ def _write_lines_sqlite(run: RentRun, limit: int) -> BatchResult:
                 total=line.total,
             )
         )
-    model.objects.bulk_create(
+    # `objects` on the abstract base is unknown to the checker; it is the default manager.
+    model._default_manager.bulk_create(
         lines,
         update_conflicts=True,
         unique_fields=["run", "flat"] if run.recalculate else ["flat", "year", "month"],
@@ -434,17 +436,29 @@ def _facts_sql(*, house: str = "%s", first_day: str = "%s") -> str:
     )
 
 
-def _month_facts(*, water_price, upkeep_price, flats_count, max_flat_id) -> dict:
+class MonthFacts(TypedDict):
+    """What a rent run fixes when it starts; the prices are keyed by their Tariff.Kind value."""
+
+    water: Decimal | None
+    upkeep: Decimal | None
+    flats_count: int
+    max_flat_id: int
+
+
+def _month_facts(
+    *, water_price: object, upkeep_price: object, flats_count: int | None, max_flat_id: int | None
+) -> MonthFacts:
+    # A raw cursor's value, converted as the price field converts it (SQLite's is no Decimal).
     decimal = Tariff._meta.get_field("price")
     return {
-        Tariff.Kind.WATER: decimal.to_python(water_price) if water_price is not None else None,
-        Tariff.Kind.UPKEEP: decimal.to_python(upkeep_price) if upkeep_price is not None else None,
+        "water": decimal.to_python(water_price) if water_price is not None else None,
+        "upkeep": decimal.to_python(upkeep_price) if upkeep_price is not None else None,
         "flats_count": flats_count or 0,
         "max_flat_id": max_flat_id or 0,
     }
 
 
-def house_month_facts(*, house_id: int, year: int, month: int) -> dict:
+def house_month_facts(*, house_id: int, year: int, month: int) -> MonthFacts:
     """What a rent run fixes when it starts, in one query: the water and upkeep prices in
     force on the month's first day (a house's own tariff beats the global one; None when
     there is none), the house's flat count and its highest flat id."""
@@ -460,7 +474,7 @@ def house_month_facts(*, house_id: int, year: int, month: int) -> dict:
     )
 
 
-def lock_run(run_id) -> tuple[RentRun | None, dict | None]:
+def lock_run(run_id: uuid.UUID | str) -> tuple[RentRun | None, MonthFacts | None]:
     """The run under its row lock and, on PostgreSQL when it is still PENDING, the facts its
     claim fixes (house_month_facts) in the same round trip; None facts: read them when needed.
     Plain SQL: on the per-batch path, compiling the ORM's query took longer than running it."""
@@ -470,7 +484,7 @@ def lock_run(run_id) -> tuple[RentRun | None, dict | None]:
     return lock(params)
 
 
-def _lock_run_with_facts(params: list) -> tuple[RentRun | None, dict | None]:
+def _lock_run_with_facts(params: list[object]) -> tuple[RentRun | None, MonthFacts | None]:
     # The facts' subqueries only run for a PENDING run (a one-time filter on the outer row).
     facts = _facts_sql(house="r.house_id", first_day="make_date(r.year, r.month, 1)")
     pending = RentRun.Status.PENDING.value
@@ -483,17 +497,21 @@ def _lock_run_with_facts(params: list) -> tuple[RentRun | None, dict | None]:
         f"WHERE r.{RentRun._meta.pk.column} = %s FOR UPDATE OF r"
     )
     run = next(iter(RentRun.objects.raw(sql, params)), None)
-    if run is None or not run.has_facts:
+    if run is None:
+        return None, None
+    # raw() sets the columns the model lacks as plain instance attributes.
+    row = vars(run)
+    if not row["has_facts"]:
         return run, None
     return run, _month_facts(
-        water_price=run.facts_water_price,
-        upkeep_price=run.facts_upkeep_price,
-        flats_count=run.facts_flats_count,
-        max_flat_id=run.facts_max_flat_id,
+        water_price=row["facts_water_price"],
+        upkeep_price=row["facts_upkeep_price"],
+        flats_count=row["facts_flats_count"],
+        max_flat_id=row["facts_max_flat_id"],
     )
 
 
-def _lock_run_sqlite(params: list) -> tuple[RentRun | None, None]:
+def _lock_run_sqlite(params: list[object]) -> tuple[RentRun | None, MonthFacts | None]:
     # SQLite has no row locks: its write transactions (IMMEDIATE, see the settings) take the
     # database's write lock at BEGIN, which serializes the runs.
     sql = f"SELECT * FROM {RentRun._meta.db_table} WHERE {RentRun._meta.pk.column} = %s"

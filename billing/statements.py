@@ -1,12 +1,13 @@
 """The xlsx statement of a house's charges for a month."""
 
 import io
+from collections.abc import Mapping
 
 from openpyxl import Workbook
 
 from billing import selectors
 from core.xlsx import safe_row
-from housing.models import House
+from housing.models import Flat, House
 
 COLUMNS = [
     ("Flat", "flat_number"),
@@ -24,7 +25,7 @@ COLUMNS = [
 _SUMMED = ("water_cost", "upkeep_cost", "total")
 
 
-def house_statement_xlsx(*, house: House, year: int, month: int, flat=None) -> bytes:
+def house_statement_xlsx(*, house: House, year: int, month: int, flat: Flat | None = None) -> bytes:
     """One row per flat, then the totals; numbers are written as numbers with fixed formats.
     With `flat`, only that flat's row (a resident's own statement)."""
     workbook = Workbook(write_only=True)
@@ -40,6 +41,7 @@ def house_statement_xlsx(*, house: House, year: int, month: int, flat=None) -> b
         for _, attr in COLUMNS[1:]:
             values.setdefault(attr, getattr(charge, attr))
         sheet.append(safe_row(sheet, [values[attr] for _, attr in COLUMNS]))
+    totals: Mapping[str, object]
     if flat is None:
         totals = selectors.house_month_totals(house=house, year=year, month=month)
     else:

@@ -1,6 +1,7 @@
 """Celery entry points of billing; the work is in billing.runs."""
 
 import logging
+import uuid
 
 from celery import shared_task
 from django.db import transaction
@@ -26,12 +27,12 @@ def resume_stalled_runs() -> int:
     return len(runs.resume_stalled_runs(enqueue=enqueue_run))
 
 
-def enqueue_run(run_id) -> None:
+def enqueue_run(run_id: uuid.UUID | str) -> None:
     """Send the run's calculate_rent task once the current transaction commits."""
     transaction.on_commit(lambda: _send(run_id))
 
 
-def _send(run_id) -> None:
+def _send(run_id: uuid.UUID | str) -> None:
     try:
         calculate_rent.delay(str(run_id))
     except Exception:

@@ -4,16 +4,21 @@ endpoints.
 Money data is for operators: every endpoint here, reads included, answers 403 to others.
 """
 
+from typing import Any
+
+from django.db.models import QuerySet
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import get_object_or_404
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing import selectors, services
+from billing.models import Charge, RentRun
 from billing.serializers import (
     ChargeSerializer,
     HouseMonthChargesSerializer,
@@ -56,27 +61,27 @@ class RentRunViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
-    viewsets.GenericViewSet,
+    viewsets.GenericViewSet[RentRun],
 ):
     permission_classes = [IsOperator]
     serializer_class = RentRunSerializer
     filterset_fields = ["house", "year", "month", "status"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[RentRun]:
         return selectors.run_list()
 
-    def _answer(self, run, code=status.HTTP_200_OK) -> Response:
+    def _answer(self, run: RentRun, code: int = status.HTTP_200_OK) -> Response:
         return Response(RentRunSerializer(selectors.get_run(run_id=run.pk)).data, status=code)
 
     @idempotent
-    def create(self, request, *args, **kwargs):
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         body = RentRunCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         run, created = services.start_rent_run(**body.validated_data, user=request.user)
         return self._answer(run, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @action(detail=True, methods=["post"], permission_classes=[IsOperator])
-    def resume(self, request, pk=None):
+    def resume(self, request: Request, pk: str | None = None) -> Response:
         return self._answer(services.restart_run(run=self.get_object()))
 
 
@@ -86,16 +91,16 @@ class RentRunViewSet(
         summary="One flat's charge with its breakdown", responses={200: ChargeSerializer, **ERRORS}
     ),
 )
-class ChargeViewSet(viewsets.ReadOnlyModelViewSet):
+class ChargeViewSet(viewsets.ReadOnlyModelViewSet[Charge]):
     permission_classes = [IsOperator]
     serializer_class = ChargeSerializer
     filterset_fields = ["house", "flat", "year", "month", "status", "run"]
 
-    def get_queryset(self):
+    def get_queryset(self) -> QuerySet[Charge]:
         return selectors.charge_list()
 
 
-def _house_month(request, house_id: int) -> tuple[House, int, int]:
+def _house_month(request: Request, house_id: int) -> tuple[House, int, int]:
     house = get_object_or_404(House.objects.select_related("street"), pk=house_id)
     query = HouseMonthQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
@@ -114,7 +119,7 @@ class HouseMonthChargesView(APIView):
         parameters=MONTH_PARAMS,
         responses={200: HouseMonthChargesSerializer, **ERRORS},
     )
-    def get(self, request, house_id: int):
+    def get(self, request: Request, house_id: int) -> Response:
         house, year, month = _house_month(request, house_id)
         totals = selectors.house_month_totals(house=house, year=year, month=month)
         lines = selectors.house_month_charges(house=house, year=year, month=month)
@@ -136,7 +141,7 @@ class HouseStatementView(APIView):
             **ERRORS,
         },
     )
-    def get(self, request, house_id: int):
+    def get(self, request: Request, house_id: int) -> HttpResponse:
         house, year, month = _house_month(request, house_id)
         content = house_statement_xlsx(house=house, year=year, month=month)
         response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)

@@ -10,7 +10,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,9 +26,6 @@ from core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
-
-_View = TypeVar("_View", bound=APIView)
-_Params = ParamSpec("_Params")
 
 
 def request_fingerprint(request: Request) -> str:
@@ -54,9 +51,12 @@ def _replay(record: IdempotencyKey, fingerprint: str) -> Response:
     return response
 
 
-def idempotent(
-    view_method: Callable[Concatenate[_View, Request, _Params], Response],
-) -> Callable[Concatenate[_View, Request, _Params], Response]:
+# A TypeVar, not a ParamSpec: the decorated method keeps its exact signature (a ParamSpec makes
+# `request` positional-only, which no longer overrides DRF's `create(self, request, ...)`).
+_ViewMethod = TypeVar("_ViewMethod", bound=Callable[..., Response])
+
+
+def idempotent(view_method: _ViewMethod) -> _ViewMethod:
     """Decorate a DRF view method so that a retry with the same key replays the first answer.
 
     Answers with status < 500 are stored (a refused debit is replayed as refused), whatever
@@ -66,9 +66,7 @@ def idempotent(
     """
 
     @functools.wraps(view_method)
-    def wrapper(
-        view: _View, request: Request, /, *args: _Params.args, **kwargs: _Params.kwargs
-    ) -> Response:
+    def wrapper(view: APIView, request: Request, *args: Any, **kwargs: Any) -> Response:
         key = request.headers.get(HEADER)
         if not key:
             return view_method(view, request, *args, **kwargs)
@@ -109,7 +107,7 @@ def idempotent(
                 raise
             return _replay(existing, fingerprint)
 
-    return wrapper
+    return cast(_ViewMethod, wrapper)
 
 
 def _json_safe(data: Any) -> Any:

@@ -1,17 +1,23 @@
 """The compatible payment shapes. Money is a JSON number here, as the original API sends it."""
 
-from rest_framework import serializers
+from typing import Any, cast
 
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.utils.serializer_helpers import ReturnList
+
+from billing.models import ChargeFields, RentRun
 from core.serializer_fields import money_serializer_field
+from housing.models import House, Street
 from housing.periods import MAX_YEAR, MIN_YEAR
 
 
-def _number(**kwargs) -> serializers.DecimalField:
+def _number(**kwargs: Any) -> serializers.DecimalField:
     """Money as a JSON number, as the original API sends it."""
     return money_serializer_field(coerce_to_string=False, **kwargs)
 
 
-class CalculateInSerializer(serializers.Serializer):
+class CalculateInSerializer(serializers.Serializer[Any]):  # input only
     home_number = serializers.IntegerField(min_value=1)
     street_name = serializers.CharField(max_length=200)
     month = serializers.IntegerField(min_value=1, max_value=12)
@@ -23,26 +29,26 @@ class CalculateInSerializer(serializers.Serializer):
     )
 
 
-class TaskIdSerializer(serializers.Serializer):
+class TaskIdSerializer(serializers.Serializer[RentRun]):
     task_id = serializers.UUIDField(source="pk")
 
 
-class PaymentStreetSerializer(serializers.Serializer):
+class PaymentStreetSerializer(serializers.Serializer[Street]):
     street_name = serializers.CharField(source="name")
 
 
-class PaymentHomeSerializer(serializers.Serializer):
+class PaymentHomeSerializer(serializers.Serializer[House]):
     house_number = serializers.IntegerField(source="number")
     street = PaymentStreetSerializer()
 
 
-class PaymentCounterSerializer(serializers.Serializer):
+class PaymentCounterSerializer(serializers.Serializer[RentRun]):
     done = serializers.IntegerField(source="done_flats")
     total = serializers.IntegerField(source="total_flats")
     percent = serializers.FloatField()
 
 
-class PaymentLineSerializer(serializers.Serializer):
+class PaymentLineSerializer(serializers.Serializer[ChargeFields]):
     flat_number = serializers.IntegerField(source="flat.number")
     water_consumption = serializers.DecimalField(
         max_digits=14, decimal_places=3, coerce_to_string=False
@@ -53,7 +59,7 @@ class PaymentLineSerializer(serializers.Serializer):
     status = serializers.CharField(help_text="ok | needs_reading | no_meter")
 
 
-class PaymentProgressSerializer(serializers.Serializer):
+class PaymentProgressSerializer(serializers.Serializer[RentRun]):
     task_id = serializers.UUIDField(source="pk")
     home = PaymentHomeSerializer(source="house")
     month = serializers.IntegerField()
@@ -68,5 +74,8 @@ class PaymentProgressSerializer(serializers.Serializer):
     progress = PaymentCounterSerializer(source="*")
     flats = serializers.SerializerMethodField()
 
-    def get_flats(self, run) -> PaymentLineSerializer(many=True):  # type: ignore[valid-type]
-        return PaymentLineSerializer(self.context["lines"], many=True).data
+    @extend_schema_field(PaymentLineSerializer(many=True))
+    def get_flats(self, run: RentRun) -> ReturnList[Any]:
+        lines = PaymentLineSerializer(self.context["lines"], many=True)
+        # many=True makes it a ListSerializer (its data a ReturnList), which the stubs miss.
+        return cast(ReturnList[Any], lines.data)

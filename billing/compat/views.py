@@ -2,6 +2,7 @@
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -45,7 +46,7 @@ class CalculateView(APIView):
         },
     )
     @idempotent
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         body = CalculateInSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -84,7 +85,7 @@ class ProgressView(APIView):
             404: OpenApiResponse(description="No such task."),
         },
     )
-    def get(self, request, task_id: str):
+    def get(self, request: Request, task_id: str) -> Response:
         run = selectors.get_run(run_id=task_id)
         lines = selectors.run_lines(run=run)
         return Response(PaymentProgressSerializer(run, context={"lines": lines}).data)

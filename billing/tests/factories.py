@@ -4,7 +4,7 @@ from billing.models import RentRun
 from housing.tests.factories import HouseFactory
 
 
-class RentRunFactory(factory.django.DjangoModelFactory):
+class RentRunFactory(factory.django.DjangoModelFactory[RentRun]):
     class Meta:
         model = RentRun
 

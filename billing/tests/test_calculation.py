@@ -65,7 +65,7 @@ def city():
 
 def claimed_run(house, *, month: int = 1, recalculate: bool = False) -> RentRun:
     """A run claimed in memory only, as billing.runs.execute_run does before the batch."""
-    run = RentRunFactory(house=house, year=2024, month=month, recalculate=recalculate)
+    run = RentRunFactory.create(house=house, year=2024, month=month, recalculate=recalculate)
     run.status = RentRun.Status.IN_PROGRESS
     run.attempts = 1
     run.water_tariff, run.upkeep_tariff = D("41.35"), D("27.05")
