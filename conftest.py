@@ -22,6 +22,19 @@ def client_for(db):
     return token_client
 
 
+@pytest.fixture
+def operator(db):
+    """Staff (the operator role), not a superuser: superuser-only rules stay visible."""
+    from accounts.tests.factories import OperatorFactory
+
+    return OperatorFactory(username="op", is_superuser=False)
+
+
+@pytest.fixture
+def operator_client(operator, client_for):
+    return client_for(operator)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_cached_logins_from_earlier_runs():
     # A new test database numbers users from 1 again: an earlier run's cached lookups of

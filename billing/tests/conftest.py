@@ -1,3 +1,3 @@
-from housing.tests.conftest import operator, operator_client, resident, resident_client
+from housing.tests.conftest import resident, resident_client
 
-__all__ = ["operator", "operator_client", "resident", "resident_client"]
+__all__ = ["resident", "resident_client"]

@@ -1,25 +1,10 @@
 import csv
 import io
 
-import pytest
 from openpyxl import Workbook
-from rest_framework.test import APIClient
 
-from accounts.models import User
 from imports import runs
 from imports.models import ImportJob
-
-
-@pytest.fixture
-def operator(db) -> User:
-    return User.objects.create_user(username="op", is_staff=True)
-
-
-@pytest.fixture
-def operator_client(operator) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(operator)
-    return client
 
 
 def xlsx_bytes(rows: list[list]) -> bytes:

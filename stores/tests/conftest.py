@@ -1,17 +1,7 @@
 import pytest
 from rest_framework.test import APIClient
 
-from stores.tests.factories import OperatorFactory, StoreFactory, UserFactory
-
-
-@pytest.fixture
-def operator(db):
-    return OperatorFactory()
-
-
-@pytest.fixture
-def operator_client(operator, client_for) -> APIClient:
-    return client_for(operator)
+from stores.tests.factories import StoreFactory, UserFactory
 
 
 @pytest.fixture
