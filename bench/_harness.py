@@ -73,19 +73,58 @@ def cpu_of(pid: int) -> float | None:
     return None if fields is None else (int(fields[11]) + int(fields[12])) / _TICKS
 
 
-def cpu_seconds() -> float | None:
-    """CPU time of this process plus its PostgreSQL backend (None when the server is not on
-    this machine): unlike wall time, it hardly moves when other jobs share the cores."""
+def cpu_split() -> tuple[float, float | None]:
+    """CPU seconds of this process, and of its PostgreSQL backend (None when the server is not
+    on this machine)."""
     from django.db import connection
 
     with connection.cursor() as cur:
         cur.execute("SELECT pg_backend_pid()")
         (pid,) = cur.fetchone()
-    backend = cpu_of(pid)
-    if backend is None:
-        return None
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime + backend
+    return usage.ru_utime + usage.ru_stime, cpu_of(pid)
+
+
+def cpu_seconds() -> float | None:
+    """CPU time of this process plus its PostgreSQL backend (None when the server is not on
+    this machine): unlike wall time, it hardly moves when other jobs share the cores."""
+    own, backend = cpu_split()
+    return None if backend is None else own + backend
+
+
+def build_registry(*, houses: int, flats: int, meters: int) -> tuple[int, list[int], str]:
+    """A street of `houses` houses, `flats` flats spread over them, `meters` meters a flat,
+    each in one INSERT ... SELECT; (street id, house ids, the serials' tag). The benches add
+    their own readings and tariffs."""
+    import uuid
+
+    from django.db import connection
+
+    from housing.models import Flat, House, Street, WaterMeter
+
+    per_house = max(1, flats // houses)
+    tag = uuid.uuid4().hex[:8]
+    street = Street.objects.create(name=f"bench-{tag}")
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {House._meta.db_table} (street_id, number, created_at) "
+            "SELECT %s, g, now() FROM generate_series(1, %s) g RETURNING id",
+            [street.pk, houses],
+        )
+        house_ids = [row[0] for row in cur.fetchall()]
+        cur.execute(
+            f"INSERT INTO {Flat._meta.db_table} (house_id, number, area) "
+            "SELECT h, f, 25 + ((h * 7 + f * 13) %% 70) + 0.125 "
+            "FROM unnest(%s::bigint[]) h CROSS JOIN generate_series(1, %s) f",
+            [house_ids, per_house],
+        )
+        cur.execute(
+            f"INSERT INTO {WaterMeter._meta.db_table} (flat_id, serial, initial_value) "
+            f"SELECT f.id, %s || f.id || '-' || k, 0 FROM {Flat._meta.db_table} f "
+            "CROSS JOIN generate_series(1, %s) k WHERE f.house_id = ANY(%s)",
+            [f"B{tag}-", meters, house_ids],
+        )
+    return street.pk, house_ids, tag
 
 
 def process_tree(root: int) -> list[int]:

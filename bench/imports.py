@@ -36,6 +36,7 @@ from django.conf import settings  # noqa: E402
 
 settings.DEBUG = False  # DEBUG keeps every query in memory
 
+from _harness import build_registry, cpu_seconds, cpu_split  # noqa: E402
 from django.core.files import File  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
@@ -61,28 +62,9 @@ def rss_mb() -> float:
 
 
 def build_city(*, houses: int, flats: int, meters: int) -> tuple[int, list[int]]:
-    per_house = max(1, flats // houses)
-    tag = uuid.uuid4().hex[:8]
-    street = Street.objects.create(name=f"bench-{tag}")
+    """The registry, with October's and November's readings."""
+    street_id, house_ids, _tag = build_registry(houses=houses, flats=flats, meters=meters)
     with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {House._meta.db_table} (street_id, number, created_at) "
-            "SELECT %s, g, now() FROM generate_series(1, %s) g RETURNING id",
-            [street.pk, houses],
-        )
-        house_ids = [row[0] for row in cur.fetchall()]
-        cur.execute(
-            f"INSERT INTO {Flat._meta.db_table} (house_id, number, area) "
-            "SELECT h, f, 25 + ((h * 7 + f * 13) %% 70) + 0.125 "
-            "FROM unnest(%s::bigint[]) h CROSS JOIN generate_series(1, %s) f",
-            [house_ids, per_house],
-        )
-        cur.execute(
-            f"INSERT INTO {WaterMeter._meta.db_table} (flat_id, serial, initial_value) "
-            f"SELECT f.id, %s || f.id || '-' || k, 0 FROM {Flat._meta.db_table} f "
-            "CROSS JOIN generate_series(1, %s) k WHERE f.house_id = ANY(%s)",
-            [f"B{tag}-", meters, house_ids],
-        )
         cur.execute(
             f"INSERT INTO {MeterReading._meta.db_table} (meter_id, year, month, value, created_at) "
             "SELECT m.id, %s, mo, (mo - 9) * (1 + m.id %% 7) + (m.id %% 13) * 0.001, now() "
@@ -94,7 +76,7 @@ def build_city(*, houses: int, flats: int, meters: int) -> tuple[int, list[int]]
             f"VACUUM ANALYZE {Street._meta.db_table}, {House._meta.db_table}, "
             f"{Flat._meta.db_table}, {WaterMeter._meta.db_table}, {MeterReading._meta.db_table}"
         )
-    return street.pk, house_ids
+    return street_id, house_ids
 
 
 def month_rows(street_id: int, limit: int | None = None):
@@ -128,28 +110,6 @@ def write_files(
             book.append(row)
         book.save(paths["xlsx"])
     return paths
-
-
-def cpu_split() -> tuple[float, float | None]:
-    """CPU seconds of this process, and of its PostgreSQL backend (None when the server is not
-    on this machine)."""
-    with connection.cursor() as cur:
-        cur.execute("SELECT pg_backend_pid()")
-        (pid,) = cur.fetchone()
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    own = usage.ru_utime + usage.ru_stime
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return own, None
-    return own, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds() -> float | None:
-    """CPU time of this process plus its PostgreSQL backend (None when the server is not on
-    this machine): unlike wall time, it hardly moves when other jobs share the cores."""
-    own, backend = cpu_split()
-    return None if backend is None else own + backend
 
 
 def child(job_id: str) -> None:

@@ -32,7 +32,7 @@ from django.conf import settings  # noqa: E402
 # DEBUG keeps every query in memory; the figures are about the calculation, not that log.
 settings.DEBUG = False
 
-from _harness import cpu_seconds  # noqa: E402
+from _harness import build_registry, cpu_seconds  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from billing.models import Charge, RentRun  # noqa: E402
@@ -53,28 +53,8 @@ def cpu_delta(before: float | None) -> float | None:
 
 
 def build_city(*, houses: int, flats: int, meters: int, months: int) -> tuple[int, list[int]]:
-    per_house = max(1, flats // houses)
-    tag = uuid.uuid4().hex[:8]
-    street = Street.objects.create(name=f"bench-{tag}")
+    street_id, house_ids, _tag = build_registry(houses=houses, flats=flats, meters=meters)
     with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {House._meta.db_table} (street_id, number, created_at) "
-            "SELECT %s, g, now() FROM generate_series(1, %s) g RETURNING id",
-            [street.pk, houses],
-        )
-        house_ids = [row[0] for row in cur.fetchall()]
-        cur.execute(
-            f"INSERT INTO {Flat._meta.db_table} (house_id, number, area) "
-            "SELECT h, f, 25 + ((h * 7 + f * 13) %% 70) + 0.125 "
-            "FROM unnest(%s::bigint[]) h CROSS JOIN generate_series(1, %s) f",
-            [house_ids, per_house],
-        )
-        cur.execute(
-            f"INSERT INTO {WaterMeter._meta.db_table} (flat_id, serial, initial_value) "
-            f"SELECT f.id, %s || f.id || '-' || k, 0 FROM {Flat._meta.db_table} f "
-            "CROSS JOIN generate_series(1, %s) k WHERE f.house_id = ANY(%s)",
-            [f"B{tag}-", meters, house_ids],
-        )
         # Cumulative values rising by 1..7 m3 a month, over `months` months ending YEAR-MONTH.
         cur.execute(
             f"INSERT INTO {MeterReading._meta.db_table} (meter_id, year, month, value, created_at) "
@@ -97,7 +77,7 @@ def build_city(*, houses: int, flats: int, meters: int, months: int) -> tuple[in
     # What autovacuum does after a bulk load (it may be off, or late, on a test server): fresh
     # statistics and visibility map, no dead rows left by an earlier run's cleanup to step over.
     vacuum()
-    return street.pk, house_ids
+    return street_id, house_ids
 
 
 def vacuum() -> None:
