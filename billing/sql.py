@@ -279,8 +279,9 @@ def _write_next_batch_sqlite(*, run: RentRun, limit: int) -> BatchResult:
     return batch
 
 
-_LINE_FIELDS = [
-    "house_id",
+# What a line carries besides its flat and month: what publishing copies into the charges, and
+# (with the house) what a batch writes.
+_PUBLISHED_COLUMNS = (
     "run_id",
     "status",
     "area",
@@ -290,7 +291,8 @@ _LINE_FIELDS = [
     "water_cost",
     "upkeep_cost",
     "total",
-]
+)
+_LINE_FIELDS = ["house_id", *_PUBLISHED_COLUMNS]
 
 
 def _write_lines_sqlite(run: RentRun, limit: int) -> BatchResult:
@@ -373,19 +375,6 @@ def _write_lines_sqlite(run: RentRun, limit: int) -> BatchResult:
         total=sum((line.total for line in lines), Decimal(0)),
         needs_reading=sum(line.status == "needs_reading" for line in lines),
     )
-
-
-_PUBLISHED_COLUMNS = (
-    "run_id",
-    "status",
-    "area",
-    "water_consumption",
-    "water_tariff",
-    "upkeep_tariff",
-    "water_cost",
-    "upkeep_cost",
-    "total",
-)
 
 
 def publish_staged_lines(run: RentRun) -> None:
