@@ -30,6 +30,24 @@ HOURLY = {
     "total_tips": "50.00",
 }
 
+CHARGE = {
+    "id": 5012,
+    "house": 12,
+    "flat": 31,
+    "flat_number": 3,
+    "year": 2026,
+    "month": 5,
+    "run": RUN_ID,
+    "status": "ok",
+    "area": "61.200",
+    "water_consumption": "7.500",
+    "water_tariff": "45.50",
+    "upkeep_tariff": "32.15",
+    "water_cost": "341.25",
+    "upkeep_cost": "1967.58",
+    "total": "2308.83",
+}
+
 PAYMENT_LINE = {
     "flat_number": 3,
     "water_consumption": 7.5,
@@ -107,25 +125,7 @@ EXAMPLES = {
         "water_cost": "21840.00",
         "upkeep_cost": "126397.65",
         "total": "148237.65",
-        "lines": [
-            {
-                "id": 5012,
-                "house": 12,
-                "flat": 31,
-                "flat_number": 3,
-                "year": 2026,
-                "month": 5,
-                "run": RUN_ID,
-                "status": "ok",
-                "area": "61.200",
-                "water_consumption": "7.500",
-                "water_tariff": "45.50",
-                "upkeep_tariff": "32.15",
-                "water_cost": "341.25",
-                "upkeep_cost": "1967.58",
-                "total": "2308.83",
-            }
-        ],
+        "lines": [CHARGE],
     },
     # --- meters and readings
     "Meter": {
@@ -219,23 +219,7 @@ EXAMPLES = {
         "finished_at": "2026-06-01T09:00:09+03:00",
     },
     "RentRunCreateRequest": {"house": 12, "year": 2026, "month": 5},
-    "Charge": {
-        "id": 5012,
-        "house": 12,
-        "flat": 31,
-        "flat_number": 3,
-        "year": 2026,
-        "month": 5,
-        "run": RUN_ID,
-        "status": "ok",
-        "area": "61.200",
-        "water_consumption": "7.500",
-        "water_tariff": "45.50",
-        "upkeep_tariff": "32.15",
-        "water_cost": "341.25",
-        "upkeep_cost": "1967.58",
-        "total": "2308.83",
-    },
+    "Charge": CHARGE,
     "CalculateInRequest": {"home_number": 12, "street_name": STREET, "month": 5, "year": 2026},
     "TaskId": {"task_id": RUN_ID},
     "PaymentStreet": {"street_name": STREET},
