@@ -38,6 +38,12 @@ def keep_server_send(app):
     return application
 
 
+# Pushes waiting for one socket, at most (Channels' default channel capacity). Every report is
+# the store's whole stock, so when a socket that stopped reading falls further behind, dropping
+# its oldest pending reports loses nothing its newest one does not say, and its memory stays
+# bounded.
+PENDING_LIMIT = 100
+
 # Tasks kept referenced until they finish (the event loop holds only weak references).
 _running: set[asyncio.Task] = set()
 
@@ -57,7 +63,7 @@ class Subscriber:
     def __init__(self, send):
         self.send = send
         self.lock = asyncio.Lock()
-        self._pending: deque[dict] = deque()
+        self._pending: deque[dict] = deque(maxlen=PENDING_LIMIT)
         self._draining = False
         self._closed = False
 

@@ -158,6 +158,28 @@ def test_a_stuck_socket_does_not_hold_the_others():
     asyncio.run(scenario())
 
 
+def test_a_socket_that_stopped_reading_keeps_only_its_newest_pending_reports():
+    async def scenario():
+        release = asyncio.Event()
+        sent = []
+
+        async def slow_send(message):
+            await release.wait()
+            sent.append(message["text"])
+
+        subscriber = fanout.Subscriber(slow_send)
+        texts = [str(n) for n in range(fanout.PENDING_LIMIT + 50)]
+        for text in texts:
+            subscriber.push({"type": "websocket.send", "text": text})
+        await asyncio.sleep(0.01)  # the socket is still not reading
+        release.set()
+        await asyncio.sleep(0.05)
+        # The newest PENDING_LIMIT reports, in order: the newest one always arrives.
+        assert sent == texts[-fanout.PENDING_LIMIT :]
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.slow
 def test_two_asgi_processes_each_deliver_one_message_per_change(store, token):
     """Subscribers spread over two uvicorn processes: each gets every change exactly once."""
