@@ -149,9 +149,10 @@ class ImportKey(models.Model):
     row: a later row with the same key repeats it. Deleted when the job finishes."""
 
     # No database FK: checking it locked the job's row once per inserted key, a sixth of a
-    # readings import's time; Django still cascades the job's deletion.
+    # readings import's time; Django still cascades the job's deletion. No index of its own
+    # either: the (job, key) unique index serves every lookup by job.
     job = models.ForeignKey(
-        ImportJob, on_delete=models.CASCADE, related_name="+", db_constraint=False
+        ImportJob, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     key = models.BigIntegerField(help_text="A meter id, or a hash of a text key.")
     row = models.PositiveIntegerField()

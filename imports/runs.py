@@ -82,15 +82,12 @@ def _record_keys(job: ImportJob, rows: list[Row]) -> None:
     if not first:
         return
     job_pk = ImportJob._meta.pk.get_db_prep_value(job.pk, connection)
-    # Which keys earlier batches had; then a plain insert of the new ones (the job's row lock,
-    # held by the caller, keeps two batches from racing here).
-    seen = sql.seen_keys(job_pk, list(first))
-    fresh = {key: row for key, row in first.items() if key not in seen}
-    sql.insert_keys(
+    # The job's row lock, held by the caller, keeps two batches from racing here.
+    seen = sql.record_keys(
         job_pk,
-        list(fresh),
-        [row.line for row in fresh.values()],
-        [row.staged for row in fresh.values()],
+        list(first),
+        [row.line for row in first.values()],
+        [row.staged for row in first.values()],
     )
     for key, line in seen.items():
         row = first[key]

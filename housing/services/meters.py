@@ -136,33 +136,33 @@ def reading_error(
 ) -> str | None:
     """The rule a reading must pass, or why it fails. `neighbours` is the meter's row of
     reading_neighbours(): the same rule serves the API (one month's batch) and bulk imports."""
-    names = {
+    earlier, later = neighbours.get("earlier"), neighbours.get("later")
+    if value < 0:
+        message = _("meter %(serial)s: a reading cannot be negative.")
+    elif not _is_active(meter, year, month):
+        message = _("meter %(serial)s is not installed in %(period)s.")
+    elif neighbours.get("same"):
+        message = _("meter %(serial)s already has a reading for %(period)s.")
+    elif value < meter.initial_value:
+        message = _("meter %(serial)s: %(value)s is below its initial value %(initial)s.")
+    elif earlier is not None and value < earlier:
+        message = _(
+            "meter %(serial)s: %(value)s is below the earlier reading %(earlier)s "
+            "(record a meter replacement if the meter was changed)."
+        )
+    elif later is not None and value > later:
+        message = _("meter %(serial)s: %(value)s is above the later reading %(later)s.")
+    else:
+        return None
+    # The names only for a failing reading: bulk imports call this for every row.
+    return message % {
         "serial": meter.serial,
         "value": value,
         "period": f"{year}-{month:02d}",
         "initial": meter.initial_value,
-        "earlier": neighbours.get("earlier"),
-        "later": neighbours.get("later"),
+        "earlier": earlier,
+        "later": later,
     }
-    if value < 0:
-        return _("meter %(serial)s: a reading cannot be negative.") % names
-    if not _is_active(meter, year, month):
-        return _("meter %(serial)s is not installed in %(period)s.") % names
-    if neighbours.get("same"):
-        return _("meter %(serial)s already has a reading for %(period)s.") % names
-    if value < meter.initial_value:
-        return _("meter %(serial)s: %(value)s is below its initial value %(initial)s.") % names
-    if neighbours.get("earlier") is not None and value < neighbours["earlier"]:
-        return (
-            _(
-                "meter %(serial)s: %(value)s is below the earlier reading %(earlier)s "
-                "(record a meter replacement if the meter was changed)."
-            )
-            % names
-        )
-    if neighbours.get("later") is not None and value > neighbours["later"]:
-        return _("meter %(serial)s: %(value)s is above the later reading %(later)s.") % names
-    return None
 
 
 def _check_readings(
