@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
+from residents.selectors import has_residents
+
 if TYPE_CHECKING:
     from billing.models import RentRun
 
@@ -23,6 +25,11 @@ def _enqueue(run_id: str) -> None:
 
 
 def queue_rent_notices_on_commit(sender: object, run: "RentRun", **kwargs: Any) -> None:
-    """A rent run completed: notify its flats' residents once the completion is committed."""
+    """A rent run completed: notify its flats' residents once the completion is committed.
+    A house where nobody has registered gets no task at all: publishing a Celery message cost
+    more than the rest of completing a small run (and most houses of a new deployment have no
+    residents yet)."""
+    if not has_residents(run.house_id):
+        return
     run_id = str(run.pk)
     transaction.on_commit(lambda: _enqueue(run_id))

@@ -29,6 +29,11 @@ ZERO = Decimal("0.00")
 MONEY = money_field()
 
 
+def has_residents(house_id: int) -> bool:
+    """Whether anyone has registered in a flat of the house."""
+    return Residency.objects.filter(flat__house_id=house_id).exists()
+
+
 def my_flats(*, user: User) -> QuerySet[Flat]:
     """The user's flats with their meters and each meter's readings, newest first."""
     readings = MeterReading.objects.select_related("submission").order_by("-year", "-month")

@@ -51,6 +51,22 @@ def test_completion_queues_notices_after_commit(django_capture_on_commit_callbac
     assert sent == [str(run.pk)]
 
 
+def test_a_house_without_residents_sends_no_task(django_capture_on_commit_callbacks):
+    """Nobody to notify: the completion leaves nothing to run after commit (a Celery message
+    per run cost more than completing a small run)."""
+    from housing.tests.factories import global_tariffs, house_with_flats
+
+    global_tariffs()
+    house, _users = house_with_residents(flats=1)
+    empty = house_with_flats(flats=2)  # flats, charged, but nobody registered
+    for target, expected in ((empty, 0), (house, 1)):
+        run, _created = billing.start_rent_run(house=target, year=2024, month=1)
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            billing_runs.execute_run(run_id=run.pk)
+        assert RentRun.objects.get(pk=run.pk).status == RentRun.Status.COMPLETED
+        assert len(callbacks) == expected, target
+
+
 def test_one_notice_per_resident_sms_or_email_and_never_twice(outbox):
     house, users = house_with_residents(flats=3)
     phones(house, users[:2])  # the third has only an e-mail
