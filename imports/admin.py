@@ -12,19 +12,31 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from imports import services
 from imports.errors import FileFormatError, NotDryRun
 from imports.kinds import KINDS
 from imports.models import ImportJob
 
+# A previewed row's outcome, as the job page shows it.
+OUTCOMES = {
+    "created": _("created"),
+    "updated": _("updated"),
+    "unchanged": _("unchanged"),
+    "failed": _("with errors"),
+}
+
 
 class UploadForm(forms.Form):
-    file = forms.FileField(help_text="xlsx or CSV; columns by their English or Russian header.")
-    kind = forms.ChoiceField(choices=ImportJob.Kind.choices)
-    mode = forms.ChoiceField(choices=ImportJob.Mode.choices)
+    file = forms.FileField(
+        label=_("File"), help_text=_("xlsx or CSV; columns by their English or Russian header.")
+    )
+    kind = forms.ChoiceField(label=_("What it holds"), choices=ImportJob.Kind.choices)
+    mode = forms.ChoiceField(label=_("Rows with errors"), choices=ImportJob.Mode.choices)
     dry_run = forms.BooleanField(
-        required=False, initial=True, label="Preview first (dry run: check, write nothing)"
+        required=False, initial=True, label=_("Preview first (dry run: check, write nothing)")
     )
 
 
@@ -38,7 +50,7 @@ class ImportJobAdmin(admin.ModelAdmin):
     search_fields = ["file_name", "=sha256"]
     readonly_fields = [f.name for f in ImportJob._meta.fields]
 
-    @admin.display(description="done")
+    @admin.display(description=_("done"))
     def percent_done(self, job: ImportJob) -> str:
         return f"{job.percent:.0f}%"
 
@@ -95,13 +107,15 @@ class ImportJobAdmin(admin.ModelAdmin):
                 form.add_error("file", str(exc))
             else:
                 if not created:
-                    self.message_user(request, "This file was uploaded before: its job is below.")
+                    self.message_user(
+                        request, _("This file was uploaded before: its job is below.")
+                    )
                 return redirect("admin:imports_job", job_id=job.pk)
         templates = [(kind, f"/api/v1/imports/templates/{kind}.xlsx") for kind in KINDS]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": "Import a file",
+            "title": _("Import a file"),
             "form": form,
             "templates": templates,
         }
@@ -114,14 +128,29 @@ class ImportJobAdmin(admin.ModelAdmin):
             job = get_object_or_404(ImportJob, pk=job_id)
         except ValidationError as exc:  # not a UUID
             raise Http404 from exc
+        columns = KINDS[job.kind].columns
+        russian = get_language() == "ru"
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": f"Import: {job.file_name}",
+            "title": _("Import: %(file)s") % {"file": job.file_name},
             "job": job,
-            "columns": [c.name for c in KINDS[job.kind].columns],
+            "columns": [c.ru if russian else c.name for c in columns],
+            "preview": [
+                {
+                    "row": row["row"],
+                    # In the kind's column order: the stored values are a jsonb object, whose
+                    # keys PostgreSQL keeps in its own order.
+                    "cells": [row["values"].get(c.name) for c in columns],
+                    "outcome": OUTCOMES.get(row["outcome"], row["outcome"]),
+                    "errors": row["errors"],
+                }
+                for row in job.preview
+            ],
             "errors": job.row_errors.order_by("row")[:20],
             "api_url": f"/api/v1/imports/{job.pk}/",
+            # What the page's script shows for the API's status and pass values.
+            "labels": {**dict(ImportJob.Status.choices), **dict(ImportJob.Phase.choices)},
             "confirmed": ImportJob.objects.filter(kind=job.kind, sha256=job.sha256, dry_run=False)
             .exclude(status=ImportJob.Status.FAILED)
             .first(),

@@ -6,6 +6,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from housing.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS
 
@@ -21,42 +22,48 @@ class ImportJob(models.Model):
     """
 
     class Kind(models.TextChoices):
-        READINGS = "readings"
-        HOUSES = "houses"
-        TARIFFS = "tariffs"
+        READINGS = "readings", _("readings")
+        HOUSES = "houses", _("houses, flats and meters")
+        TARIFFS = "tariffs", _("tariffs")
 
     class Mode(models.TextChoices):
-        ALL_OR_NOTHING = "all_or_nothing"
-        VALID_ROWS = "valid_rows"
+        ALL_OR_NOTHING = "all_or_nothing", _("all or nothing")
+        VALID_ROWS = "valid_rows", _("valid rows only")
 
     class Status(models.TextChoices):
-        PENDING = "PENDING"
-        IN_PROGRESS = "IN_PROGRESS"
-        COMPLETED = "COMPLETED"
-        FAILED = "FAILED"
+        PENDING = "PENDING", _("pending")
+        IN_PROGRESS = "IN_PROGRESS", _("in progress")
+        COMPLETED = "COMPLETED", _("completed")
+        FAILED = "FAILED", _("failed")
 
     class Phase(models.TextChoices):
-        VALIDATE = "validate"
-        WRITE = "write"
+        VALIDATE = "validate", _("check")
+        WRITE = "write", _("write")
 
     ACTIVE = (Status.PENDING, Status.IN_PROGRESS)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.ALL_OR_NOTHING)
-    dry_run = models.BooleanField(default=False)
-    file_name = models.CharField(max_length=255, blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    mode = models.CharField(
+        max_length=16, choices=Mode.choices, default=Mode.ALL_OR_NOTHING, verbose_name=_("mode")
+    )
+    dry_run = models.BooleanField(default=False, verbose_name=_("dry run"))
+    file_name = models.CharField(max_length=255, blank=True, verbose_name=_("file"))
     file_size = models.PositiveBigIntegerField(default=0)
     file_format = models.CharField(max_length=8)  # xlsx | csv
     sha256 = models.CharField(max_length=64)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.VALIDATE)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    phase = models.CharField(
+        max_length=16, choices=Phase.choices, default=Phase.VALIDATE, verbose_name=_("pass")
+    )
     total_rows = models.PositiveIntegerField(default=0)
     cursor = models.PositiveIntegerField(default=0, help_text="Rows done in the current pass.")
-    created = models.PositiveIntegerField(default=0)
-    updated = models.PositiveIntegerField(default=0)
-    unchanged = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0, verbose_name=_("rows created"))
+    updated = models.PositiveIntegerField(default=0, verbose_name=_("rows updated"))
+    unchanged = models.PositiveIntegerField(default=0, verbose_name=_("rows unchanged"))
+    failed = models.PositiveIntegerField(default=0, verbose_name=_("rows failed"))
     # What the file fixes as it is read (e.g. the month of a readings file).
     state = models.JSONField(default=dict, blank=True)
     preview = models.JSONField(default=list, blank=True, help_text="The first rows, checked.")
@@ -65,12 +72,14 @@ class ImportJob(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("uploaded"))
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
         ordering = ["-created_at"]
         constraints = [
             # The same file for the same kind and options is one job (a failed one may be

@@ -212,6 +212,70 @@ def test_operator_adds_a_reading_and_a_lower_one_is_refused(as_operator, russian
     assert not MeterReading.objects.filter(month=3).exists()
 
 
+def test_operator_imports_a_month_of_readings_from_the_readings_list(
+    as_operator, russian, tmp_path
+):
+    """From the readings list's "Import…" to the readings in the table: upload, the dry run's
+    preview and errors, confirm, the progress bar to 100 %, with a real worker."""
+    from imports.tests.conftest import xlsx_bytes
+
+    house = House.objects.create(street=Street.objects.create(name="Садовая"), number=5)
+    for number in range(1, 7):
+        flat = Flat.objects.create(house=house, number=number, area=Decimal("40"))
+        WaterMeter.objects.create(flat=flat, serial=f"SN-{number}", installed_on=date(2020, 1, 1))
+    rows = [["Улица", "Дом", "Квартира", "Год", "Месяц", "Показание"]]
+    rows += [["Садовая", 5, number, 2024, 2, f"{number}.5"] for number in range(1, 7)]
+    rows.append(["Садовая", 99, 1, 2024, 2, "1"])  # no such house
+    path = tmp_path / "февраль.xlsx"
+    path.write_bytes(xlsx_bytes(rows))
+    browser = as_operator(russian)
+
+    # Batches of one row with a pause: the bar moves for a few seconds.
+    with celery_worker(IMPORT_BATCH_SIZE="1", IMPORT_BATCH_PAUSE_SECONDS="0.3"):
+        browser.open("/admin/housing/meterreading/")
+        link = browser.driver.find_element(By.CSS_SELECTOR, ".object-tools a[href$='/upload/']")
+        assert link.text.lower() == "импорт…"
+        browser.submit(link, "input[name=file]")
+        browser.driver.find_element(By.NAME, "file").send_keys(str(path))
+        Select(browser.driver.find_element(By.NAME, "kind")).select_by_value("readings")
+        Select(browser.driver.find_element(By.NAME, "mode")).select_by_value("valid_rows")
+        assert browser.driver.find_element(By.NAME, "dry_run").is_selected()
+        browser.submit(browser.driver.find_element(By.NAME, "upload"), "#bar")
+        # The page follows the job and reloads when it ends: the preview and the errors.
+        browser.wait_until(lambda: "Первые строки" in browser.texts("h2"), timeout=60)
+        assert "Первые ошибки" in browser.texts("h2")
+        assert browser.texts("#status") == ["завершён"]
+        assert browser.texts("#failed") == ["1"]
+        headers = [h.lower() for h in browser.texts("#preview thead th")]
+        assert headers[:8] == [
+            "строка", "улица", "дом", "квартира", "серийный номер", "год", "месяц", "показание",
+        ]  # fmt: skip
+        assert browser.texts("#preview tbody tr:first-child td") == [
+            "2", "Садовая", "5", "1", "", "2024", "2", "1.500", "создано", "",
+        ]  # fmt: skip
+        assert "No house 99" in browser.texts("#preview tbody tr:last-child td")[-1]
+        assert not MeterReading.objects.filter(year=2024, month=2).exists()  # a dry run
+        browser.screenshot("import-dry-run")
+
+        browser.submit(browser.driver.find_element(By.NAME, "confirm"), "#bar")
+        browser.wait_until(
+            lambda: 0 < float(browser.driver.find_element(By.ID, "bar").get_attribute("value"))
+            < 100,
+            timeout=30,
+        )
+        browser.screenshot("import-in-progress")
+        browser.wait_until(lambda: browser.texts("#status") == ["завершён"], timeout=60)
+        assert browser.texts("#created") == ["6"]
+        assert browser.texts("#failed") == ["1"]
+        assert browser.driver.find_element(By.ID, "errors-file").is_displayed()
+        browser.screenshot("import-completed")
+
+    values = MeterReading.objects.filter(year=2024, month=2).order_by("meter__flat__number")
+    assert [str(v) for v in values.values_list("value", flat=True)] == [
+        f"{n}.500" for n in range(1, 7)
+    ]
+
+
 READ_ONLY_PAGES = ["billing/charge", "stores/stockitem", "accounts/movement", "receipts/placehour"]
 
 
