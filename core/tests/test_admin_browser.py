@@ -259,8 +259,9 @@ def test_operator_imports_a_month_of_readings_from_the_readings_list(
 
         browser.submit(browser.driver.find_element(By.NAME, "confirm"), "#bar")
         browser.wait_until(
-            lambda: 0 < float(browser.driver.find_element(By.ID, "bar").get_attribute("value"))
-            < 100,
+            lambda: (
+                0 < float(browser.driver.find_element(By.ID, "bar").get_attribute("value")) < 100
+            ),
             timeout=30,
         )
         browser.screenshot("import-in-progress")
