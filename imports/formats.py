@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any, TextIO, cast
 from xml.etree import ElementTree
 
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.reader.excel import ExcelReader
@@ -67,11 +68,15 @@ def match_headers(headers: list, columns: list[Column]) -> dict[str, int]:
         if name is None:
             continue
         if name in found:
-            raise FileFormatError(f"Column {name!r} appears twice.", "duplicate_column")
+            raise FileFormatError(
+                _("Column %(name)s appears twice.") % {"name": repr(name)}, "duplicate_column"
+            )
         found[name] = index
     missing = [f"{c.name} ({c.ru})" for c in columns if c.required and c.name not in found]
     if missing:
-        raise FileFormatError(f"Missing columns: {', '.join(missing)}.", "missing_columns")
+        raise FileFormatError(
+            _("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)}, "missing_columns"
+        )
     return found
 
 
@@ -81,7 +86,7 @@ def detect_format(path: str | Path, name: str = "") -> str:
     if start == ZIP_MAGIC:
         return XLSX
     if name.lower().endswith((".xlsx", ".xls", ".xlsm", ".ods")):
-        raise FileFormatError("Not a readable xlsx file (save it as .xlsx or CSV).", "bad_xlsx")
+        raise FileFormatError(_("Not a readable xlsx file (save it as .xlsx or CSV)."), "bad_xlsx")
     return CSV
 
 
@@ -130,21 +135,25 @@ class SheetReader:
             raise
         except Exception as exc:  # a user's file: whatever it breaks in the reader is a 400
             self.close()
-            raise FileFormatError(f"The file cannot be read: {exc}", "unreadable_file") from exc
+            raise FileFormatError(
+                _("The file cannot be read: %(error)s") % {"error": exc}, "unreadable_file"
+            ) from exc
         if not any(cell not in (None, "") for cell in self.headers):
             self.close()
-            raise FileFormatError("The file has no header row.", "no_header")
+            raise FileFormatError(_("The file has no header row."), "no_header")
 
     def rows(self, skip: int = 0) -> Iterator[tuple[int, list | tuple]]:
         line = 1 + skip
         try:
-            for _ in itertools.islice(self._rows, skip):
+            for _skipped in itertools.islice(self._rows, skip):
                 pass
             for cells in self._rows:
                 line += 1
                 yield line, cells
         except (csv.Error, UnicodeDecodeError) as exc:
-            raise FileFormatError(f"Line {line + 1} cannot be read: {exc}") from exc
+            raise FileFormatError(
+                _("Line %(line)s cannot be read: %(error)s") % {"line": line + 1, "error": exc}
+            ) from exc
 
     def count(self) -> int:
         """Data lines in the file: from the xlsx dimension, or the last row number in the
@@ -164,7 +173,7 @@ class SheetReader:
                 return max(last - 1, 0)
         reader = SheetReader(self.path, self.format)
         with reader:
-            return sum(1 for _ in reader.rows())
+            return sum(1 for _line in reader.rows())
 
     def close(self) -> None:
         if self._workbook is not None:
@@ -203,7 +212,7 @@ class _XlsxBook:
             )
         except StopIteration:
             self.close()
-            raise FileFormatError("The workbook has no worksheet.", "unreadable_file") from None
+            raise FileFormatError(_("The workbook has no worksheet."), "unreadable_file") from None
         except BaseException:
             self.close()
             raise
@@ -408,7 +417,7 @@ def integer(value: Any) -> int:
             return int(_cleaned(value))
         except ValueError:
             pass
-    raise CellError("Not a whole number.")
+    raise CellError(_("Not a whole number."))
 
 
 QUANTUM = {places: Decimal(1).scaleb(-places) for places in range(7)}
@@ -431,15 +440,18 @@ def decimal(value: Any, places: int, max_digits: int) -> Decimal:
         if not number.is_finite():
             raise InvalidOperation
     except InvalidOperation:
-        raise CellError("Not a number.") from None
+        raise CellError(_("Not a number.")) from None
     try:
         exact = number.quantize(QUANTUM[places])
     except InvalidOperation:
         exact = None
     if exact is None or exact.adjusted() + 1 + places > max_digits:
-        raise CellError(f"Too large (at most {max_digits - places} digits before the point).")
+        raise CellError(
+            _("Too large (at most %(digits)s digits before the point).")
+            % {"digits": max_digits - places}
+        )
     if exact != number:
-        raise CellError(f"At most {places} decimal places.")
+        raise CellError(_("At most %(places)s decimal places.") % {"places": places})
     return exact
 
 
@@ -454,7 +466,7 @@ def day(value: Any) -> date:
             return datetime.strptime(cleaned, fmt).date()  # noqa: DTZ007  a date, no time or zone
         except ValueError:
             continue
-    raise CellError("Not a date (YYYY-MM-DD or DD.MM.YYYY).")
+    raise CellError(_("Not a date (YYYY-MM-DD or DD.MM.YYYY)."))
 
 
 # --- Writing ---------------------------------------------------------------------------------

@@ -68,6 +68,13 @@ class ImportJob(models.Model):
     state = models.JSONField(default=dict, blank=True)
     preview = models.JSONField(default=list, blank=True, help_text="The first rows, checked.")
     error = models.TextField(blank=True)
+    language = models.CharField(
+        max_length=16,
+        blank=True,
+        default="",
+        verbose_name=_("language"),
+        help_text=_("The uploader's language: the row errors are written in it."),
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -19,7 +19,8 @@ from uuid import UUID
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from imports import files, formats, sql
 from imports.kinds import CREATED, KINDS, UPDATED, Row, Staged
@@ -50,7 +51,10 @@ def _claim(job: ImportJob, path: str) -> bool:
     job failed instead. The caller holds the job's lock."""
     job.attempts += 1
     if job.attempts > settings.IMPORT_MAX_ATTEMPTS:
-        _fail(job, f"Gave up after {settings.IMPORT_MAX_ATTEMPTS} attempts.")
+        _fail(
+            job,
+            _("Gave up after %(attempts)s attempts.") % {"attempts": settings.IMPORT_MAX_ATTEMPTS},
+        )
         return False
     now = timezone.now()
     if job.status == Status.PENDING:
@@ -75,7 +79,7 @@ def _record_keys(job: ImportJob, rows: list[Row]) -> None:
         if row.key is None or row.errors:
             continue
         if row.key in first:
-            row.fail("", f"Repeats row {first[row.key].line}.", "")
+            row.fail("", _("Repeats row %(row)s.") % {"row": first[row.key].line}, "")
             row.outcome = None
         else:
             first[row.key] = row
@@ -91,7 +95,7 @@ def _record_keys(job: ImportJob, rows: list[Row]) -> None:
     )
     for key, line in seen.items():
         row = first[key]
-        row.fail("", f"Repeats row {line}.", "")
+        row.fail("", _("Repeats row %(row)s.") % {"row": line}, "")
         row.outcome = None
 
 
@@ -186,7 +190,10 @@ def _finish_pass(job: ImportJob) -> bool:
     job.heartbeat_at = now
     if job.phase == Phase.VALIDATE and not job.dry_run:
         if job.failed:
-            _fail(job, f"{job.failed} rows have errors: nothing was imported.")
+            _fail(
+                job,
+                _("%(failed)s rows have errors: nothing was imported.") % {"failed": job.failed},
+            )
             return True
         # The write pass counts what it writes; the validate pass only predicted it.
         job.phase, job.cursor = Phase.WRITE, 0
@@ -215,7 +222,11 @@ def execute_import(
     job = ImportJob.objects.filter(pk=job_id, status__in=ImportJob.ACTIVE).first()
     if job is None:
         return
-    with files.job_file(job) as path, _without_cycle_collector():
+    with (
+        files.job_file(job) as path,
+        _without_cycle_collector(),
+        translation.override(job.language or None),
+    ):
         _execute(job_id, path, batch_size, pause)
 
 

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
+from django.utils.translation import get_language
 
 from imports import files, formats, tasks
 from imports.errors import NotDryRun
@@ -58,6 +59,8 @@ def start_import(
             file_format=file_format,
             state={"headers": [formats.raw(h) for h in headers]},
             created_by=user if user is not None and user.is_authenticated else None,
+            # The row errors are written in the uploader's language (the request's).
+            language=get_language() or "",
         )
         try:
             with transaction.atomic():

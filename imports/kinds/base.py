@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from core.money import MONEY_DECIMAL_PLACES, MONEY_MAX_DIGITS
 from housing.models import QUANTITY_DECIMAL_PLACES, QUANTITY_MAX_DIGITS
@@ -59,16 +60,16 @@ def money(value: object) -> Decimal:
 def positive_int(value: object) -> int:
     number = formats.integer(value)
     if number < 1:
-        raise CellError("Must be 1 or more.")
+        raise CellError(_("Must be 1 or more."))
     if number > 2147483647:
-        raise CellError("Too large.")
+        raise CellError(_("Too large."))
     return number
 
 
 def year_or_month(value: object) -> int:
     number = formats.integer(value)
     if not 0 <= number <= 9999:
-        raise CellError("Not a year or month.")
+        raise CellError(_("Not a year or month."))
     return number
 
 
@@ -110,7 +111,7 @@ class Kind:
             if len(missing) == len(plan) or all(formats.is_empty(cell) for cell in cells):
                 return None  # an empty line
             for name in missing:
-                row.fail(name, "A value is required.", "")
+                row.fail(name, _("A value is required."), "")
         return row
 
     required_values: tuple[str, ...] = ()

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from housing.models import Flat, House, WaterMeter
 from housing.services import registry
@@ -122,7 +123,7 @@ class Houses(Kind):
     ) -> None:
         v = row.values
         if not v["street"].strip():
-            row.fail("street", "A street name is required.")
+            row.fail("street", _("A street name is required."))
             return
         address = (v["street"], v["house"])
         house_id = houses.get(address)
@@ -132,11 +133,15 @@ class Houses(Kind):
         if v["flat"] is None:
             for column in ("area", "serial", "installed_on", "initial_value", "removed_on"):
                 if v[column] is not None:
-                    row.fail("flat", f"A flat number is needed with {column}.", "")
+                    row.fail(
+                        "flat",
+                        _("A flat number is needed with %(column)s.") % {"column": column},
+                        "",
+                    )
                     return
         else:
             if v["area"] is not None and v["area"] <= 0:
-                row.fail("area", "An area must be above 0.")
+                row.fail("area", _("An area must be above 0."))
                 return
             existing = flats.get((house_id, v["flat"])) if house_id else None
             planned = planned_flats.get((*address, v["flat"]))
@@ -145,10 +150,18 @@ class Houses(Kind):
                     action.resize_flat_id, action.area = existing[0], v["area"]
             elif planned is not None:
                 if v["area"] is not None and v["area"] != planned[1]:
-                    row.fail("area", f"Flat {v['flat']} has area {planned[1]} on row {planned[0]}.")
+                    row.fail(
+                        "area",
+                        _("Flat %(flat)s has area %(area)s on row %(row)s.")
+                        % {"flat": v["flat"], "area": planned[1], "row": planned[0]},
+                    )
                     return
             elif v["area"] is None:
-                row.fail("area", f"Flat {v['flat']} is new: its area is required.", "")
+                row.fail(
+                    "area",
+                    _("Flat %(flat)s is new: its area is required.") % {"flat": v["flat"]},
+                    "",
+                )
                 return
             else:
                 action.new_flat, action.area = True, v["area"]
@@ -173,21 +186,30 @@ class Houses(Kind):
         meter = meters.get(v["serial"])
         if meter is None:
             if v["initial_value"] is not None and v["initial_value"] < 0:
-                row.fail("initial_value", "An initial value cannot be negative.")
+                row.fail("initial_value", _("An initial value cannot be negative."))
                 return False
             if v["removed_on"] and v["installed_on"] and v["removed_on"] < v["installed_on"]:
-                row.fail("removed_on", "A meter cannot be removed before installation.")
+                row.fail("removed_on", _("A meter cannot be removed before installation."))
                 return False
             return True
         if existing_flat is None or meter.flat_id != existing_flat[0]:
-            row.fail("serial", f"Serial {v['serial']!r} is already in use.")
+            row.fail(
+                "serial", _("Serial %(serial)s is already in use.") % {"serial": repr(v["serial"])}
+            )
             return False
         for column in ("installed_on", "initial_value", "removed_on"):
             if v[column] is not None and v[column] != getattr(meter, column):
                 row.fail(
                     column,
-                    f"Meter {meter.serial} has {column} {formats.raw(getattr(meter, column))}: "
-                    "an import does not edit meters (record a replacement instead).",
+                    _(
+                        "Meter %(serial)s has %(column)s %(value)s: an import does not edit "
+                        "meters (record a replacement instead)."
+                    )
+                    % {
+                        "serial": meter.serial,
+                        "column": column,
+                        "value": formats.raw(getattr(meter, column)),
+                    },
                 )
                 return False
         return True

@@ -3,6 +3,7 @@
 from collections import defaultdict
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from housing.models import MeterReading
 from housing.periods import validate_month
@@ -78,7 +79,8 @@ class Readings(Kind):
             if period != fixed:
                 row.fail(
                     "month",
-                    f"The file is for {fixed[0]}-{fixed[1]:02d}: import one month per file.",
+                    _("The file is for %(month)s: import one month per file.")
+                    % {"month": f"{fixed[0]}-{fixed[1]:02d}"},
                     f"{period[0]}-{period[1]:02d}",
                 )
                 continue
@@ -110,14 +112,23 @@ class Readings(Kind):
             line, house_id, flat_id, meter_id, *meter = first[row.line]
             v = row.values
             if house_id is None:
-                row.fail("house", f"No house {v['house']} on {v['street']}.", v["house"])
+                row.fail(
+                    "house",
+                    _("No house %(house)s on %(street)s.")
+                    % {"house": v["house"], "street": v["street"]},
+                    v["house"],
+                )
             elif flat_id is None:
-                row.fail("flat", f"No flat [{v['flat']}] in this house.")
+                row.fail("flat", _("No flat [%(flat)s] in this house.") % {"flat": v["flat"]})
             elif v["serial"]:
                 if meter_id is not None:
                     row.action = MeterInfo(meter_id, *meter)
                 else:
-                    row.fail("serial", f"Flat {v['flat']} has no meter {v['serial']!r}.")
+                    row.fail(
+                        "serial",
+                        _("Flat %(flat)s has no meter %(serial)s.")
+                        % {"flat": v["flat"], "serial": repr(v["serial"])},
+                    )
             else:
                 candidates = [first[row.line], *more.get(row.line, ())]
                 meters = [MeterInfo(*found[3:]) for found in candidates if found[3] is not None]
@@ -139,13 +150,17 @@ class Readings(Kind):
         elif not active:
             row.fail(
                 "serial",
-                f"Flat {v['flat']} has no meter installed in {year}-{month:02d} "
-                "(install one first).",
+                _("Flat %(flat)s has no meter installed in %(month)s (install one first).")
+                % {"flat": v["flat"], "month": f"{year}-{month:02d}"},
                 "",
             )
         else:
             serials = ", ".join(m.serial for m in active)
-            row.fail("serial", f"Flat {v['flat']} has several meters ({serials}): give serial.")
+            row.fail(
+                "serial",
+                _("Flat %(flat)s has several meters (%(serials)s): give serial.")
+                % {"flat": v["flat"], "serials": serials},
+            )
 
     def check(self, job: ImportJob, rows: list[Row], *, write: bool) -> None:
         rows = self._period(job, rows)
@@ -191,7 +206,7 @@ class Readings(Kind):
         """Check a batch of staged rows (line, meter id, value) again, under the meters' lock;
         a row whose meter changed since the validate pass fails like any other."""
         year, month = job.state["period"]
-        meter_ids = sorted({meter_id for _, meter_id, _ in staged})
+        meter_ids = sorted({meter_id for _line, meter_id, _value in staged})
         sql.without_jit()
         meters = sql.lock_meter_infos(meter_ids)
         rows = []
@@ -200,7 +215,7 @@ class Readings(Kind):
             row.values["value"] = value
             row.action = meters.get(meter_id)
             if row.action is None:
-                row.fail("value", "The meter was deleted during the import.")
+                row.fail("value", _("The meter was deleted during the import."))
             rows.append(row)
         ready = [row for row in rows if not row.errors]
         neighbours, existing = sql.reading_facts(meter_ids, year, month)

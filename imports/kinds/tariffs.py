@@ -1,6 +1,7 @@
 """The tariffs kind: prices from a date on, globally or for one house."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from housing.models import House, Tariff
 from housing.services import registry
@@ -33,7 +34,7 @@ KIND_NAMES.update({label.lower(): value for value, label in Tariff.Kind.choices}
 def _tariff_kind(value: object) -> str:
     kind = KIND_NAMES.get(formats.normalize_header(value))
     if kind is None:
-        raise CellError("Not a tariff kind (water or upkeep).")
+        raise CellError(_("Not a tariff kind (water or upkeep)."))
     return kind
 
 
@@ -74,15 +75,19 @@ class Tariffs(Kind):
             v = row.values
             house_id = None
             if bool(v["street"]) != bool(v["house"]):
-                row.fail("house", "Give both street and house for a house tariff, or neither.")
+                row.fail("house", _("Give both street and house for a house tariff, or neither."))
                 continue
             if v["house"]:
                 house_id = houses.get((v["street"], v["house"]))
                 if house_id is None:
-                    row.fail("house", f"No house {v['house']} on {v['street']}.")
+                    row.fail(
+                        "house",
+                        _("No house %(house)s on %(street)s.")
+                        % {"house": v["house"], "street": v["street"]},
+                    )
                     continue
             if v["price"] < 0:
-                row.fail("price", "A price cannot be negative.")
+                row.fail("price", _("A price cannot be negative."))
                 continue
             existing = tariffs.get((v["kind"], house_id, v["valid_from"]))
             row.key = text_key(f"{v['kind']}|{house_id or ''}|{v['valid_from']}")

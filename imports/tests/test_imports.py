@@ -246,6 +246,36 @@ def test_every_row_error_is_reported_with_row_and_column(operator_client, fmt):
     assert body["status"] == "FAILED"
 
 
+def test_row_errors_are_in_the_uploaders_language(operator_client):
+    """The job keeps the language of the upload (Accept-Language, the admin's language) and
+    the worker writes the row errors in it, the meter rule's and the file's alike."""
+    house = house_with_flats(flats=2, months=[(2024, 1)])
+    street, number = house.street.name, house.number
+    rows = [
+        ["Улица", "Дом", "Квартира", "Год", "Месяц", "Показание"],
+        [street, number, 1, 2024, 2, "1"],  # below January's reading
+        [street, number, 99, 2024, 2, "9"],
+        [street, 999, 1, 2024, 2, "9"],
+        [street, number, 2, 2024, 2, "abc"],
+        [street, number, 2, 2024, 2, "9"],
+        [street, number, 2, 2024, 2, "9"],
+    ]
+    operator_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "ru"
+    body = run(operator_client, xlsx_bytes(rows), kind="readings")
+    messages = {e["row"]: e["message"] for e in body["errors"]}
+    assert body["job"].language == "ru"
+    assert "меньше прежнего показания" in messages[2]
+    assert messages[3] == "В этом доме нет квартиры [99]."
+    assert messages[4] == f"Нет дома 999 на улице {street}."
+    assert messages[5] == "Не число."
+    assert messages[7] == "Повторяет строку 6."
+    assert body["error"] == "Строк с ошибками: 5; ничего не импортировано."
+
+    operator_client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    body = run(operator_client, xlsx_bytes(rows), kind="readings", mode="valid_rows")
+    assert {e["row"]: e["message"] for e in body["errors"]}[3] == "No flat [99] in this house."
+
+
 def test_houses_row_errors(operator_client):
     house = house_with_flats(flats=1)
     serial = WaterMeter.objects.get(flat__house=house).serial
