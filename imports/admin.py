@@ -129,7 +129,7 @@ class ImportJobAdmin(admin.ModelAdmin):
         except ValidationError as exc:  # not a UUID
             raise Http404 from exc
         columns = KINDS[job.kind].columns
-        russian = get_language() == "ru"
+        russian = (get_language() or "").startswith("ru")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
