@@ -85,7 +85,8 @@ SQLITE_TESTS := billing/tests/test_rules.py billing/tests/test_calculation.py \
 	billing/tests/test_services.py accounts/tests/balances/test_api.py \
 	accounts/tests/balances/test_ledger.py accounts/tests/balances/test_idempotency.py \
 	stores/tests/test_services.py stores/tests/test_one_statement.py \
-	receipts/tests/test_services.py receipts/tests/test_end_to_end.py
+	receipts/tests/test_services.py receipts/tests/test_end_to_end.py \
+	imports/tests/test_imports.py
 test-sqlite: export SECRET_KEY ?= test-only-secret-key-for-the-suite-0c7f3e9a41b25d68e1f49a7c3b8d2e56
 test-sqlite: install-dev
 	env -u DATABASE_URL -u REDIS_URL VAR_DIR="$$(mktemp -d)" \

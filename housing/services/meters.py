@@ -12,7 +12,7 @@ from django.db.models import Count, F, Max, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from housing.models import Flat, House, MeterReading, WaterMeter
+from housing.models import QUANTITY_DECIMAL_PLACES, Flat, House, MeterReading, WaterMeter
 from housing.periods import month_end, month_start, period_index, validate_month
 from housing.services.registry import new_serial
 
@@ -157,12 +157,18 @@ def reading_error(
     # The names only for a failing reading: bulk imports call this for every row.
     return message % {
         "serial": meter.serial,
-        "value": value,
+        "value": _quantity(value),
         "period": f"{year}-{month:02d}",
-        "initial": meter.initial_value,
-        "earlier": earlier,
-        "later": later,
+        "initial": _quantity(meter.initial_value),
+        "earlier": _quantity(earlier),
+        "later": _quantity(later),
     }
+
+
+def _quantity(value: Decimal | None) -> str | None:
+    """A reading as the database keeps it (12.500), also where SQLite's aggregates drop the
+    trailing zeros (12.5)."""
+    return None if value is None else f"{value:.{QUANTITY_DECIMAL_PLACES}f}"
 
 
 def _check_readings(

@@ -422,6 +422,7 @@ def test_a_dry_run_is_confirmed_through_the_api(operator_client):
     assert again.json()["code"] == "not_dry_run"
 
 
+@pytest.mark.postgres_only  # elsewhere reading_facts is the portable twin itself
 def test_the_batch_query_gives_what_the_meter_service_reads():
     """The readings kind's one-statement lookup (PostgreSQL) and its portable twin (the meter
     service's reading_neighbours + this month's reading) agree, so the rule sees the same
