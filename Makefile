@@ -52,7 +52,9 @@ run: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py seed_demo_data
 	@echo "Swagger UI: http://127.0.0.1:$${PORT:-8000}/api/docs/   admin: http://127.0.0.1:$${PORT:-8000}/admin/"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	@# honcho hands its first process PORT=5000 unless told the port: the web process gets the
+	@# one announced above.
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -p $${PORT:-8000} -f Procfile
 
 ## make test: ruff, the import contracts, mypy, the OpenAPI check and the whole pytest suite on
 ## PostgreSQL + Redis, then the domain service tests on SQLite (and the

@@ -38,6 +38,29 @@ def get(url: str) -> tuple[int, bytes]:
         return response.status, response.read()
 
 
+@pytest.mark.parametrize(("given", "expected"), [(None, "8000"), ("8123", "8123")])
+def test_make_run_serves_the_web_process_on_the_port_it_announces(given, expected):
+    """honcho gives its first process PORT=5000 unless told otherwise; `make run` announces
+    8000 (or PORT) and must start honcho there. (The slow test below serves on a given PORT.)"""
+    env = {k: v for k, v in os.environ.items() if k != "PORT" and not k.startswith("MAKE")}
+    if given:
+        env["PORT"] = given
+    # -n: print the commands, run none; the shell expands nothing, so expand PORT's default.
+    commands = subprocess.run(
+        ["make", "-n", "run"], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True
+    ).stdout
+    [start] = [line for line in commands.splitlines() if "honcho start" in line]
+    shell = subprocess.run(
+        ["sh", "-c", f"echo {start.split('honcho start', 1)[1]}"],
+        env={"PORT": given} if given else {},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert shell[shell.index("-p") + 1] == expected
+    assert "http://127.0.0.1:${PORT:-8000}/api/docs/" in commands
+
+
 @pytest.mark.slow
 def test_make_run_serves_the_product_in_embedded_mode(tmp_path):
     project = tmp_path / "project"
