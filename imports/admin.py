@@ -129,13 +129,12 @@ class ImportJobAdmin(admin.ModelAdmin):
         except ValidationError as exc:  # not a UUID
             raise Http404 from exc
         columns = KINDS[job.kind].columns
-        russian = (get_language() or "").startswith("ru")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Import: %(file)s") % {"file": job.file_name},
             "job": job,
-            "columns": [c.ru if russian else c.name for c in columns],
+            "columns": [c.header(get_language() or "") for c in columns],
             "preview": [
                 {
                     "row": row["row"],

@@ -74,7 +74,7 @@ def export_rows(
         total_label = "Итого" if ru else "total"
         return f"charges {year}-{month:02d}", headers, _with_house_totals(rows, total_label)
     kind = {"registry": "houses"}.get(what, what)
-    headers = [c.ru if ru else c.name for c in KINDS[kind].columns]
+    headers = [c.header(lang) for c in KINDS[kind].columns]
     if what == "registry":
         return "registry", headers, sql.export_rows(sql.REGISTRY_SQL)
     if what == "tariffs":
@@ -118,7 +118,7 @@ def template_file(kind: str, lang: str = "en") -> IO[bytes]:
     """A kind's import template: the headers and an example row."""
     columns = KINDS[kind].columns
     book = formats.XlsxStream(f"{kind} template")
-    book.append([c.ru if lang == "ru" else c.name for c in columns])
+    book.append([c.header(lang) for c in columns])
     book.append([c.example for c in columns])
     return _saved(book)
 

@@ -52,6 +52,10 @@ class Column:
     def headers(self) -> tuple[str, ...]:
         return (self.name, self.ru, *self.aliases)
 
+    def header(self, lang: str) -> str:
+        """The header written for a language: Russian for `ru*`, else the English name."""
+        return self.ru if lang.startswith("ru") else self.name
+
 
 def normalize_header(text: object) -> str:
     text = str(text or "").strip().lower().replace("ё", "е")

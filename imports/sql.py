@@ -137,7 +137,7 @@ def resolve_addresses(addresses: Sequence[Address]) -> list[tuple]:
     serial), or one with the missing parts None."""
     if not on_postgresql():
         return _resolve_addresses_portable(addresses)
-    lines, streets, houses, flats, serials = zip(*addresses, strict=True) or ((),) * 5
+    lines, streets, houses, flats, serials = list(zip(*addresses, strict=True)) or [()] * 5
     with connection.cursor() as cursor:
         cursor.execute(
             RESOLVE_SQL,

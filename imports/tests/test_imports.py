@@ -465,6 +465,7 @@ def test_the_address_lookup_and_its_portable_twin_agree():
     ]
     found = sql.resolve_addresses(addresses)
     assert found == sql._resolve_addresses_portable(addresses)
+    assert sql.resolve_addresses([]) == sql._resolve_addresses_portable([]) == []
     assert [row[0] for row in found] == [2, 2, 3, 4, 5, 6, 7, 8]
     flat_1, flat_2 = (house.flats.get(number=n).pk for n in (1, 2))
     assert [row[1:4] for row in found[:2]] == [
